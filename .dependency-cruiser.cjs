@@ -1,0 +1,54 @@
+// Import rules for src/: no cycles (type-only imports included) and the layer table of docs/architecture.md.
+const layers = {
+  util: [],
+  wire: ['util'],
+  tcp: ['util', 'wire'],
+  link: ['util'],
+  stack: ['util', 'wire', 'tcp', 'link'],
+  net: ['util', 'stack', 'tcp', 'wire'],
+  ratelimit: ['util'],
+  config: ['util'],
+  signing: ['util'],
+  http: ['util', 'config', 'ratelimit'],
+  imds: ['util', 'http', 'config', 'signing', 'ratelimit'],
+  lab: ['util', 'config', 'wire'],
+  control: ['util', 'config', 'http', 'imds'],
+};
+
+const forbidden = [
+  {
+    name: 'no-circular',
+    severity: 'error',
+    comment: 'Import cycles (including import type) are not allowed.',
+    from: {},
+    to: { circular: true },
+  },
+  {
+    name: 'no-node-io-in-pure-layers',
+    severity: 'error',
+    comment: 'wire/ and tcp/ are pure: no Node I/O modules.',
+    from: { path: '^src/(wire|tcp)/' },
+    to: { path: '^(node:)?(fs|net|dgram|child_process|http|https|os|dns|worker_threads)$', dependencyTypes: ['core'] },
+  },
+];
+for (const [layer, allowed] of Object.entries(layers)) {
+  const ok = [layer, ...allowed].join('|');
+  forbidden.push({
+    name: `layer-${layer}`,
+    severity: 'error',
+    comment: `src/${layer}/ may import only: ${allowed.join(', ') || 'nothing of ours'}.`,
+    from: { path: `^src/${layer}/` },
+    to: { path: '^src/', pathNot: `^src/(${ok})/` },
+  });
+}
+
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^dist/|\\.test\\.ts$)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
