@@ -11,10 +11,14 @@ export const TcpFlags = {
   CWR: 0x80,
 } as const;
 
+/**
+ * Parsed options (parseTcpOptions) always carry all five keys, undefined when absent, and the shared
+ * frozen NO_TCP_OPTIONS when the segment has none: test presence with `!== undefined`, never mutate.
+ */
 export interface TcpOptions {
-  /** RFC 9293 §3.7.1 */
+  /** RFC 9293 §3.7.1. Parsed as sent, 0 included: clamping (e.g. MSS < 64) is the TCP core's policy. */
   readonly mss?: number;
-  /** RFC 7323 §2: shift count (0..14) */
+  /** RFC 7323 §2: shift count (0..14); parse clamps a received value above 14 to 14 (§2.3). */
   readonly windowScale?: number;
   /** RFC 2018 */
   readonly sackPermitted?: boolean;

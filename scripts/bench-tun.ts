@@ -1,0 +1,233 @@
+// TUN packet rate of the tun.node binding against minimal C programs compiled on the spot (root; own namespace).
+// Read path: a C UDP flooder inside the namespace sends to an address routed into the TUN; the binding (as a Link,
+// counting in the JS receiver) and a blocking C reader each read for the same time. Write path: the binding's
+// send() of 64-packet batches against a C write() loop. Rounds alternate both; medians are reported.
+// Usage: node --import tsx scripts/bench-tun.ts [--seconds 5] [--rounds 3] [--warmup 1] [--size 64]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openTun } from '../src/link/tun.ts';
+import { addNetns, deleteNetns, ip, privilegedSkipReason, uniqueNsName } from '../test/tools/link-netns.ts';
+import { udpPacket } from '../test/tools/raw-ipv4.ts';
+
+const C_COMMON = `
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static int attach(const char *name) {
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) { perror("open /dev/net/tun"); exit(2); }
+  struct ifreq ifr; memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (strlen(name) >= IFNAMSIZ) { fprintf(stderr, "name too long\\n"); exit(2); }
+  strcpy(ifr.ifr_name, name);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) { perror("TUNSETIFF"); exit(2); }
+  return fd;
+}
+`;
+
+/** reader IFNAME WARMUP SECONDS: blocking reads; counts packets read inside the measured window. */
+const C_READER = `${C_COMMON}
+int main(int argc, char **argv) {
+  if (argc != 4) return 2;
+  int fd = attach(argv[1]);
+  double warm = atof(argv[2]), secs = atof(argv[3]);
+  alarm((unsigned)(warm + secs) + 5);
+  static unsigned char buf[65536];
+  printf("ready\\n"); fflush(stdout);
+  double start = now(), t0 = start + warm, t1 = t0 + secs;
+  long count = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) { if (errno == EINTR) continue; perror("read"); return 1; }
+    double t = now();
+    if (t >= t1) break;
+    if (t >= t0) count++;
+  }
+  printf("%ld %.6f\\n", count, secs);
+  return 0;
+}
+`;
+
+/** writer IFNAME SECONDS HEX: write() of one packet in a loop; prints packets written and elapsed seconds. */
+const C_WRITER = `${C_COMMON}
+int main(int argc, char **argv) {
+  if (argc != 4) return 2;
+  int fd = attach(argv[1]);
+  double secs = atof(argv[2]);
+  size_t len = strlen(argv[3]) / 2;
+  unsigned char pkt[2048];
+  if (len == 0 || len > sizeof pkt) return 2;
+  for (size_t i = 0; i < len; i++) { unsigned v; if (sscanf(argv[3] + 2 * i, "%2x", &v) != 1) return 2; pkt[i] = (unsigned char)v; }
+  long count = 0, errors = 0;
+  double start = now(), t = start;
+  while (t - start < secs) {
+    for (int i = 0; i < 64; i++) { if (write(fd, pkt, len) == (ssize_t)len) count++; else errors++; }
+    t = now();
+  }
+  printf("%ld %.6f %ld\\n", count, t - start, errors);
+  return 0;
+}
+`;
+
+/** flood DST PORT SECONDS SIZE: UDP sendto() as fast as possible. */
+const C_FLOOD = `
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc != 5) return 2;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) { perror("socket"); return 2; }
+  struct sockaddr_in to; memset(&to, 0, sizeof to);
+  to.sin_family = AF_INET; to.sin_port = htons((unsigned short)atoi(argv[2]));
+  if (inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) return 2;
+  if (connect(s, (struct sockaddr *)&to, sizeof to) < 0) { perror("connect"); return 2; }
+  double secs = atof(argv[3]);
+  size_t size = (size_t)atoi(argv[4]);
+  char payload[1400]; memset(payload, 'x', sizeof payload);
+  if (size > sizeof payload) size = sizeof payload;
+  struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
+  long sent = 0;
+  for (;;) {
+    for (int i = 0; i < 256; i++) if (send(s, payload, size, 0) >= 0) sent++;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    if ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 >= secs) break;
+  }
+  printf("%ld\\n", sent);
+  return 0;
+}
+`;
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '1' }, size: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' } },
+});
+const rounds = Number(values.rounds);
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+const payloadSize = Number(values.size);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function run(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${argv.join(' ')} exited ${code}: ${err}`))));
+  });
+}
+
+const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
+
+async function main(): Promise<void> {
+  const skip = privilegedSkipReason();
+  if (skip) throw new Error(`bench-tun ${skip}`);
+  const dir = mkdtempSync(join(tmpdir(), 'imds-lab-bench-tun-'));
+  const ns = uniqueNsName('imdslab-bench');
+  const tunName = 'tb0';
+  try {
+    for (const [name, source] of [['reader', C_READER], ['writer', C_WRITER], ['flood', C_FLOOD]] as const) {
+      writeFileSync(join(dir, `${name}.c`), source);
+      execFileSync('cc', ['-O2', '-Wall', '-o', join(dir, name), join(dir, `${name}.c`)], { stdio: 'inherit' });
+    }
+    addNetns(ns);
+    // A persistent TUN, so the binding and the C programs attach to the same device one after the other.
+    ip(['-n', ns, 'tuntap', 'add', 'dev', tunName, 'mode', 'tun']);
+    ip(['-n', ns, 'link', 'set', tunName, 'up']);
+    ip(['-n', ns, 'addr', 'add', '10.200.9.1/24', 'dev', tunName]);
+    ip(['-n', ns, 'route', 'add', '10.200.10.0/24', 'dev', tunName]);
+    const flood = () => run(['ip', 'netns', 'exec', ns, join(dir, 'flood'), '10.200.10.9', '4000', String(warmup + seconds + 0.5), String(payloadSize)]);
+    const floodSeconds = warmup + seconds + 0.5;
+
+    // Read path, binding: the JS receiver counts every packet.
+    const bindingRead = async () => {
+      const link = openTun({ name: tunName, netns: ns });
+      let received = 0;
+      link.setReceiver(() => received++);
+      const sending = flood();
+      await sleep(warmup * 1000);
+      const a0 = received;
+      const batches0 = link.stats().readBatches;
+      const t0 = performance.now();
+      await sleep(seconds * 1000);
+      const pps = (received - a0) / ((performance.now() - t0) / 1000);
+      const batch = (received - a0) / (link.stats().readBatches - batches0);
+      link.close();
+      const sent = Number(lastLine(await sending)) / floodSeconds;
+      return { pps, batch, sent };
+    };
+    // Read path, C blocking reader.
+    const cRead = async () => {
+      const reader = run(['ip', 'netns', 'exec', ns, join(dir, 'reader'), tunName, String(warmup), String(seconds)]);
+      await sleep(200);
+      const [sentOut, readerOut] = await Promise.all([flood(), reader]);
+      const [count, secs] = lastLine(readerOut).split(' ').map(Number);
+      return { pps: count! / secs!, sent: Number(lastLine(sentOut)) / floodSeconds };
+    };
+    // Write path: UDP to a local port with no listener (the kernel parses and drops it; ICMP errors are rate-limited).
+    const packet = udpPacket({ src: '10.200.10.9', dst: '10.200.9.1', srcPort: 4000, dstPort: 9, data: new Uint8Array(payloadSize) });
+    const bindingWrite = async () => {
+      const link = openTun({ name: tunName, netns: ns });
+      const batch = Array.from({ length: 64 }, () => packet);
+      const t0 = performance.now();
+      while (performance.now() - t0 < seconds * 1000) {
+        for (let i = 0; i < 16; i++) link.send(batch);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const stats = link.stats();
+      const pps = stats.packetsOut / ((performance.now() - t0) / 1000);
+      link.close();
+      return { pps, errors: stats.writeErrors, eagain: stats.writeEagain };
+    };
+    const cWrite = async () => {
+      const out = await run(['ip', 'netns', 'exec', ns, join(dir, 'writer'), tunName, String(seconds), Buffer.from(packet).toString('hex')]);
+      const [count, secs, errors] = lastLine(out).split(' ').map(Number);
+      return { pps: count! / secs!, errors: errors! };
+    };
+
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const results = { bRead: [] as number[], cRead: [] as number[], bWrite: [] as number[], cWrite: [] as number[] };
+    console.log(`TUN I/O, ${payloadSize}-byte UDP payloads, ${rounds} rounds of ${seconds} s per run after ${warmup} s warm-up (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+    for (let round = 1; round <= rounds; round++) {
+      const br = await bindingRead();
+      const cr = await cRead();
+      const bw = await bindingWrite();
+      const cw = await cWrite();
+      results.bRead.push(br.pps);
+      results.cRead.push(cr.pps);
+      results.bWrite.push(bw.pps);
+      results.cWrite.push(cw.pps);
+      console.log(
+        `round ${round}: read binding ${fmt(br.pps)}/s (avg batch ${br.batch.toFixed(1)}, flooder ${fmt(br.sent)}/s), C ${fmt(cr.pps)}/s (flooder ${fmt(cr.sent)}/s); ` +
+          `write binding ${fmt(bw.pps)}/s (errors ${bw.errors}, EAGAIN ${bw.eagain}), C ${fmt(cw.pps)}/s (errors ${cw.errors})`,
+      );
+    }
+    const [bRead, cReadM, bWrite, cWriteM] = [median(results.bRead), median(results.cRead), median(results.bWrite), median(results.cWrite)];
+    console.log(`median read   binding ${fmt(bRead)} packets/s, C reader ${fmt(cReadM)} packets/s, ratio ${(bRead / cReadM).toFixed(2)}x (target >= 0.8x)`);
+    console.log(`median write  binding ${fmt(bWrite)} packets/s, C writer ${fmt(cWriteM)} packets/s, ratio ${(bWrite / cWriteM).toFixed(2)}x`);
+  } finally {
+    deleteNetns(ns);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,102 @@
+// `npm run bench`: TUN capture path vs socket mode in the same namespaces, from one run: requests/s, p50 and
+// p99 with a new connection per request and with keep-alive (a Node load generator in the VM namespace), and
+// the serving process's RSS with 1,000 idle connections. Prints ratios against socket mode; runs bench-tun.ts.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTopology, ip, privilegedSkipReason, waitForOutput, stopChild, type Topology } from '../test/helpers/netns.ts';
+import { LOAD_CLIENT, runLoad, startServe, type LoadResult } from '../test/helpers/netns-imds.ts';
+
+const URL = 'http://169.254.169.254/metadata/instance?api-version=2021-02-01';
+const NEW_CONN_TOTAL = Number(process.env['BENCH_NEW_CONN'] ?? 4000);
+const KEEPALIVE_TOTAL = Number(process.env['BENCH_KEEPALIVE'] ?? 20000);
+const CONCURRENCY = 40;
+const IDLE = 1000;
+
+interface ModeResult {
+  newConn: LoadResult;
+  keepAlive: LoadResult;
+  rssBaseMb: number;
+  rssIdleMb: number;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function measure(topo: Topology, state: string, args: readonly string[]): Promise<ModeResult> {
+  const served = await startServe(topo, topo.host, [...args, '--state-dir', state, '--no-rate-limit']);
+  try {
+    const pid = served.child.pid!;
+    await runLoad(topo.client, { url: URL, total: 500, concurrency: CONCURRENCY }); // warm-up (JIT, PKI)
+    const newConn = await runLoad(topo.client, { url: URL, total: NEW_CONN_TOTAL, concurrency: CONCURRENCY });
+    const keepAlive = await runLoad(topo.client, { url: URL, total: KEEPALIVE_TOTAL, concurrency: CONCURRENCY, keepalive: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    const rssBaseMb = rssMb(pid);
+    const idle = topo.spawnIn(topo.client, [process.execPath, LOAD_CLIENT, 'idle', '--host', '169.254.169.254', '--port', '80', '--count', String(IDLE)]);
+    await waitForOutput(idle, (t) => t.includes(`ready ${IDLE}`), 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const rssIdleMb = rssMb(pid);
+    await stopChild(idle);
+    if (newConn.failed + newConn.mismatched + keepAlive.failed + keepAlive.mismatched > 0) {
+      throw new Error(`load errors: ${JSON.stringify({ newConn, keepAlive })}`);
+    }
+    return { newConn, keepAlive, rssBaseMb, rssIdleMb };
+  } finally {
+    await served.stop();
+  }
+}
+
+const f = (n: number, d = 0): string => n.toFixed(d);
+
+function report(socket: ModeResult, tun: ModeResult): string {
+  const rows: string[] = [];
+  rows.push('| metric | socket mode | TUN path | ratio (TUN/socket) | target |');
+  rows.push('|---|---|---|---|---|');
+  const row = (name: string, s: number, t: number, digits: number, target: string): void => {
+    rows.push(`| ${name} | ${f(s, digits)} | ${f(t, digits)} | ${f(t / s, 2)} | ${target} |`);
+  };
+  row('new connection per request: req/s', socket.newConn.rps, tun.newConn.rps, 0, '≥ 0.8×');
+  row('new connection per request: p50 ms', socket.newConn.p50, tun.newConn.p50, 2, '');
+  row('new connection per request: p99 ms', socket.newConn.p99, tun.newConn.p99, 2, '≤ 1.5×');
+  row('keep-alive: req/s', socket.keepAlive.rps, tun.keepAlive.rps, 0, '≥ 0.8×');
+  row('keep-alive: p50 ms', socket.keepAlive.p50, tun.keepAlive.p50, 2, '');
+  row('keep-alive: p99 ms', socket.keepAlive.p99, tun.keepAlive.p99, 2, '≤ 1.5×');
+  row('RSS before idle connections, MB', socket.rssBaseMb, tun.rssBaseMb, 1, '');
+  row(`RSS with ${IDLE} idle connections, MB`, socket.rssIdleMb, tun.rssIdleMb, 1, '');
+  row(`RSS growth for ${IDLE} idle connections, MB`, socket.rssIdleMb - socket.rssBaseMb, tun.rssIdleMb - tun.rssBaseMb, 1, '≤ 20 MB');
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  const skip = privilegedSkipReason();
+  if (skip) {
+    process.stdout.write(`bench: skipped (${skip})\n`);
+    return;
+  }
+  const state = mkdtempSync(join(tmpdir(), 'imds-bench-'));
+  const topo = createTopology({ imdsOnHostLo: true });
+  let socket: ModeResult;
+  let tun: ModeResult;
+  try {
+    process.stdout.write(`bench: ${NEW_CONN_TOTAL} new-connection and ${KEEPALIVE_TOTAL} keep-alive requests, ${CONCURRENCY} at a time, GET ${URL}\n`);
+    socket = await measure(topo, state, ['--capture', 'socket', '--listen', '169.254.169.254:80']);
+    ip(['-n', topo.host, 'addr', 'del', '169.254.169.254/32', 'dev', 'lo']);
+    tun = await measure(topo, state, ['--capture', 'tun']);
+  } finally {
+    await topo.destroy();
+    rmSync(state, { recursive: true, force: true });
+  }
+  process.stdout.write(`\n${report(socket, tun)}\n`);
+  const benchTun = fileURLToPath(new URL('./bench-tun.ts', import.meta.url));
+  if (existsSync(benchTun)) {
+    process.stdout.write('\n== scripts/bench-tun.ts\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', benchTun], { stdio: 'inherit' });
+    if (r.status !== 0) process.exitCode = r.status ?? 1;
+  }
+}
+
+await main();

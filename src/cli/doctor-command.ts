@@ -1,0 +1,41 @@
+// `imds-lab doctor`: looks from inside the VM namespace (route, interface, source, proxies, a probe) and
+// says in plain words what is wrong and how to fix it; --json for scripts.
+import { parseArgs } from 'node:util';
+import { analyzeDoctorFacts, type DoctorReport } from '../lab/doctor-analysis.ts';
+import { gatherDoctorFacts } from '../lab/doctor-facts.ts';
+import { LabError } from '../lab/lab-error.ts';
+import { processRunner } from '../lab/process-runner.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
+
+const HELP = `Usage: imds-lab doctor [--name N] [--json]
+
+Checks, from inside the VM namespace of lab N (default imds): the route to 169.254.169.254 (outgoing
+interface, gateway, source IP), whether that is the primary NIC and primary IP, the proxy variables of the
+scenario's environment, and a probe with the Metadata header (2 s timeout). Prints a verdict and the fix.
+Exit code 0 when IMDS answers normally, 1 when a problem was found.`;
+
+export function formatDoctorReport(report: DoctorReport): string {
+  const lines = report.findings.map((f) => `  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`);
+  lines.push('', `verdict: ${report.healthy ? 'healthy' : `problem (${report.cause})`}`, `  ${report.summary}`);
+  if (!report.healthy) lines.push(`fix: ${report.fix}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { name: { type: 'string' }, json: { type: 'boolean' } } }));
+  } catch (error) {
+    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
+  }
+  requireRoot('imds-lab doctor');
+  const state = readRunningLab(io.env, parseName(values.name));
+  const facts = await gatherDoctorFacts(processRunner, state, vmEnvironment(io.env, state));
+  const report = analyzeDoctorFacts(facts);
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...report, facts }, null, 2)}\n`);
+  else io.stdout.write(`doctor for lab ${state.name} (scenario ${state.scenario}${state.fixed ? ', fixed' : ''}), from ${state.namespaces.vm}:\n${formatDoctorReport(report)}`);
+  return report.healthy ? 0 : 1;
+}
+
+export const doctorCommand: CliCommand = { name: 'doctor', summary: 'diagnose IMDS access from inside the VM namespace, with the fix', help: HELP, run };

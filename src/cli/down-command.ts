@@ -1,0 +1,36 @@
+// `imds-lab down`: removes a lab by name: kills its programs, deletes its namespaces and state, even when
+// `up` died half-way or the responder was killed with SIGKILL.
+import { parseArgs } from 'node:util';
+import { LabError } from '../lab/lab-error.ts';
+import { labStateDir } from '../lab/lab-state.ts';
+import { processRunner } from '../lab/process-runner.ts';
+import { teardownLab } from '../lab/teardown.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+import { parseName, requireRoot, stateRoot } from './lab-cli-support.ts';
+
+const HELP = `Usage: imds-lab down [--name N]
+
+Removes the lab N (default imds): stops every process in its namespaces (<N>-vm, <N>-host, <N>-proxy,
+<N>-dead) and the PIDs recorded in its state file, deletes the namespaces and the state directory.
+What to remove is derived from the name, so it also cleans up after a crash. Safe to run twice.`;
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { name: { type: 'string' } } }));
+  } catch (error) {
+    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
+  }
+  const name = parseName(values.name);
+  requireRoot('imds-lab down');
+  const report = await teardownLab(processRunner, name, labStateDir(stateRoot(io.env), name));
+  for (const warning of report.warnings) io.stderr.write(`warning: ${warning}\n`);
+  if (report.namespaces.length === 0 && !report.hadState) {
+    io.stdout.write(`lab ${name}: nothing to remove\n`);
+  } else {
+    io.stdout.write(`lab ${name}: removed ${report.namespaces.length ? report.namespaces.join(', ') : 'no namespaces'}; stopped ${report.killed.length} process(es)\n`);
+  }
+  return report.warnings.some((w) => w.includes('survived')) ? 1 : 0;
+}
+
+export const downCommand: CliCommand = { name: 'down', summary: 'remove a lab (namespaces, processes, state), also after a crash', help: HELP, run };

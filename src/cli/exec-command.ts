@@ -1,0 +1,35 @@
+// `imds-lab exec -- CMD…`: runs an unmodified program in the lab's VM namespace with the scenario's environment.
+import { parseArgs } from 'node:util';
+import { LabError } from '../lab/lab-error.ts';
+import { execInNamespace } from '../lab/vm-exec.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
+
+const HELP = `Usage: imds-lab exec [--name N] -- CMD [ARGS…]
+
+Runs CMD inside the VM namespace of lab N (default imds), with your environment plus the scenario's
+variables (e.g. HTTP_PROXY in proxy-leak). Exits with CMD's exit code.`;
+
+/** Splits `[options] -- CMD…`. */
+export function splitCommand(argv: readonly string[]): { options: string[]; command: string[] } {
+  const i = argv.indexOf('--');
+  if (i < 0) throw new LabError('ERR_LAB_USAGE', 'expected -- before the command, e.g. imds-lab exec -- curl -s http://169.254.169.254/metadata/versions');
+  const command = argv.slice(i + 1);
+  if (command.length === 0) throw new LabError('ERR_LAB_USAGE', 'no command after --');
+  return { options: argv.slice(0, i), command };
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { options, command } = splitCommand(argv);
+  let values;
+  try {
+    ({ values } = parseArgs({ args: options, strict: true, allowPositionals: false, options: { name: { type: 'string' } } }));
+  } catch (error) {
+    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
+  }
+  requireRoot('imds-lab exec');
+  const state = readRunningLab(io.env, parseName(values.name));
+  return execInNamespace(state.namespaces.vm!, command, vmEnvironment(io.env, state), { stdout: io.stdout, stderr: io.stderr, inheritStdin: io.stdout === process.stdout });
+}
+
+export const execCommand: CliCommand = { name: 'exec', summary: "run a command in a lab's VM namespace", help: HELP, run };

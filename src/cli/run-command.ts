@@ -1,0 +1,78 @@
+// `imds-lab run -- CMD…`: brings a lab up, runs CMD in the VM namespace with the scenario's environment,
+// tears the lab down and returns CMD's exit code (how a test suite checks an unmodified app).
+import { parseArgs } from 'node:util';
+import { LabError } from '../lab/lab-error.ts';
+import { labStateDir } from '../lab/lab-state.ts';
+import { processRunner } from '../lab/process-runner.ts';
+import { teardownLab } from '../lab/teardown.ts';
+import { execInNamespace } from '../lab/vm-exec.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+import { splitCommand } from './exec-command.ts';
+import { parseCapture, parseName, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
+import { runUp } from './up-command.ts';
+
+const HELP = `Usage: imds-lab run [options] -- CMD [ARGS…]
+
+Creates a lab, runs CMD in its VM namespace (with the scenario's environment), removes the lab and exits
+with CMD's exit code. Setup problems exit 125.
+
+Options:
+  --name N          Lab name (default: run<PID>, so parallel runs do not collide).
+  --scenario S      Failure scenario (default healthy).
+  --fixed           Apply the scenario's documented fix.
+  --profile FILE    VM profile (default: the embedded example VM).
+  --capture MODE    tun or socket (default socket).
+  --pcap FILE       Record the IMDS traffic for imds-lab trace.
+  --keep            Leave the lab up afterwards (remove it with imds-lab down --name N).`;
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { options, command } = splitCommand(argv);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: options,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        name: { type: 'string' },
+        scenario: { type: 'string' },
+        fixed: { type: 'boolean' },
+        profile: { type: 'string' },
+        capture: { type: 'string' },
+        pcap: { type: 'string' },
+        keep: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
+  }
+  requireRoot('imds-lab run');
+  const name = parseName(values.name ?? `run${process.pid % 100000}`);
+  const args = {
+    name,
+    profile: values.profile,
+    scenario: values.scenario ?? 'healthy',
+    fixed: values.fixed ?? false,
+    capture: parseCapture(values.capture),
+    pcap: values.pcap,
+    dryRun: false,
+    verbose: false,
+  };
+  let state;
+  try {
+    state = await runUp(args, io);
+  } catch (error) {
+    io.stderr.write(`imds-lab run: ${(error as Error).message}\n`);
+    return 125;
+  }
+  try {
+    return await execInNamespace(state.namespaces.vm!, command, vmEnvironment(io.env, state), { stdout: io.stdout, stderr: io.stderr });
+  } finally {
+    if (!values.keep) {
+      const report = await teardownLab(processRunner, name, labStateDir(stateRoot(io.env), name));
+      for (const warning of report.warnings) io.stderr.write(`warning: ${warning}\n`);
+    }
+  }
+}
+
+export const runCommand: CliCommand = { name: 'run', summary: 'bring a lab up, run a command in the VM, tear down, return its exit code', help: HELP, run };

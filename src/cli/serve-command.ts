@@ -1,0 +1,228 @@
+// `imds-lab serve`: runs the IMDS emulator on a socket or a TUN capture until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import type { HttpFault } from '../config/vm-profile.ts';
+import { CAPTURE_MODES, startDaemon, type CaptureMode } from '../daemon.ts';
+import { parseFaultSpec } from '../http/fault-spec.ts';
+import { subscribeRequests, type RequestLogEntry } from '../http/request-log.ts';
+import { ImdsLabError } from '../util/errors.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+import { resolve } from 'node:path';
+import { resolveStateDir } from './state-dir.ts';
+import { DEFAULT_TUN_MTU, DEFAULT_TUN_NAME, type TunCaptureSettings } from '../capture/daemon-tun.ts';
+import { assertNotRootNamespace } from '../capture/namespace-guard.ts';
+import { parseNetFaults } from '../stack/net-faults.ts';
+import { SOURCE_REACTIONS, type SourceReaction } from '../stack/source-policy.ts';
+import { IMDS_ADDRESS, isIpv4Address } from '../util/ipv4-address.ts';
+
+export class UsageError extends ImdsLabError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
+  }
+}
+
+const HELP = `Usage: imds-lab serve --listen HOST:PORT [options]
+
+Serves the Azure Instance Metadata Service emulator over HTTP until SIGINT or SIGTERM.
+When ready it prints one line:  imds-lab: serving on http://HOST:PORT (capture socket, profile …)
+
+Options:
+  --listen HOST:PORT       Address to listen on (required). IPv6 as [::1]:8080. Port 0 picks a free
+                           port; the ready line shows the real one.
+  --profile FILE           VM profile (JSON or YAML; see docs/profile.md). Default: the embedded example VM.
+  --state-dir DIR          Where the emulator PKI lives (created on first use).
+                           Default: $IMDS_LAB_STATE_DIR, else $XDG_STATE_HOME/imds-lab, else
+                           ~/.local/state/imds-lab.
+  --no-rate-limit          Turn off the per-VM rate limits (5 req/s; identity 20 req/s and 5 concurrent).
+  --server-header TEXT     Send "Server: TEXT" on every response (default: the profile's service.serverHeader).
+  --no-server-header       Send no Server header.
+  --fault SPEC             Inject an HTTP fault; repeat for several. SPEC is comma-separated key=value:
+                             path=P          path prefix, or a glob where * matches anything (required)
+                             status=N        answer N (404, 410, 429, 500 or 503) with the route's error body
+                             delay=D         wait D first (milliseconds, or 250ms / 2s)
+                             count=N         only the next N matching requests
+                             probability=X   apply with probability X (0..1) ...
+                             seed=N          ... drawn from a generator seeded with N (reproducible)
+                           e.g. --fault path=/metadata/identity/*,status=410,count=3
+                                --fault path=/metadata/instance,delay=2s,probability=0.5,seed=7
+  --capture socket|tun     How requests arrive: socket (node:net listener, default) or tun: a TUN device
+                           with the route ${IMDS_ADDRESS}/32 into it and the userspace TCP stack. tun
+                           refuses to run in the root network namespace (it would hijack the host's real
+                           metadata route): run it in a lab namespace (ip netns exec NS imds-lab serve ...).
+                           With tun, --listen defaults to ${IMDS_ADDRESS}:80 (the served address).
+  --tun-name NAME          TUN interface name (default ${DEFAULT_TUN_NAME}).
+  --mtu N                  TUN MTU (default ${DEFAULT_TUN_MTU}).
+  --pcap FILE              Write every packet through the TUN to FILE (pcap, LINKTYPE_RAW).
+  --net-fault SPEC         TUN only: network faults, comma-separated: drop-syn[=P], rst, icmp-net,
+                           icmp-host, icmp-admin, delay-synack=MS[~JITTER], delay-first-byte=MS[~JITTER],
+                           stall, loss=P, loss-in=P, loss-out=P, seed=N (e.g. --net-fault drop-syn=0.3,seed=7).
+  --source-policy drop|rst|icmp
+                           TUN only: the reaction to sources other than the VM's primary IP
+                           (default: the profile's sourcePolicy; Azure drops silently).
+  --primary-ip IP          TUN only: answer this source (repeatable); default the profile's primary IP.
+  --log-requests           Print one line per request to stderr (status, rule, method, path, latency).
+  -h, --help               Show this help.
+
+Request rules, error bodies and the request-log channel: docs/serve.md.`;
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Parses HOST:PORT or [IPV6]:PORT. */
+export function parseListen(text: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen: expected HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got ${JSON.stringify(text)}`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+export interface ServeArguments {
+  readonly listen: ListenAddress;
+  readonly profile: string | undefined;
+  readonly stateDir: string | undefined;
+  readonly rateLimit: boolean | undefined;
+  readonly serverHeader: string | null | undefined;
+  readonly faults: readonly HttpFault[];
+  readonly capture: CaptureMode;
+  readonly logRequests: boolean;
+  /** Capture 'tun' settings (undefined in socket mode). */
+  readonly tun: TunCaptureSettings | undefined;
+}
+
+export function parseServeArguments(argv: readonly string[]): ServeArguments {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: 'string' },
+        profile: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'no-rate-limit': { type: 'boolean' },
+        'server-header': { type: 'string' },
+        'no-server-header': { type: 'boolean' },
+        fault: { type: 'string', multiple: true },
+        capture: { type: 'string' },
+        'log-requests': { type: 'boolean' },
+        'tun-name': { type: 'string' },
+        mtu: { type: 'string' },
+        pcap: { type: 'string' },
+        'net-fault': { type: 'string', multiple: true },
+        'source-policy': { type: 'string' },
+        'primary-ip': { type: 'string', multiple: true },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.listen === undefined && values.capture !== 'tun') throw new UsageError('--listen HOST:PORT is required (e.g. --listen 127.0.0.1:8080)');
+  if (values['server-header'] !== undefined && values['no-server-header']) {
+    throw new UsageError('--server-header and --no-server-header exclude each other');
+  }
+  const capture = values.capture ?? 'socket';
+  if (!(CAPTURE_MODES as readonly string[]).includes(capture)) throw new UsageError(`--capture: expected socket or tun, got ${JSON.stringify(capture)}`);
+  const tun = capture === 'tun' ? parseTunSettings(values) : undefined;
+  if (tun === undefined) {
+    for (const flag of ['tun-name', 'mtu', 'pcap', 'net-fault', 'source-policy', 'primary-ip'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --capture tun`);
+    }
+  }
+  return {
+    listen: parseListen(values.listen ?? `${IMDS_ADDRESS}:80`),
+    profile: values.profile,
+    stateDir: values['state-dir'],
+    rateLimit: values['no-rate-limit'] ? false : undefined,
+    serverHeader: values['no-server-header'] ? null : values['server-header'],
+    faults: (values.fault ?? []).map(parseFaultSpec),
+    capture: capture as CaptureMode,
+    logRequests: values['log-requests'] ?? false,
+    tun,
+  };
+}
+
+function parseTunSettings(values: {
+  'tun-name'?: string;
+  mtu?: string;
+  pcap?: string;
+  'net-fault'?: string[];
+  'source-policy'?: string;
+  'primary-ip'?: string[];
+}): TunCaptureSettings {
+  const mtu = values.mtu === undefined ? undefined : Number(values.mtu);
+  if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 65535)) {
+    throw new UsageError(`--mtu: expected an integer in 576..65535, got ${JSON.stringify(values.mtu)}`);
+  }
+  const name = values['tun-name'];
+  if (name !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(name)) {
+    throw new UsageError(`--tun-name: 1-15 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(name)}`);
+  }
+  const policy = values['source-policy'];
+  if (policy !== undefined && !(SOURCE_REACTIONS as readonly string[]).includes(policy)) {
+    throw new UsageError(`--source-policy: expected drop, rst or icmp, got ${JSON.stringify(policy)}`);
+  }
+  for (const ip of values['primary-ip'] ?? []) {
+    if (!isIpv4Address(ip)) throw new UsageError(`--primary-ip: not an IPv4 address: ${JSON.stringify(ip)}`);
+  }
+  return {
+    ...(name !== undefined ? { name } : {}),
+    ...(mtu !== undefined ? { mtu } : {}),
+    ...(values.pcap !== undefined ? { pcapPath: resolve(values.pcap) } : {}),
+    ...(values['net-fault'] ? { netFaults: parseNetFaults(values['net-fault'].join(','), '--net-fault') } : {}),
+    ...(policy !== undefined ? { sourcePolicy: policy as SourceReaction } : {}),
+    ...(values['primary-ip'] ? { primaryIps: values['primary-ip'] } : {}),
+  };
+}
+
+/** One --log-requests line: time, source, status, deciding rule, method, path?query, latency. */
+export function formatRequestLine(e: RequestLogEntry): string {
+  const query = e.query.length ? `?${e.query.map(([k, v]) => `${k}=${v}`).join('&')}` : '';
+  return `${e.time} ${e.remoteAddress} ${e.status} ${e.rule} ${e.method} ${e.path}${query} ${e.latencyMs.toFixed(1)}ms`;
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseServeArguments(argv);
+  // Hard safety rule: refuse the root network namespace before anything is created or loaded.
+  if (args.capture === 'tun') assertNotRootNamespace();
+  const handle = await startDaemon({
+    capture: args.capture,
+    listen: args.listen,
+    stateDir: resolveStateDir(args.stateDir, io.env),
+    faults: args.faults,
+    ...(args.profile !== undefined ? { profile: args.profile } : {}),
+    ...(args.rateLimit !== undefined ? { rateLimit: args.rateLimit } : {}),
+    ...(args.serverHeader !== undefined ? { serverHeader: args.serverHeader } : {}),
+    ...(args.tun !== undefined ? { tun: args.tun } : {}),
+    onUnexpectedError: (error) => io.stderr.write(`imds-lab serve: handler error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+  });
+  const unsubscribe = args.logRequests
+    ? subscribeRequests((e) => io.stderr.write(`${formatRequestLine(e)}\n`))
+    : () => {};
+  io.stdout.write(`imds-lab: serving on ${handle.address.url} (capture ${handle.capture}, profile ${handle.profileSource})\n`);
+  const signal = await waitForSignal();
+  unsubscribe();
+  await handle.close();
+  io.stderr.write(`imds-lab: ${signal}: stopped\n`);
+  return 0;
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'serve the IMDS emulator on HOST:PORT (socket mode) until interrupted',
+  help: HELP,
+  run,
+};

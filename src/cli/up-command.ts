@@ -1,0 +1,109 @@
+// `imds-lab up`: creates the VM and host namespaces (plus the scenario's extras) and starts the responder;
+// `--dry-run` prints the exact commands, one per line, without running anything.
+import { parseArgs } from 'node:util';
+import { LabError } from '../lab/lab-error.ts';
+import { formatStep } from '../lab/lab-step.ts';
+import { bringUp } from '../lab/lab-up.ts';
+import { processRunner } from '../lab/process-runner.ts';
+import type { LabState } from '../lab/lab-state.ts';
+import { findScenario } from '../lab/lab-data-files.ts';
+import { renderTemplate } from '../lab/lab-topology.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+import { buildPlan, clearProgress, parseCapture, parseName, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
+
+const HELP = `Usage: imds-lab up [options]
+
+Creates a lab: network namespaces <name>-vm (the "VM": eth0 = primary NIC with the profile's IP, MAC and
+Azure's routes) and <name>-host (the gateway side and the IMDS responder), plus what the scenario needs.
+Nothing is connected to the root namespace. Run programs in the VM with: imds-lab exec -- CMD.
+
+Options:
+  --name N            Lab name (default imds); several labs with different names run side by side.
+  --profile FILE      VM profile (JSON/YAML); default: the embedded example VM.
+  --scenario S        Failure scenario (default healthy); list them with: imds-lab scenario list
+  --fixed             Apply the scenario's documented fix.
+  --capture MODE      tun (TUN device + userspace TCP) or socket (node:net on 169.254.169.254:80 in the
+                      host namespace). Default socket.
+  --pcap FILE         Record the IMDS traffic seen in the host namespace (tcpdump) for imds-lab trace.
+  --dry-run           Print the commands, one per line, and exit.
+  -v, --verbose       Print every step as it runs.
+
+An existing lab with the same name is reused when it was made from the same plan and still runs;
+otherwise it is torn down and created anew.`;
+
+export function parseUpArguments(argv: readonly string[]): LabUpArguments & { dryRun: boolean; verbose: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        name: { type: 'string' },
+        profile: { type: 'string' },
+        scenario: { type: 'string' },
+        fixed: { type: 'boolean' },
+        capture: { type: 'string' },
+        pcap: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+      },
+    }));
+  } catch (error) {
+    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
+  }
+  return {
+    name: parseName(values.name),
+    profile: values.profile,
+    scenario: values.scenario ?? 'healthy',
+    fixed: values.fixed ?? false,
+    capture: parseCapture(values.capture),
+    pcap: values.pcap,
+    dryRun: values['dry-run'] ?? false,
+    verbose: values.verbose ?? false,
+  };
+}
+
+/** The summary printed after `up` (and by the demo). */
+export function describeLab(state: LabState): string {
+  const scenario = findScenario(state.scenario);
+  const lines = [
+    `lab ${state.name}: scenario ${state.scenario}${state.fixed ? ' (fixed)' : ''}, capture ${state.capture}`,
+    `  VM namespace   ${state.namespaces.vm}: ${state.nics.map((n) => `${n.device} ${n.ips.join(',')}/${n.prefix} (gateway ${n.gateway})`).join('; ')}${state.dhcp ? ' [addresses by DHCP]' : ''}`,
+    `  host namespace ${state.namespaces.host}: gateway side, IMDS responder on 169.254.169.254:80`,
+  ];
+  if (state.proxy) lines.push(`  proxy          ${state.namespaces.proxy}: tinyproxy on ${state.proxy.ip}:${state.proxy.port}`);
+  if (state.cluster) lines.push(`  dead end       ${state.namespaces.dead}: peer of the VM's ${state.cluster.device} (${state.cluster.ip}/${state.cluster.prefix})`);
+  if (Object.keys(state.env).length) lines.push(`  VM environment ${Object.entries(state.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (state.scenario !== 'healthy') {
+    lines.push(`  symptom        ${renderTemplate(scenario.symptom, state.vars)}`);
+    if (!state.fixed) lines.push(`  fix            ${renderTemplate(scenario.fix, state.vars)}`);
+    else if (scenario.fixKind === 'client') lines.push('  note           this fix is in the client (retries); --fixed changes nothing in the lab');
+  }
+  lines.push(`  try: imds-lab exec${state.name === 'imds' ? '' : ` --name ${state.name}`} -- curl -s -H Metadata:true 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runUp(args: ReturnType<typeof parseUpArguments>, io: CliIo): Promise<LabState> {
+  const { plan, stateDir, pcapFile } = await buildPlan(args, io.env);
+  const result = await bringUp(processRunner, plan, { stateDir, pcapFile, onEvent: progressReporter(io, args.verbose) });
+  clearProgress(io);
+  if (result.replaced) io.stderr.write(`replaced the existing lab ${args.name} (removed ${result.replaced.namespaces.join(', ') || 'its state'})\n`);
+  if (result.reused) io.stderr.write(`lab ${args.name} is already up with the same plan; reusing it\n`);
+  return result.state;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseUpArguments(argv);
+  if (args.dryRun) {
+    const { plan } = await buildPlan(args, io.env);
+    io.stdout.write(plan.steps.map((s) => `${formatStep(s)}\n`).join(''));
+    return 0;
+  }
+  requireRoot('imds-lab up');
+  const state = await runUp(args, io);
+  io.stdout.write(describeLab(state));
+  return 0;
+}
+
+export const upCommand: CliCommand = { name: 'up', summary: 'create a lab: VM and host namespaces, routes as on Azure, the IMDS responder', help: HELP, run };

@@ -1,0 +1,146 @@
+// createImdsServer: a node:http Server running the IMDS request rules and route table. It never listens by
+// itself: the composition root either listens (socket mode) or emits 'connection' with any stream.Duplex.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServiceSettings } from '../config/vm-profile.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { Clock } from '../util/clock.ts';
+import { HttpFaultSet } from './http-faults.ts';
+import type { ImdsResponse, RouteDefinition } from './imds-request.ts';
+import { JSON_CONTENT_TYPE } from './error-response.ts';
+import { readBody } from './read-body.ts';
+import { publishRequest } from './request-log.ts';
+import { runPipeline, servedMethodsOf, type PipelineDeps } from './request-pipeline.ts';
+
+export interface ImdsServerOptions {
+  readonly routes: readonly RouteDefinition[];
+  /** Current service settings (a getter: the profile may be swapped at runtime). */
+  readonly settings: () => ServiceSettings;
+  readonly clock: Clock;
+  /** null disables rate limiting entirely (settings.rateLimit.enabled=false does too). */
+  readonly rateLimiter: RateLimiter | null;
+  /** api-versions checked on paths no route serves (the instance family), so `GET /metadata` yields E4. */
+  readonly defaultVersions: () => readonly string[];
+  /** Runtime fault set; default: one built from settings().faults. */
+  readonly faults?: HttpFaultSet;
+  /** Name of this VM in the request log; also the default rate-limit key. */
+  readonly vmName?: string;
+  /** Rate-limit key per request (several VMs behind one server); default: vmName. */
+  readonly rateLimitKey?: (req: IncomingMessage) => string;
+  /** Request body limit in bytes (default 64 KiB). */
+  readonly maxBodyBytes?: number;
+  /** Called with exceptions that were not HttpErrors (already answered 500). */
+  readonly onUnexpectedError?: (error: unknown) => void;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function writeResponse(req: IncomingMessage, res: ServerResponse, response: ImdsResponse, serverHeader: string | null): number {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  const headers: Record<string, string | number> = {
+    'Content-Type': response.contentType ?? JSON_CONTENT_TYPE,
+    'Content-Length': body.length,
+  };
+  if (serverHeader) headers['Server'] = serverHeader;
+  Object.assign(headers, response.headers);
+  res.writeHead(response.status, headers);
+  if (req.method === 'HEAD') res.end();
+  else res.end(body);
+  return body.length;
+}
+
+export function createImdsServer(options: ImdsServerOptions): http.Server {
+  const vmName = options.vmName ?? 'vm';
+  const deps: PipelineDeps = {
+    routes: options.routes,
+    servedMethods: servedMethodsOf(options.routes),
+    defaultVersions: options.defaultVersions,
+    settings: options.settings,
+    rateLimiter: options.rateLimiter,
+    faults: options.faults ?? new HttpFaultSet(options.settings().faults),
+    clock: options.clock,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  };
+  const server = http.createServer();
+  // Keep-alive sockets idle for 5 s are closed (socket.setTimeout, works on any Duplex); headers and whole
+  // requests must arrive within 10 s / 30 s (enforced by node:http for listening servers).
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = options.clock.now();
+    const time = new Date(options.clock.wallTime()).toISOString();
+    let release: () => void = () => {};
+    const releaseOnce = (): void => release();
+    res.once('finish', releaseOnce);
+    res.once('close', releaseOnce);
+    let bodyResult;
+    try {
+      bodyResult = await readBody(req, deps.maxBodyBytes);
+    } catch {
+      res.destroy();
+      return;
+    }
+    const result = await runPipeline(
+      {
+        method: req.method ?? 'GET',
+        target: req.url ?? '/',
+        headers: req.headers,
+        body: bodyResult.body,
+        bodyTooLarge: bodyResult.tooLarge,
+        remoteAddress: req.socket.remoteAddress ?? '',
+        rateLimitKey: options.rateLimitKey ? options.rateLimitKey(req) : vmName,
+      },
+      deps,
+    );
+    release = result.release;
+    if (res.writableEnded || res.destroyed) {
+      release();
+    } else {
+      if (bodyResult.tooLarge) {
+        res.shouldKeepAlive = false;
+        req.resume();
+      }
+      const bytes = writeResponse(req, res, result.response, deps.settings().serverHeader);
+      publishRequest({
+        time,
+        vm: vmName,
+        remoteAddress: req.socket.remoteAddress ?? '',
+        remotePort: req.socket.remotePort,
+        method: req.method ?? '',
+        path: result.path,
+        query: result.query,
+        headers: {
+          metadata: headerText(req.headers['metadata']),
+          xForwardedFor: headerText(req.headers['x-forwarded-for']),
+          userAgent: headerText(req.headers['user-agent']),
+        },
+        status: result.response.status,
+        rule: result.rule,
+        route: result.route,
+        faultId: result.faultId,
+        latencyMs: options.clock.now() - started,
+        responseBytes: req.method === 'HEAD' ? 0 : bytes,
+        error: result.unexpected === undefined ? null : String(result.unexpected),
+      });
+    }
+    if (result.unexpected !== undefined) options.onUnexpectedError?.(result.unexpected);
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((error: unknown) => {
+      options.onUnexpectedError?.(error);
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': JSON_CONTENT_TYPE });
+        res.end('{"error":"Server error"}');
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  return server;
+}

@@ -1,0 +1,104 @@
+// The request rules in the order of imds-spec §2.10 (each in its own file under rules/), then the handler.
+// Pure of node:http: takes a parsed request, returns the response, the deciding rule and the slot release.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ServiceSettings } from '../config/vm-profile.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { Clock } from '../util/clock.ts';
+import { errorToResponse } from './error-response.ts';
+import type { HttpFaultSet } from './http-faults.ts';
+import type { ImdsRequest, ImdsResponse, RouteDefinition } from './imds-request.ts';
+import { parseRequestTarget } from './request-target.ts';
+import { RULES } from './rule-names.ts';
+import { checkApiVersion } from './rules/api-version-rule.ts';
+import { checkBodySize } from './rules/body-size-rule.ts';
+import { checkDuplicateQuery } from './rules/duplicate-query-rule.ts';
+import { applyFault } from './rules/fault-rule.ts';
+import { checkForwardedFor } from './rules/forwarded-for-rule.ts';
+import { checkMetadataHeader } from './rules/metadata-header-rule.ts';
+import { checkRateLimit } from './rules/rate-limit-rule.ts';
+import { isIdentityPath, type RuleContext } from './rules/rule-context.ts';
+import { checkRoute } from './rules/route-rule.ts';
+import { checkVerb } from './rules/verb-rule.ts';
+
+export interface PipelineDeps {
+  readonly routes: readonly RouteDefinition[];
+  /** Union of every route's methods (rule 1). */
+  readonly servedMethods: ReadonlySet<string>;
+  /** api-versions checked on paths no route serves. */
+  readonly defaultVersions: () => readonly string[];
+  readonly settings: () => ServiceSettings;
+  readonly rateLimiter: RateLimiter | null;
+  readonly faults: HttpFaultSet;
+  readonly clock: Clock;
+  readonly maxBodyBytes: number;
+}
+
+export interface PipelineInput {
+  readonly method: string;
+  /** The request-target as received (`/metadata/instance?api-version=…`). */
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly bodyTooLarge: boolean;
+  readonly remoteAddress: string;
+  /** Rate-limit key (one VM). */
+  readonly rateLimitKey: string;
+}
+
+export interface PipelineResult {
+  readonly response: ImdsResponse;
+  readonly rule: string;
+  readonly route: string | null;
+  readonly path: string;
+  readonly query: readonly (readonly [string, string])[];
+  readonly faultId: number | null;
+  /** Releases the identity concurrency slot; call once the response has finished. */
+  readonly release: () => void;
+  /** An exception that was not an HttpError (answered 500). */
+  readonly unexpected: unknown;
+}
+
+const noop = (): void => {};
+
+export function servedMethodsOf(routes: readonly RouteDefinition[]): Set<string> {
+  return new Set(routes.flatMap((r) => r.methods));
+}
+
+export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
+  const { path, query } = parseRequestTarget(input.target);
+  const route = deps.routes.find((r) => r.matches(path));
+  const style = route?.errorStyle ?? (isIdentityPath(path) ? 'identity' : 'instance');
+  let release = noop;
+  let faultId: number | null = null;
+  const base = { route: route?.name ?? null, path, query: query.entries };
+  try {
+    const ctx: RuleContext = { method: input.method, path, query, headers: input.headers, route, style, settings: deps.settings() };
+    checkBodySize(ctx, input.bodyTooLarge, deps.maxBodyBytes);
+    checkVerb(ctx, deps.servedMethods);
+    checkForwardedFor(ctx);
+    checkMetadataHeader(ctx);
+    release = await checkRateLimit(ctx, deps.rateLimiter, input.rateLimitKey);
+    const apiVersion = checkApiVersion(ctx, deps.defaultVersions());
+    checkDuplicateQuery(ctx);
+    const served = checkRoute(ctx);
+    const fault = await applyFault(ctx, deps.faults, deps.clock);
+    if (fault) {
+      faultId = fault.id;
+      if (fault.error) throw fault.error;
+    }
+    const request: ImdsRequest = {
+      method: input.method,
+      path,
+      query: query.first,
+      headers: input.headers,
+      body: input.body,
+      remoteAddress: input.remoteAddress,
+      apiVersion,
+    };
+    const response = await served.handle(request);
+    return { ...base, response, rule: RULES.handler, faultId, release, unexpected: undefined };
+  } catch (error) {
+    const outcome = errorToResponse(error, style);
+    return { ...base, response: outcome.response, rule: outcome.rule, faultId, release, unexpected: outcome.unexpected };
+  }
+}

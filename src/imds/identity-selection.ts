@@ -1,0 +1,59 @@
+// Which managed identity a token request means (imds-spec §7.1, §7.3): the client_id / object_id /
+// msi_res_id / mi_res_id selectors, the system-assigned default, and the captured errors.
+import type { IdentityProfile, InstanceTree } from '../config/vm-profile.ts';
+import { identityError } from './identity-errors.ts';
+
+/** Query variables that pick an identity; mi_res_id is an alias of msi_res_id (both observed by IMDS). */
+export const IDENTITY_SELECTORS = ['client_id', 'object_id', 'msi_res_id', 'mi_res_id'] as const;
+export type IdentitySelector = (typeof IDENTITY_SELECTORS)[number];
+
+export interface ManagedIdentity {
+  readonly kind: 'system' | 'user';
+  readonly clientId: string;
+  readonly objectId: string;
+  /** The token's xms_mirid: the VM's resource id (system-assigned) or the identity's resource id (user-assigned). */
+  readonly miResourceId: string;
+}
+
+function text(tree: InstanceTree, key: string): string {
+  const value = tree[key];
+  return typeof value === 'string' ? value : '';
+}
+
+/** compute.resourceId, or one built from subscriptionId / resourceGroupName / name when that is empty. */
+export function vmResourceId(compute: InstanceTree): string {
+  const id = text(compute, 'resourceId');
+  if (id) return id;
+  return `/subscriptions/${text(compute, 'subscriptionId')}/resourceGroups/${text(compute, 'resourceGroupName')}/providers/Microsoft.Compute/virtualMachines/${text(compute, 'name')}`;
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Resolves the identity for a request. Selector values compare case-insensitively (GUIDs and ARM ids are
+ * case-insensitive); an empty value counts as absent. client_id / object_id may name the system-assigned
+ * identity too; msi_res_id / mi_res_id name user-assigned identities only. Throws the identity-style 400s.
+ */
+export function selectIdentity(query: ReadonlyMap<string, string>, identity: IdentityProfile, compute: InstanceTree): ManagedIdentity {
+  const given = IDENTITY_SELECTORS.filter((name) => (query.get(name) ?? '') !== '');
+  if (given.length > 1) throw identityError('conflictingSelectors');
+  const system = identity.systemAssigned
+    ? ({ kind: 'system', clientId: identity.systemAssigned.clientId, objectId: identity.systemAssigned.objectId, miResourceId: vmResourceId(compute) } as const)
+    : null;
+  const users = identity.userAssigned.map(
+    (u) => ({ kind: 'user', clientId: u.clientId, objectId: u.objectId, miResourceId: u.resourceId }) as const,
+  );
+  const selector = given[0];
+  if (selector === undefined) {
+    if (system) return system;
+    if (users.length === 1) return users[0]!;
+    throw identityError(users.length > 1 ? 'multipleUserAssigned' : 'identityNotFound');
+  }
+  const value = query.get(selector)!;
+  const candidates: ManagedIdentity[] = selector === 'client_id' || selector === 'object_id' ? [...(system ? [system] : []), ...users] : users;
+  const found = candidates.find((c) =>
+    selector === 'client_id' ? same(c.clientId, value) : selector === 'object_id' ? same(c.objectId, value) : same(c.miResourceId, value),
+  );
+  if (!found) throw identityError('identityNotFound');
+  return found;
+}

@@ -1,0 +1,195 @@
+// The doctor's judgement as a pure function of gathered facts (no I/O): which route the VM uses for
+// 169.254.169.254, whether it is the primary NIC and primary IP, proxies, and what a probe saw.
+import { cidrContains, parseCidr } from './lab-addressing.ts';
+
+export const IMDS = '169.254.169.254';
+
+export interface RouteFact {
+  readonly dst: string;
+  readonly dev: string;
+  readonly gateway?: string;
+  readonly prefsrc?: string;
+  readonly metric?: number;
+  readonly scope?: string;
+}
+
+export interface ProbeFact {
+  /** curl exit code: 0 ok, 6/7 connect failed, 28 timeout. */
+  readonly exitCode: number;
+  /** HTTP status, null when no response. */
+  readonly status: number | null;
+  readonly timeMs: number;
+  readonly body: string;
+  readonly error: string;
+  /** The proxy the probe went through, null for a direct connection. */
+  readonly proxy: string | null;
+}
+
+export interface DoctorFacts {
+  readonly lab: { readonly name: string; readonly scenario: string; readonly fixed: boolean; readonly dhcp: boolean } | null;
+  /** What Azure expects: the primary NIC, its primary IP and the subnet gateway. */
+  readonly primary: { readonly device: string; readonly ip: string; readonly gateway: string };
+  /** Result of `ip route get 169.254.169.254` in the VM; `error` when there is no route. */
+  readonly routeGet: { readonly ok: true; readonly route: RouteFact } | { readonly ok: false; readonly error: string };
+  readonly routes: readonly RouteFact[];
+  readonly neighbors: readonly { readonly dst: string; readonly dev: string; readonly lladdr?: string; readonly state: readonly string[] }[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Probe as the app would do it (honouring the proxy variables). */
+  readonly appProbe: ProbeFact;
+  /** Probe bypassing any proxy; only when a proxy was in effect. */
+  readonly directProbe: ProbeFact | null;
+}
+
+export const DOCTOR_CAUSES = [
+  'ok',
+  'no-route',
+  'wrong-interface',
+  'wrong-source',
+  'wrong-gateway',
+  'link-local-capture',
+  'proxy',
+  'throttled',
+  'transient',
+  'http-error',
+  'no-answer',
+] as const;
+export type DoctorCause = (typeof DOCTOR_CAUSES)[number];
+
+export interface DoctorFinding {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface DoctorReport {
+  readonly healthy: boolean;
+  readonly cause: DoctorCause;
+  readonly summary: string;
+  readonly fix: string;
+  readonly findings: readonly DoctorFinding[];
+}
+
+/** The proxy an HTTP client would use for http://169.254.169.254, or null (curl/requests semantics). */
+export function effectiveProxy(env: Readonly<Record<string, string>>): string | null {
+  const proxy = env.http_proxy || env.HTTP_PROXY || env.all_proxy || env.ALL_PROXY || '';
+  if (proxy === '') return null;
+  const noProxy = `${env.no_proxy ?? ''},${env.NO_PROXY ?? ''}`;
+  for (const raw of noProxy.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    if (entry === '*' || entry === IMDS) return null;
+    if (/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(entry)) {
+      try {
+        if (cidrContains(parseCidr(entry), IMDS)) return null;
+      } catch {
+        // not a CIDR after all: ignore, as clients do
+      }
+    }
+  }
+  return proxy;
+}
+
+function describeProbe(p: ProbeFact): string {
+  const how = p.proxy ? `through proxy ${p.proxy}` : 'direct';
+  if (p.status !== null) return `HTTP ${p.status} in ${p.timeMs} ms (${how})`;
+  const reason = p.exitCode === 28 ? 'timed out' : p.exitCode === 7 ? 'could not connect' : `failed (curl exit ${p.exitCode})`;
+  return `${reason} after ${p.timeMs} ms (${how})${p.error ? `: ${p.error}` : ''}`;
+}
+
+function routeCause(f: DoctorFacts, findings: DoctorFinding[]): { cause: DoctorCause; summary: string; fix: string } | null {
+  const p = f.primary;
+  const pin = `ip route replace ${IMDS}/32 via ${p.gateway} dev ${p.device}`;
+  if (!f.routeGet.ok) {
+    findings.push({ check: 'route to 169.254.169.254', ok: false, detail: f.routeGet.error });
+    const dhcp = f.lab?.dhcp ? ' The DHCP lease (option 121) did not include it.' : '';
+    return {
+      cause: 'no-route',
+      summary: `The VM has no route to ${IMDS}: connections fail at once with "Network is unreachable".${dhcp}`,
+      fix: `ip route add ${IMDS}/32 via ${p.gateway} dev ${p.device}`,
+    };
+  }
+  const r = f.routeGet.route;
+  findings.push({
+    check: 'route to 169.254.169.254',
+    ok: true,
+    detail: `dev ${r.dev}${r.gateway ? ` via ${r.gateway}` : ' (on-link, no gateway)'}${r.prefsrc ? ` src ${r.prefsrc}` : ''}`,
+  });
+  const linkLocal = f.routes.find((route) => route.dev === r.dev && /^169\.254\.\d+\.\d+\/(1[6-9]|2\d|3[01])$/.test(route.dst));
+  if (r.dev !== p.device && !r.gateway && linkLocal) {
+    findings.push({ check: 'outgoing interface is the primary NIC', ok: false, detail: `${r.dev} has the on-link route ${linkLocal.dst}, which captures ${IMDS}` });
+    return {
+      cause: 'link-local-capture',
+      summary: `The on-link route ${linkLocal.dst} on ${r.dev} (a cluster or IPv4LL adapter) captures ${IMDS}: the VM ARPs for it on ${r.dev}, nothing answers, requests hang and then fail with "No route to host".`,
+      fix: `ip route add ${IMDS}/32 via ${p.gateway} dev ${p.device} metric 1`,
+    };
+  }
+  if (r.dev !== p.device) {
+    findings.push({ check: 'outgoing interface is the primary NIC', ok: false, detail: `${r.dev}, expected ${p.device}` });
+    return {
+      cause: 'wrong-interface',
+      summary: `Requests to ${IMDS} leave through ${r.dev}, not the primary NIC ${p.device}; IMDS only answers the primary NIC's primary IP and silently drops the rest, so requests time out.`,
+      fix: pin,
+    };
+  }
+  findings.push({ check: 'outgoing interface is the primary NIC', ok: true, detail: r.dev });
+  if (r.prefsrc && r.prefsrc !== p.ip) {
+    findings.push({ check: 'source is the primary IP', ok: false, detail: `${r.prefsrc}, expected ${p.ip}` });
+    return {
+      cause: 'wrong-source',
+      summary: `Requests leave ${p.device} from ${r.prefsrc}, a secondary IP; IMDS only answers the primary IP ${p.ip}, so requests time out.`,
+      fix: `${pin} src ${p.ip}`,
+    };
+  }
+  findings.push({ check: 'source is the primary IP', ok: true, detail: r.prefsrc ?? p.ip });
+  if (r.gateway !== p.gateway) {
+    const neighbor = f.neighbors.find((n) => n.dst === r.gateway && n.dev === r.dev);
+    const arp = neighbor ? ` (neighbour ${neighbor.lladdr ?? 'no MAC'}, ${neighbor.state.join(',') || 'unknown'})` : '';
+    findings.push({ check: 'gateway is the subnet gateway', ok: false, detail: `${r.gateway ?? 'none (on-link)'}${arp}, expected ${p.gateway}` });
+    return {
+      cause: 'wrong-gateway',
+      summary: `Requests to ${IMDS} go via ${r.gateway ?? 'no gateway'} instead of the subnet gateway ${p.gateway}${arp}; nothing forwards them, so they disappear and the client times out.`,
+      fix: `${pin}   (and: ip route replace default via ${p.gateway} dev ${p.device})`,
+    };
+  }
+  findings.push({ check: 'gateway is the subnet gateway', ok: true, detail: p.gateway });
+  return null;
+}
+
+export function analyzeDoctorFacts(f: DoctorFacts): DoctorReport {
+  const findings: DoctorFinding[] = [];
+  const routeProblem = routeCause(f, findings);
+  const proxy = effectiveProxy(f.env);
+  const proxyVars = ['HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'].filter((k) => f.env[k] !== undefined);
+  findings.push({
+    check: 'no proxy for 169.254.169.254',
+    ok: proxy === null,
+    detail: proxy ? `requests go through ${proxy} (${proxyVars.map((k) => `${k}=${f.env[k]}`).join(' ')})` : proxyVars.length ? `bypassed (${proxyVars.map((k) => `${k}=${f.env[k]}`).join(' ')})` : 'no proxy variables',
+  });
+  findings.push({ check: 'probe as the app', ok: f.appProbe.status === 200, detail: describeProbe(f.appProbe) });
+  if (f.directProbe) findings.push({ check: 'probe bypassing the proxy', ok: f.directProbe.status === 200, detail: describeProbe(f.directProbe) });
+  const done = (cause: DoctorCause, summary: string, fix: string): DoctorReport => ({ healthy: cause === 'ok', cause, summary, fix, findings });
+
+  if (routeProblem) return done(routeProblem.cause, routeProblem.summary, routeProblem.fix);
+  const app = f.appProbe;
+  if (proxy && (app.status !== 200 || (f.directProbe?.status === 200 && app.status === 200))) {
+    const result = app.status !== null ? `answered ${app.status}${app.body ? ` ${app.body.trim().slice(0, 80)}` : ''}` : describeProbe(app);
+    return done(
+      'proxy',
+      `The app's environment sends IMDS requests through the proxy ${proxy}; IMDS does not support proxies (a forwarding proxy adds X-Forwarded-For, which IMDS rejects with 403). Through the proxy the request ${result}.`,
+      `Bypass the proxy for the metadata address: NO_PROXY=${IMDS} and no_proxy=${IMDS} (curl: --noproxy '*').`,
+    );
+  }
+  if (app.status === 200) return done('ok', `IMDS answers: ${describeProbe(app)}. Route via ${f.primary.device} and ${f.primary.gateway} from ${f.primary.ip}.`, 'Nothing to fix.');
+  if (app.status === 429) {
+    return done('throttled', `IMDS answered 429 Too Many Requests: the VM exceeded the rate limit (5 requests/s; identity 20/s and 5 concurrent).`, 'Retry 429 with exponential backoff and avoid request bursts (cache tokens and metadata).');
+  }
+  if (app.status === 410 || (app.status !== null && app.status >= 500)) {
+    return done('transient', `IMDS answered ${app.status}: it is updating or briefly failing.`, 'Retry 410 for up to 70 s and 5xx with exponential backoff (cloud-init retries 404, 410, 429 and 500).');
+  }
+  if (app.status !== null) return done('http-error', `IMDS answered ${app.status}${app.body ? `: ${app.body.trim().slice(0, 120)}` : ''}.`, 'Check the request: Metadata: true header, api-version, path.');
+  return done(
+    'no-answer',
+    `The route looks right, but the probe ${describeProbe(app)}. Is the responder running (imds-lab status)?`,
+    'Check imds-lab status; restart the lab with imds-lab up.',
+  );
+}

@@ -1,0 +1,90 @@
+// Gathers the doctor's facts from inside the VM namespace: `ip -j route get/show`, neighbours, and a probe
+// with curl (Metadata header, short timeout) under the scenario's environment.
+import type { DoctorFacts, ProbeFact, RouteFact } from './doctor-analysis.ts';
+import { effectiveProxy, IMDS } from './doctor-analysis.ts';
+import type { LabRunner } from './lab-runner.ts';
+import type { LabState } from './lab-state.ts';
+
+export const PROBE_URL = `http://${IMDS}/metadata/instance/compute/vmId?api-version=2021-02-01&format=text`;
+
+function parseJson<T>(text: string, fallback: T): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function toRoute(r: Record<string, unknown>): RouteFact {
+  const route: { -readonly [K in keyof RouteFact]: RouteFact[K] } = { dst: String(r.dst ?? ''), dev: String(r.dev ?? '') };
+  if (typeof r.gateway === 'string') route.gateway = r.gateway;
+  if (typeof r.prefsrc === 'string') route.prefsrc = r.prefsrc;
+  if (typeof r.metric === 'number') route.metric = r.metric;
+  if (typeof r.scope === 'string') route.scope = r.scope;
+  return route;
+}
+
+/** curl in the VM namespace; `bypassProxy` adds --noproxy '*'. */
+export async function probeImds(
+  runner: LabRunner,
+  vmNamespace: string,
+  env: Readonly<Record<string, string>>,
+  options: { readonly bypassProxy: boolean; readonly timeoutSeconds: number; readonly url?: string },
+): Promise<ProbeFact> {
+  const argv = ['ip', 'netns', 'exec', vmNamespace, 'curl', '-sS', '-m', String(options.timeoutSeconds), '-H', 'Metadata: true'];
+  if (options.bypassProxy) argv.push('--noproxy', '*');
+  argv.push('-w', '\n%{http_code}', options.url ?? PROBE_URL);
+  const start = runner.now();
+  const result = await runner.run(argv, { env, timeoutMs: (options.timeoutSeconds + 5) * 1000 });
+  const timeMs = Math.round(runner.now() - start);
+  const cut = result.stdout.lastIndexOf('\n');
+  const code = Number(result.stdout.slice(cut + 1));
+  return {
+    exitCode: result.code,
+    status: Number.isInteger(code) && code > 0 ? code : null,
+    timeMs,
+    body: cut >= 0 ? result.stdout.slice(0, cut) : '',
+    error: result.stderr.trim().replace(/^curl: \(\d+\) /, ''),
+    proxy: options.bypassProxy ? null : effectiveProxy(env),
+  };
+}
+
+/** `env` is what programs in the VM see: the caller's environment plus the scenario's. */
+export async function gatherDoctorFacts(runner: LabRunner, state: LabState, env: Readonly<Record<string, string>>): Promise<DoctorFacts> {
+  const vm = state.namespaces.vm!;
+  const primary = state.nics[0]!;
+  const [get, routes, neighbors] = await Promise.all([
+    runner.run(['ip', '-n', vm, '-j', 'route', 'get', IMDS]),
+    runner.run(['ip', '-n', vm, '-j', 'route', 'show']),
+    runner.run(['ip', '-n', vm, '-j', 'neigh', 'show']),
+  ]);
+  const proxy = effectiveProxy(env);
+  const [appProbe, directProbe] = await Promise.all([
+    probeImds(runner, vm, env, { bypassProxy: false, timeoutSeconds: 2 }),
+    proxy ? probeImds(runner, vm, env, { bypassProxy: true, timeoutSeconds: 2 }) : Promise.resolve(null),
+  ]);
+  const got = parseJson<Record<string, unknown>[]>(get.stdout, []);
+  return {
+    lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp },
+    primary: { device: primary.device, ip: primary.ips[0]!, gateway: primary.gateway },
+    routeGet:
+      get.code === 0 && got[0]
+        ? { ok: true, route: toRoute(got[0]) }
+        : { ok: false, error: get.stderr.trim().replace(/^RTNETLINK answers: /, '') || `ip route get exited ${get.code}` },
+    routes: parseJson<Record<string, unknown>[]>(routes.stdout, []).map(toRoute),
+    neighbors: parseJson<Record<string, unknown>[]>(neighbors.stdout, []).map((n) => {
+      const entry: { dst: string; dev: string; lladdr?: string; state: string[] } = {
+        dst: String(n.dst ?? ''),
+        dev: String(n.dev ?? ''),
+        state: Array.isArray(n.state) ? n.state.map(String) : [],
+      };
+      if (typeof n.lladdr === 'string') entry.lladdr = n.lladdr;
+      return entry;
+    }),
+    env: Object.fromEntries(
+      ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'].filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]),
+    ),
+    appProbe,
+    directProbe,
+  };
+}

@@ -1,0 +1,92 @@
+// The state file of a running lab (<state dir>/lab.json): what `up` created, the PIDs it started, the VM
+// environment; `down`, `status`, `exec`, `doctor` and `trace` read it. `down` also works without it.
+import { createHash } from 'node:crypto';
+import { LabError } from './lab-error.ts';
+import type { LabRunner } from './lab-runner.ts';
+import { formatStep, type LabStep } from './lab-step.ts';
+import type { LabNic } from './lab-nics.ts';
+import type { CaptureMode, LabRole, LabTopology } from './lab-topology.ts';
+
+export interface LabProcessRecord {
+  readonly id: string;
+  readonly pid: number;
+  /** The program's argv after `ip netns exec NS` (checked against /proc/PID/cmdline before a kill). */
+  readonly argv: readonly string[];
+  readonly log: string;
+}
+
+export interface LabState {
+  readonly version: 1;
+  readonly name: string;
+  readonly scenario: string;
+  readonly fixed: boolean;
+  readonly capture: CaptureMode;
+  readonly stateDir: string;
+  readonly pcapFile: string | null;
+  readonly createdAt: string;
+  /** False while `up` is still running (or if it died half-way). */
+  readonly complete: boolean;
+  readonly fingerprint: string;
+  readonly namespaces: Readonly<Partial<Record<LabRole, string>>>;
+  readonly nics: readonly LabNic[];
+  readonly proxy: LabTopology['proxy'];
+  readonly cluster: LabTopology['cluster'];
+  readonly dhcp: boolean;
+  readonly env: Readonly<Record<string, string>>;
+  readonly vars: Readonly<Record<string, string>>;
+  readonly processes: readonly LabProcessRecord[];
+  /** Host-namespace interface index -> name (for traces: which link a packet came in on). */
+  readonly hostInterfaces: Readonly<Record<string, string>>;
+}
+
+export const STATE_FILE = 'lab.json';
+
+/** A stable digest of the plan: the same command lines and VM environment give the same fingerprint (idempotent `up`). */
+export function planFingerprint(steps: readonly LabStep[], env: Readonly<Record<string, string>>): string {
+  const text = `${steps.map(formatStep).join('\n')}\n${JSON.stringify(Object.entries(env).sort())}`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function labStateDir(stateRoot: string, name: string): string {
+  return `${stateRoot.replace(/\/+$/, '')}/${name}`;
+}
+
+export function readLabState(runner: LabRunner, stateDir: string): LabState | null {
+  const text = runner.readFile(`${stateDir}/${STATE_FILE}`);
+  if (text === null) return null;
+  try {
+    const state = JSON.parse(text) as LabState;
+    if (state.version !== 1 || typeof state.name !== 'string') throw new Error('unknown format');
+    return state;
+  } catch (error) {
+    throw new LabError('ERR_LAB_STATE', `${stateDir}/${STATE_FILE}: unreadable lab state (${(error as Error).message}); run imds-lab down to clean up`);
+  }
+}
+
+export function writeLabState(runner: LabRunner, state: LabState): void {
+  runner.writeFile(`${state.stateDir}/${STATE_FILE}`, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+}
+
+export function initialState(topology: LabTopology, steps: readonly LabStep[], stateDir: string, pcapFile: string | null, now: Date): LabState {
+  return {
+    version: 1,
+    name: topology.name,
+    scenario: topology.scenario,
+    fixed: topology.fixed,
+    capture: topology.capture,
+    stateDir,
+    pcapFile,
+    createdAt: now.toISOString(),
+    complete: false,
+    fingerprint: planFingerprint(steps, topology.env),
+    namespaces: topology.namespaces,
+    nics: topology.nics,
+    proxy: topology.proxy,
+    cluster: topology.cluster,
+    dhcp: topology.dhcpRoutes !== null,
+    env: topology.env,
+    vars: topology.vars,
+    processes: [],
+    hostInterfaces: {},
+  };
+}

@@ -1,0 +1,249 @@
+// Builds the lab's topology model (plain data) from the VM profile, netns/base.yaml and a scenario:
+// namespaces, veth pairs, addresses, routes, neighbours, sysctls, firewall rules, helper programs and env.
+import type { VmProfile } from '../config/vm-profile.ts';
+import { formatIpv4Address, IMDS_ADDRESS, parseIpv4Address, WIRESERVER_ADDRESS } from '../util/ipv4-address.ts';
+import { checkNicCollisions, ensureIpCount, ensureNicCount, proxySubnet } from './lab-addressing.ts';
+import { LabError } from './lab-error.ts';
+import { profileNics, type LabNic } from './lab-nics.ts';
+import type { BaseTopology, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
+
+export const LAB_ROLES = ['vm', 'host', 'proxy', 'dead'] as const;
+export type LabRole = (typeof LAB_ROLES)[number];
+
+export const CAPTURE_MODES = ['tun', 'socket'] as const;
+export type CaptureMode = (typeof CAPTURE_MODES)[number];
+
+export interface VethEnd {
+  readonly role: LabRole;
+  readonly dev: string;
+  readonly mac: string | null;
+  /** CIDR strings (address/prefix). */
+  readonly addresses: readonly string[];
+}
+
+export interface VethPair {
+  readonly purpose: string;
+  readonly a: VethEnd;
+  readonly b: VethEnd;
+}
+
+export interface LabRoute {
+  readonly role: LabRole;
+  readonly to: string;
+  readonly via?: string;
+  readonly dev: string;
+  readonly src?: string;
+  readonly metric?: number;
+}
+
+export interface LabTopology {
+  readonly name: string;
+  readonly scenario: string;
+  readonly fixed: boolean;
+  readonly capture: CaptureMode;
+  /** Namespace name per role in use. */
+  readonly namespaces: Readonly<Partial<Record<LabRole, string>>>;
+  readonly nics: readonly LabNic[];
+  readonly veths: readonly VethPair[];
+  /** Addresses on a namespace's lo (socket capture: 169.254.169.254/32 in the host namespace). */
+  readonly loopback: readonly { readonly role: LabRole; readonly cidr: string }[];
+  readonly sysctls: readonly { readonly role: LabRole; readonly key: string; readonly value: string }[];
+  readonly neighbors: readonly { readonly role: LabRole; readonly address: string; readonly mac: string; readonly dev: string }[];
+  readonly routes: readonly LabRoute[];
+  /** Routes the documented fix adds or replaces (applied last with --fixed). */
+  readonly fixRoutes: readonly LabRoute[];
+  readonly proxy: { readonly ip: string; readonly hostIp: string; readonly prefix: number; readonly port: number; readonly forwardedFor: boolean } | null;
+  readonly cluster: { readonly device: string; readonly ip: string; readonly prefix: number } | null;
+  /** Option 121 routes when eth0 is configured by DHCP: [destination CIDR, gateway]. */
+  readonly dhcpRoutes: readonly (readonly [string, string])[] | null;
+  readonly serve: { readonly faults: readonly string[]; readonly rateLimit: boolean };
+  /** What IMDS does with traffic from other sources (profile.sourcePolicy). */
+  readonly sourcePolicy: VmProfile['sourcePolicy'];
+  /** Environment for programs run in the VM namespace. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Placeholder values, for rendering the scenario's texts. */
+  readonly vars: Readonly<Record<string, string>>;
+}
+
+export interface TopologyOptions {
+  readonly name: string;
+  readonly scenario: ScenarioDefinition;
+  readonly base: BaseTopology;
+  readonly fixed: boolean;
+  readonly capture: CaptureMode;
+}
+
+const NAME = /^[a-z][a-z0-9-]{0,14}$/;
+
+/** Checks a lab name: it prefixes namespace names (`<name>-vm`) and must not end in a role suffix. */
+export function checkLabName(name: string): void {
+  if (!NAME.test(name) || name.endsWith('-')) {
+    throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)}: use 1-15 lower-case letters, digits and dashes, starting with a letter`);
+  }
+  for (const role of LAB_ROLES) {
+    if (name.endsWith(`-${role}`)) {
+      throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)} ends in "-${role}", which would look like another lab's namespace`);
+    }
+  }
+}
+
+export function namespaceName(name: string, role: LabRole): string {
+  return `${name}-${role}`;
+}
+
+/** Replaces {placeholders}; an unknown one is an error naming it. */
+export function renderTemplate(text: string, vars: Readonly<Record<string, string>>): string {
+  return text.replace(/\{([a-z0-9.]+)\}/gi, (_, key: string) => {
+    const value = vars[key];
+    if (value === undefined) throw new LabError('ERR_LAB_DATA', `unknown placeholder {${key}} in ${JSON.stringify(text)} (known: ${Object.keys(vars).sort().join(', ')})`);
+    return value;
+  });
+}
+
+function buildVars(name: string, nics: readonly LabNic[], proxy: LabTopology['proxy'], cluster: LabTopology['cluster']): Record<string, string> {
+  const vars: Record<string, string> = { name, imds: IMDS_ADDRESS, wireserver: WIRESERVER_ADDRESS };
+  for (const nic of nics) {
+    const p = `nic${nic.index}`;
+    vars[`${p}.ip`] = nic.ips[0]!;
+    nic.ips.forEach((ip, i) => {
+      if (i > 0) vars[`${p}.ip${i + 1}`] = ip;
+    });
+    vars[`${p}.gateway`] = nic.gateway;
+    vars[`${p}.subnet`] = nic.subnet;
+    vars[`${p}.prefix`] = String(nic.prefix);
+    vars[`${p}.device`] = nic.device;
+    vars[`${p}.mac`] = nic.mac;
+  }
+  const primary = nics[0]!;
+  // The wrong gateway: the subnet's last host address, never one of the VM's own.
+  const size = 2 ** (32 - primary.prefix);
+  let wrong = parseIpv4Address(primary.subnet) + size - 2;
+  while (primary.ips.includes(formatIpv4Address(wrong))) wrong--;
+  vars['wrong.gateway'] = formatIpv4Address(wrong);
+  vars['wrong.mac'] = '02:00:00:de:ad:01';
+  if (proxy) {
+    vars['proxy.ip'] = proxy.ip;
+    vars['proxy.port'] = String(proxy.port);
+    vars['proxy.hostIp'] = proxy.hostIp;
+  }
+  if (cluster) {
+    vars['cluster.ip'] = cluster.ip;
+    vars['cluster.device'] = cluster.device;
+  }
+  return vars;
+}
+
+function resolveRoute(t: RouteTemplate, vars: Readonly<Record<string, string>>): LabRoute {
+  const route: { -readonly [K in keyof LabRoute]: LabRoute[K] } = { role: t.ns, to: renderTemplate(t.to, vars), dev: renderTemplate(t.dev, vars) };
+  if (t.via !== undefined) route.via = renderTemplate(t.via, vars);
+  if (t.src !== undefined) route.src = renderTemplate(t.src, vars);
+  if (t.metric !== undefined) route.metric = t.metric;
+  return route;
+}
+
+export function buildTopology(profile: VmProfile, options: TopologyOptions): LabTopology {
+  const { name, scenario, base, fixed, capture } = options;
+  checkLabName(name);
+  const t = scenario.topology;
+  let nics = ensureNicCount(profileNics(profile), t.nics);
+  nics = [ensureIpCount(nics[0]!, t.secondaryIps), ...nics.slice(1)];
+  checkNicCollisions(nics);
+
+  const proxyNet = t.proxy ? proxySubnet(nics) : null;
+  const proxy =
+    t.proxy && proxyNet
+      ? { ip: proxyNet.proxyIp, hostIp: proxyNet.hostIp, prefix: proxyNet.prefix, port: t.proxy.port, forwardedFor: t.proxy.forwardedFor }
+      : null;
+  const cluster = t.clusterAdapter ? { device: 'cluster0', ip: t.clusterAdapter.address, prefix: t.clusterAdapter.prefix } : null;
+  if (cluster && !/^169\.254\./.test(cluster.ip)) throw new LabError('ERR_LAB_DATA', `clusterAdapter.address ${cluster.ip} must be a 169.254.x.x address`);
+  const vars = buildVars(name, nics, proxy, cluster);
+
+  const namespaces: Partial<Record<LabRole, string>> = { vm: namespaceName(name, 'vm'), host: namespaceName(name, 'host') };
+  if (proxy) namespaces.proxy = namespaceName(name, 'proxy');
+  if (cluster) namespaces.dead = namespaceName(name, 'dead');
+
+  const dhcp = t.dhcp !== null;
+  const veths: VethPair[] = nics.map((nic) => ({
+    purpose: `${nic.index === 0 ? 'primary' : 'secondary'} NIC ${nic.device}`,
+    a: {
+      role: 'vm',
+      dev: nic.device,
+      mac: nic.mac,
+      addresses: dhcp && nic.index === 0 ? [] : nic.ips.map((ip) => `${ip}/${nic.prefix}`),
+    },
+    b: { role: 'host', dev: `nic${nic.index}`, mac: base.gatewayMac, addresses: [`${nic.gateway}/${nic.prefix}`] },
+  }));
+  if (proxy) {
+    veths.push({
+      purpose: 'proxy link',
+      a: { role: 'host', dev: 'proxy0', mac: null, addresses: [`${proxy.hostIp}/${proxy.prefix}`] },
+      b: { role: 'proxy', dev: 'eth0', mac: null, addresses: [`${proxy.ip}/${proxy.prefix}`] },
+    });
+  }
+  if (cluster) {
+    veths.push({
+      purpose: 'cluster adapter (dead end: nothing answers ARP)',
+      a: { role: 'vm', dev: cluster.device, mac: null, addresses: [`${cluster.ip}/${cluster.prefix}`] },
+      b: { role: 'dead', dev: 'eth0', mac: null, addresses: [] },
+    });
+  }
+
+  const removed = new Set(t.removeRoutes.map((r) => renderTemplate(r, vars)));
+  const routes: LabRoute[] = [];
+  if (!dhcp) {
+    for (const r of base.vmRoutes) {
+      const route = resolveRoute(r, vars);
+      if (!removed.has(route.to)) routes.push(route);
+    }
+  }
+  routes.push(...t.routes.map((r) => resolveRoute(r, vars)));
+  if (proxy) {
+    // The proxy reaches IMDS and answers the VM's subnets through the host namespace, nothing else.
+    routes.push({ role: 'proxy', to: `${IMDS_ADDRESS}/32`, via: proxy.hostIp, dev: 'eth0' });
+    for (const nic of nics) routes.push({ role: 'proxy', to: `${nic.subnet}/${nic.prefix}`, via: proxy.hostIp, dev: 'eth0' });
+  }
+
+  const sysctls = Object.entries(base.hostSysctls).map(([key, value]) => ({ role: 'host' as const, key, value }));
+  const neighbors = t.neighbors.map((n) => ({
+    role: 'vm' as const,
+    address: renderTemplate(n.address, vars),
+    mac: renderTemplate(n.mac, vars),
+    dev: renderTemplate(n.dev, vars),
+  }));
+
+  const dhcpRoutes = t.dhcp
+    ? t.dhcp.routes.map((text) => {
+        const [dest, gateway, extra] = renderTemplate(text, vars).split(/\s+/);
+        if (!dest || !gateway || extra !== undefined || !dest.includes('/')) {
+          throw new LabError('ERR_LAB_DATA', `topology.dhcp.routes: expected "DEST/PREFIX GATEWAY", got ${JSON.stringify(text)}`);
+        }
+        return [dest, gateway] as const;
+      })
+    : null;
+
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t.env)) env[k] = renderTemplate(v, vars);
+  if (fixed) for (const [k, v] of Object.entries(scenario.fixed.env)) env[k] = renderTemplate(v, vars);
+
+  return {
+    name,
+    scenario: scenario.name,
+    fixed,
+    capture,
+    namespaces,
+    nics,
+    veths,
+    loopback: capture === 'socket' ? [{ role: 'host', cidr: `${IMDS_ADDRESS}/32` }] : [],
+    sysctls,
+    neighbors,
+    routes,
+    fixRoutes: fixed ? scenario.fixed.routes.map((r) => resolveRoute(r, vars)) : [],
+    proxy,
+    cluster,
+    dhcpRoutes,
+    serve: t.serve,
+    sourcePolicy: profile.sourcePolicy,
+    env,
+    vars,
+  };
+}

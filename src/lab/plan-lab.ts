@@ -1,0 +1,203 @@
+// planLab(profile, options) -> steps: turns the topology model into argv steps with undo (mininet's
+// "topology is data, realised separately"). Every command runs inside a lab namespace (checked by no-escape.ts).
+import type { VmProfile } from '../config/vm-profile.ts';
+import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
+import type { LabStep, Readiness } from './lab-step.ts';
+import { buildTopology, type LabRole, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
+import { assertNoEscape } from './no-escape.ts';
+import { dhclientConfig, dnsmasqArgs, tinyproxyConfig } from './helper-configs.ts';
+
+export interface PlanOptions extends TopologyOptions {
+  /** Directory for the lab's state, configuration files and logs (e.g. /run/imds-lab/<name>). */
+  readonly stateDir: string;
+  /** Argv prefix that runs this imds-lab CLI (e.g. [node, --import, tsx, src/cli/main.ts]). */
+  readonly selfCommand: readonly string[];
+  /** Profile file for the responder; null = the embedded default profile. */
+  readonly profileFile: string | null;
+  /** Capture every packet to/from 169.254.169.254 seen in the host namespace into this pcap file. */
+  readonly pcapFile: string | null;
+  /** `serve --state-dir`: where the responder keeps its PKI (shared by labs so keys are made once). */
+  readonly serveStateDir: string;
+  /** The dhclient script (netns/dhclient-script). */
+  readonly dhclientScript: string;
+}
+
+export interface LabPlan {
+  readonly topology: LabTopology;
+  readonly steps: readonly LabStep[];
+  /** Environment for programs run in the VM namespace. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Name of the nftables table the lab adds in the host namespace (socket capture). */
+export const NFT_TABLE = 'imds_lab';
+
+function ns(topology: LabTopology, role: LabRole): string {
+  const name = topology.namespaces[role];
+  if (!name) throw new Error(`internal: namespace role ${role} not in this lab`);
+  return name;
+}
+
+function routeArgs(route: LabRoute): string[] {
+  const args = [route.to];
+  if (route.via) args.push('via', route.via);
+  args.push('dev', route.dev);
+  if (route.src) args.push('src', route.src);
+  if (route.metric !== undefined) args.push('metric', String(route.metric));
+  return args;
+}
+
+function ipIn(topology: LabTopology, role: LabRole, ...args: string[]): string[] {
+  return ['ip', '-n', ns(topology, role), ...args];
+}
+
+function execIn(topology: LabTopology, role: LabRole, ...argv: string[]): string[] {
+  return ['ip', 'netns', 'exec', ns(topology, role), ...argv];
+}
+
+function run(argv: string[], undo: string[] | null): LabStep {
+  return { kind: 'run', argv, undo };
+}
+
+function listening(topology: LabTopology, role: LabRole, protocol: '-t' | '-u', address: string, port: number): Readiness {
+  const filter = address === '*' ? ['sport', '=', `:${port}`] : ['src', `${address}:${port}`];
+  return { kind: 'command', argv: execIn(topology, role, 'ss', '-H', '-l', '-n', protocol, ...filter), match: `:${port}\\b` };
+}
+
+function networkSteps(t: LabTopology): LabStep[] {
+  const steps: LabStep[] = [];
+  for (const role of ['vm', 'host', 'proxy', 'dead'] as const) {
+    const name = t.namespaces[role];
+    if (!name) continue;
+    steps.push(run(['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name]));
+    steps.push(run(ipIn(t, role, 'link', 'set', 'lo', 'up'), null));
+  }
+  for (const pair of t.veths) {
+    const a = ['link', 'add', pair.a.dev, ...(pair.a.mac ? ['address', pair.a.mac] : [])];
+    const b = ['peer', 'name', pair.b.dev, ...(pair.b.mac ? ['address', pair.b.mac] : []), 'netns', ns(t, pair.b.role)];
+    steps.push(run(ipIn(t, pair.a.role, ...a, 'type', 'veth', ...b), ipIn(t, pair.a.role, 'link', 'del', pair.a.dev)));
+    for (const end of [pair.a, pair.b]) {
+      // Software checksums: captured packets then carry valid TCP checksums (veth offload leaves them partial).
+      steps.push(run(execIn(t, end.role, 'ethtool', '-K', end.dev, 'tx', 'off'), null));
+      for (const cidr of end.addresses) {
+        steps.push(run(ipIn(t, end.role, 'addr', 'add', cidr, 'dev', end.dev), ipIn(t, end.role, 'addr', 'del', cidr, 'dev', end.dev)));
+      }
+      steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'up'), ipIn(t, end.role, 'link', 'set', end.dev, 'down')));
+    }
+  }
+  for (const lo of t.loopback) {
+    steps.push(run(ipIn(t, lo.role, 'addr', 'add', lo.cidr, 'dev', 'lo'), ipIn(t, lo.role, 'addr', 'del', lo.cidr, 'dev', 'lo')));
+  }
+  for (const s of t.sysctls) steps.push(run(execIn(t, s.role, 'sysctl', '-q', '-w', `${s.key}=${s.value}`), null));
+  for (const n of t.neighbors) {
+    steps.push(
+      run(ipIn(t, n.role, 'neigh', 'replace', n.address, 'lladdr', n.mac, 'dev', n.dev, 'nud', 'permanent'), ipIn(t, n.role, 'neigh', 'del', n.address, 'dev', n.dev)),
+    );
+  }
+  for (const r of t.routes) steps.push(run(ipIn(t, r.role, 'route', 'add', ...routeArgs(r)), ipIn(t, r.role, 'route', 'del', ...routeArgs(r))));
+  return steps;
+}
+
+/** Socket capture: the host namespace answers only the VM's primary IP on the primary NIC (and the proxy). */
+function firewallSteps(t: LabTopology): LabStep[] {
+  if (t.capture !== 'socket') return [];
+  const nft = (...args: string[]): string[] => execIn(t, 'host', 'nft', ...args);
+  const rule = (...args: string[]): LabStep => run(nft('add', 'rule', 'ip', NFT_TABLE, 'input', ...args), null);
+  const verdict =
+    t.sourcePolicy === 'rst' ? ['reject', 'with', 'tcp', 'reset'] : t.sourcePolicy === 'icmp' ? ['reject', 'with', 'icmp', 'type', 'admin-prohibited'] : ['drop'];
+  const steps: LabStep[] = [
+    run(nft('add', 'table', 'ip', NFT_TABLE), nft('delete', 'table', 'ip', NFT_TABLE)),
+    run(nft('add', 'chain', 'ip', NFT_TABLE, 'input', '{ type filter hook input priority 0 ; policy accept ; }'), null),
+    rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'nic0', 'ip', 'saddr', t.nics[0]!.ips[0]!, 'accept'),
+  ];
+  if (t.proxy) steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'proxy0', 'ip', 'saddr', t.proxy.ip, 'accept'));
+  if (t.sourcePolicy === 'rst') steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'meta', 'l4proto', 'tcp', ...verdict));
+  steps.push(rule('ip', 'daddr', IMDS_ADDRESS, t.sourcePolicy === 'rst' ? 'drop' : verdict[0]!, ...verdict.slice(1)));
+  return steps;
+}
+
+function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
+  const steps: LabStep[] = [];
+  const sd = o.stateDir;
+  if (o.pcapFile) {
+    steps.push({
+      kind: 'spawn',
+      id: 'tcpdump',
+      argv: execIn(t, 'host', 'tcpdump', '-i', 'any', '-y', 'LINUX_SLL2', '-n', '-U', '-Z', 'root', '-w', o.pcapFile, 'tcp', 'and', 'host', IMDS_ADDRESS),
+      log: `${sd}/tcpdump.log`,
+      ready: { kind: 'log', match: 'listening on' },
+      readyTimeoutMs: 10_000,
+    });
+  }
+  const serve = [...o.selfCommand, 'serve', '--capture', t.capture, '--listen', `${IMDS_ADDRESS}:80`, '--log-requests'];
+  if (t.capture === 'tun') {
+    // The userspace stack answers the VM's primary IP (and the proxy, whose request IMDS must see and reject).
+    serve.push('--primary-ip', t.nics[0]!.ips[0]!);
+    if (t.proxy) serve.push('--primary-ip', t.proxy.ip);
+  }
+  serve.push('--state-dir', o.serveStateDir);
+  if (o.profileFile) serve.push('--profile', o.profileFile);
+  if (!t.serve.rateLimit) serve.push('--no-rate-limit');
+  for (const fault of t.serve.faults) serve.push('--fault', fault);
+  steps.push({
+    kind: 'spawn',
+    id: 'responder',
+    argv: execIn(t, 'host', ...serve),
+    log: `${sd}/responder.log`,
+    ready: { kind: 'log', match: 'serving on http' },
+    readyTimeoutMs: 30_000,
+  });
+  if (t.proxy) {
+    const conf = `${sd}/tinyproxy.conf`;
+    steps.push({ kind: 'write-file', path: conf, content: tinyproxyConfig(t) });
+    steps.push({
+      kind: 'spawn',
+      id: 'tinyproxy',
+      argv: execIn(t, 'proxy', 'tinyproxy', '-d', '-c', conf),
+      log: `${sd}/tinyproxy.log`,
+      ready: listening(t, 'proxy', '-t', t.proxy.ip, t.proxy.port),
+      readyTimeoutMs: 10_000,
+    });
+  }
+  if (t.dhcpRoutes) {
+    steps.push({
+      kind: 'spawn',
+      id: 'dnsmasq',
+      argv: execIn(t, 'host', ...dnsmasqArgs(t, sd)),
+      log: `${sd}/dnsmasq.log`,
+      ready: listening(t, 'host', '-u', '*', 67),
+      readyTimeoutMs: 10_000,
+    });
+    const conf = `${sd}/dhclient.conf`;
+    steps.push({ kind: 'write-file', path: conf, content: dhclientConfig() });
+    const last = t.dhcpRoutes[t.dhcpRoutes.length - 1]!;
+    const dest = last[0] === '0.0.0.0/0' ? 'default' : last[0].endsWith('/32') ? last[0].slice(0, -3) : last[0];
+    steps.push({
+      kind: 'spawn',
+      id: 'dhclient',
+      argv: execIn(t, 'vm', 'dhclient', '-4', '-d', '-v', '-cf', conf, '-sf', o.dhclientScript, '-lf', `${sd}/dhclient.leases`, '-pf', `${sd}/dhclient.pid`, 'eth0'),
+      log: `${sd}/dhclient.log`,
+      ready: { kind: 'command', argv: ipIn(t, 'vm', '-4', 'route', 'show'), match: `(^|\\n)${dest.replace(/\./g, '\\.')} via ` },
+      readyTimeoutMs: 30_000,
+    });
+  }
+  return steps;
+}
+
+function fixSteps(t: LabTopology): LabStep[] {
+  return t.fixRoutes.map((r) => run(ipIn(t, r.role, 'route', 'replace', ...routeArgs(r)), ipIn(t, r.role, 'route', 'del', ...routeArgs(r))));
+}
+
+/** The whole lab as steps; refuses (LabError ERR_LAB_ESCAPE) any plan that could reach the root namespace. */
+export function planLab(profile: VmProfile, options: PlanOptions): LabPlan {
+  const topology = buildTopology(profile, options);
+  const steps = [...networkSteps(topology), ...firewallSteps(topology), ...processSteps(topology, options), ...fixSteps(topology)];
+  const plan = { topology, steps, env: topology.env };
+  assertNoEscape(plan);
+  return plan;
+}
+
+/** Only the fix's steps (to apply the documented fix to a running lab, as the demo does). */
+export function planFix(topology: LabTopology): LabStep[] {
+  return fixSteps(topology);
+}

@@ -1,0 +1,78 @@
+// Tearing a lab down from its name alone: kill what runs in `<name>-{vm,host,proxy,dead}` and the PIDs in
+// the state file (checked against their recorded command line), delete the namespaces, remove the state dir.
+// Works after `up` died half-way or the responder was killed with SIGKILL.
+import type { LabRunner } from './lab-runner.ts';
+import { stopProcess } from './lab-runner.ts';
+import { readLabState } from './lab-state.ts';
+import { LAB_ROLES } from './lab-topology.ts';
+
+export interface TeardownReport {
+  readonly namespaces: readonly string[];
+  readonly killed: readonly number[];
+  readonly warnings: readonly string[];
+  readonly hadState: boolean;
+}
+
+/** Lab namespaces of `name` that exist now (exact names only: `imds` never matches `imds2-vm`). */
+export async function existingLabNamespaces(runner: LabRunner, name: string): Promise<string[]> {
+  const result = await runner.run(['ip', 'netns', 'list']);
+  if (result.code !== 0) return [];
+  const wanted = new Set(LAB_ROLES.map((role) => `${name}-${role}`));
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((ns) => wanted.has(ns));
+}
+
+async function namespacePids(runner: LabRunner, ns: string): Promise<number[]> {
+  const result = await runner.run(['ip', 'netns', 'pids', ns]);
+  if (result.code !== 0) return [];
+  return result.stdout
+    .split(/\s+/)
+    .filter((s) => /^\d+$/.test(s))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+function cmdlineMatches(runner: LabRunner, pid: number, argv: readonly string[]): boolean {
+  const cmdline = runner.readFile(`/proc/${pid}/cmdline`);
+  if (cmdline === null) return false;
+  return cmdline.split('\0').filter((s) => s !== '').join('\0') === argv.join('\0');
+}
+
+export async function teardownLab(runner: LabRunner, name: string, stateDir: string): Promise<TeardownReport> {
+  const warnings: string[] = [];
+  const killed: number[] = [];
+  let state = null;
+  try {
+    state = readLabState(runner, stateDir);
+  } catch (error) {
+    warnings.push((error as Error).message);
+  }
+  const namespaces = await existingLabNamespaces(runner, name);
+
+  const targets = new Set<number>();
+  for (const record of state?.processes ?? []) {
+    if (runner.isAlive(record.pid) && cmdlineMatches(runner, record.pid, record.argv)) targets.add(record.pid);
+  }
+  for (const ns of namespaces) for (const pid of await namespacePids(runner, ns)) targets.add(pid);
+  await Promise.all(
+    [...targets].map(async (pid) => {
+      await stopProcess(runner, pid);
+      if (runner.isAlive(pid)) warnings.push(`process ${pid} survived SIGKILL`);
+      else killed.push(pid);
+    }),
+  );
+
+  for (const ns of namespaces) {
+    const result = await runner.run(['ip', 'netns', 'del', ns]);
+    if (result.code !== 0) warnings.push(`ip netns del ${ns}: ${result.stderr.trim()}`);
+  }
+  if (state?.pcapFile) {
+    // Keep what a later `imds-lab trace` needs beside the capture: the lab's addresses and links.
+    const serveLog = runner.readFile(`${stateDir}/serve/requests.jsonl`);
+    if (serveLog !== null) runner.writeFile(`${state.pcapFile}.requests.jsonl`, serveLog);
+  }
+  runner.removeFile(stateDir);
+  return { namespaces, killed: killed.sort((a, b) => a - b), warnings, hadState: state !== null };
+}

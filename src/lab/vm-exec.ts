@@ -1,0 +1,40 @@
+// Runs a user's program inside a lab namespace (`ip netns exec NS CMD…`, argv only) with a given
+// environment, streaming its output, and returns its exit code (128+signal when killed).
+import { spawn } from 'node:child_process';
+import { LabError } from './lab-error.ts';
+
+export interface ExecStreams {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Pass the caller's stdin through (interactive use); default: no stdin. */
+  readonly inheritStdin?: boolean;
+}
+
+const SIGNALS: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+export function execInNamespace(namespace: string, argv: readonly string[], env: Readonly<Record<string, string | undefined>>, streams: ExecStreams): Promise<number> {
+  if (argv.length === 0) return Promise.reject(new LabError('ERR_LAB_USAGE', 'no command given (use: -- CMD [ARGS…])'));
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', namespace, ...argv], {
+      env: { ...env },
+      stdio: [streams.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(streams.stdout, { end: false });
+    child.stderr.pipe(streams.stderr, { end: false });
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.once('error', (error) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      reject(new LabError('ERR_LAB_EXEC', `cannot run ip netns exec ${namespace}: ${error.message}`));
+    });
+    child.once('close', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 1) : 1));
+    });
+  });
+}

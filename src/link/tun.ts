@@ -1,0 +1,262 @@
+// A Link over a Linux TUN device through the tun.node addon (src/link/native): batched, non-blocking I/O.
+// The TUN lives in the namespace the process runs in (`ip netns exec NS node ...`) or in `netns` when given.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ImdsLabError } from '../util/errors.ts';
+import type { Link, PacketReceiver } from './link.ts';
+
+export class TunError extends ImdsLabError {
+  /** The errno name behind the failure (ENOENT, EPERM, EBUSY, EINVAL, ...), when there is one. */
+  readonly errno: string | undefined;
+
+  constructor(code: string, message: string, errno?: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.errno = errno;
+  }
+}
+
+export type TunOptions = {
+  /** Interface name, 1–15 bytes; an existing TUN of that name is attached, otherwise one is created. */
+  name: string;
+  /** Sets the interface MTU (SIOCSIFMTU) when given; also sizes the read buffer. */
+  mtu?: number;
+  /** Brings the interface up (default true). */
+  up?: boolean;
+  /** Network namespace to create the TUN in: a name under /var/run/netns or an absolute path (/proc/PID/ns/net). */
+  netns?: string;
+  /** Most packets handed to the receiver per wakeup (default 64). */
+  batchSize?: number;
+  /** Packets kept when the kernel answers EAGAIN to a write (default 4096); more are dropped and counted. */
+  writeQueueLimit?: number;
+  /** The clone device (default /dev/net/tun); tests point it elsewhere. */
+  devicePath?: string;
+};
+
+export type TunStats = {
+  packetsIn: number;
+  bytesIn: number;
+  readBatches: number;
+  readEagain: number;
+  readErrors: number;
+  packetsOut: number;
+  bytesOut: number;
+  writeCalls: number;
+  writeEagain: number;
+  writeErrors: number;
+  writeDropped: number;
+  writeQueued: number;
+  writeQueueMax: number;
+  writeQueueLength: number;
+  lastWriteErrno: number;
+  /** Packets given to send() after close(), dropped. */
+  sendAfterClose: number;
+};
+
+export interface TunLink extends Link {
+  /** The interface name the kernel reports (resolves `%d` patterns). */
+  readonly name: string;
+  stats(): TunStats;
+  /** Receives asynchronous read errors (the device was deleted, ...); without a listener they are thrown. */
+  onError(listener: (error: TunError) => void): void;
+  readonly closed: boolean;
+}
+
+type NativeDevice = {
+  readonly name: string;
+  start(slab: Uint8Array, meta: Uint32Array, maxPacket: number, onRead: (count: number) => void, onError: (error: Error) => void): void;
+  stop(): void;
+  writeBatch(packets: readonly Uint8Array[]): number;
+  setMtu(mtu: number): void;
+  getMtu(): number;
+  setUp(up: boolean): void;
+  stats(): Omit<TunStats, 'sendAfterClose'>;
+  close(): void;
+};
+type NativeModule = { TunDevice: new (name: string, devicePath: string, queueLimit?: number, netnsPath?: string) => NativeDevice };
+
+const ADDON_CANDIDATES = [
+  '../../src/link/native/build/Release/tun.node', // from dist/src/link (built output)
+  './native/build/Release/tun.node', // from src/link (tsx)
+  '../../../src/link/native/build/Release/tun.node',
+];
+
+let addon: NativeModule | undefined;
+
+/** Loads tun.node once; throws TunError ERR_TUN_NOT_BUILT with the fix when it is missing. */
+export function loadTunAddon(): NativeModule {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const candidate of ADDON_CANDIDATES) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url));
+    tried.push(path);
+    if (!existsSync(path)) continue;
+    try {
+      addon = require(path) as NativeModule;
+    } catch (error) {
+      throw new TunError('ERR_TUN_NOT_BUILT', `the TUN addon at ${path} does not load (${String(error)}): rebuild it with \`npm install\` in the project root`, undefined, error);
+    }
+    return addon;
+  }
+  throw new TunError(
+    'ERR_TUN_NOT_BUILT',
+    `the TUN addon is not built (looked for ${tried.join(', ')}): run \`npm install\` in the project root (its install script runs node-gyp on src/link/native; with no network set npm_config_nodedir=/usr)`,
+  );
+}
+
+const ERRNO_CODES: Record<string, string> = {
+  ENOENT: 'ERR_TUN_NO_DEVICE',
+  ENODEV: 'ERR_TUN_NO_DEVICE',
+  ENXIO: 'ERR_TUN_NO_DEVICE',
+  EPERM: 'ERR_TUN_PERMISSION',
+  EACCES: 'ERR_TUN_PERMISSION',
+  EBUSY: 'ERR_TUN_BUSY',
+  EEXIST: 'ERR_TUN_BUSY',
+  EINVAL: 'ERR_TUN_BAD_NAME',
+};
+
+/** Turns a native errno error into a TunError whose message says what to do about it. */
+function explain(error: unknown, options: TunOptions, devicePath: string, netnsPath: string | undefined): TunError {
+  const native = error as { code?: string; syscall?: string; message?: string };
+  const errno = native.code ?? 'EUNKNOWN';
+  const detail = native.message ?? String(error);
+  const name = JSON.stringify(options.name);
+  if (native.syscall === 'open(netns)' || native.syscall === 'setns') {
+    return new TunError('ERR_TUN_NETNS', `cannot enter network namespace ${netnsPath} (${errno}): ${detail}`, errno, error);
+  }
+  switch (ERRNO_CODES[errno]) {
+    case 'ERR_TUN_NO_DEVICE':
+      return new TunError('ERR_TUN_NO_DEVICE', `${devicePath} is missing (${errno}): load the tun module (modprobe tun) or create the node (mkdir -p /dev/net && mknod ${devicePath} c 10 200); ${detail}`, errno, error);
+    case 'ERR_TUN_PERMISSION':
+      return new TunError('ERR_TUN_PERMISSION', `opening TUN ${name} needs CAP_NET_ADMIN in its network namespace (${errno}): run as root, e.g. under \`ip netns exec NS ...\`; ${detail}`, errno, error);
+    case 'ERR_TUN_BUSY':
+      return new TunError('ERR_TUN_BUSY', `TUN name ${name} is busy (${errno}): another process has that TUN open; ${detail}`, errno, error);
+    case 'ERR_TUN_BAD_NAME':
+      return new TunError('ERR_TUN_BAD_NAME', `bad TUN name ${name} (${errno}): it must be 1-15 bytes without '/', ':' or whitespace, and must not name an existing non-TUN interface; ${detail}`, errno, error);
+    default:
+      return new TunError('ERR_TUN_OPEN', `cannot open TUN ${name} (${errno}): ${detail}`, errno, error);
+  }
+}
+
+function resolveNetns(netns: string | undefined): string | undefined {
+  if (netns === undefined) return undefined;
+  if (netns.startsWith('/')) return netns;
+  if (!/^[A-Za-z0-9_.-]+$/.test(netns) || netns === '.' || netns === '..') {
+    throw new TunError('ERR_TUN_NETNS', `netns must be a namespace name or an absolute path, got ${JSON.stringify(netns)}`);
+  }
+  return `/var/run/netns/${netns}`;
+}
+
+function checkInteger(field: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new TunError('ERR_TUN_BAD_OPTION', `${field} must be an integer in ${min}..${max}, got ${value}`);
+  }
+}
+
+/** Opens (creates or attaches) a TUN device and returns it as a Link. Reading starts at setReceiver(). */
+export function openTun(options: TunOptions): TunLink {
+  if (typeof options.name !== 'string') throw new TunError('ERR_TUN_BAD_OPTION', 'name must be a string');
+  checkInteger('mtu', options.mtu, 68, 65535);
+  checkInteger('batchSize', options.batchSize, 1, 4096);
+  checkInteger('writeQueueLimit', options.writeQueueLimit, 1, 1 << 20);
+  const native = loadTunAddon();
+  const devicePath = options.devicePath ?? '/dev/net/tun';
+  const netnsPath = resolveNetns(options.netns);
+  let device: NativeDevice;
+  try {
+    device = new native.TunDevice(options.name, devicePath, options.writeQueueLimit, netnsPath);
+  } catch (error) {
+    throw explain(error, options, devicePath, netnsPath);
+  }
+  try {
+    if (options.mtu !== undefined) device.setMtu(options.mtu);
+    if (options.up ?? true) device.setUp(true);
+    return new NativeTunLink(device, Math.max(options.mtu ?? 0, device.getMtu()), options.batchSize ?? 64);
+  } catch (error) {
+    device.close();
+    const native = error as { code?: string; message?: string };
+    throw new TunError('ERR_TUN_SETUP', `cannot configure TUN ${JSON.stringify(device.name)}: ${native.message ?? String(error)}`, native.code, error);
+  }
+}
+
+class NativeTunLink implements TunLink {
+  readonly mtu: number;
+  readonly name: string;
+  private readonly device: NativeDevice;
+  private readonly batchSize: number;
+  private receiver: PacketReceiver | undefined;
+  private errorListener: ((error: TunError) => void) | undefined;
+  private slab: Uint8Array | undefined;
+  private meta: Uint32Array | undefined;
+  private isClosed = false;
+  private sendAfterClose = 0;
+
+  constructor(device: NativeDevice, mtu: number, batchSize: number) {
+    this.device = device;
+    this.name = device.name;
+    this.mtu = mtu;
+    this.batchSize = batchSize;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  send(packets: readonly Uint8Array[]): void {
+    if (this.isClosed) {
+      this.sendAfterClose += packets.length;
+      return;
+    }
+    if (packets.length > 0) this.device.writeBatch(packets);
+  }
+
+  setReceiver(receiver: PacketReceiver): void {
+    if (this.isClosed) throw new TunError('ERR_TUN_CLOSED', `TUN ${this.name} is closed`);
+    const first = this.receiver === undefined;
+    this.receiver = receiver;
+    if (!first) return;
+    // One slab reused for every batch: packets are packed back to back, meta holds (offset, length) pairs.
+    const slab = new Uint8Array(this.batchSize * this.mtu);
+    const meta = new Uint32Array(this.batchSize * 2);
+    this.slab = slab;
+    this.meta = meta;
+    this.device.start(slab, meta, this.mtu, (count) => this.deliver(count), (error) => this.fail(error));
+  }
+
+  onError(listener: (error: TunError) => void): void {
+    this.errorListener = listener;
+  }
+
+  stats(): TunStats {
+    return { ...this.device.stats(), sendAfterClose: this.sendAfterClose };
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.device.close();
+    this.receiver = undefined;
+    this.slab = undefined;
+    this.meta = undefined;
+  }
+
+  private deliver(count: number): void {
+    const slab = this.slab;
+    const meta = this.meta;
+    for (let i = 0; i < count; i++) {
+      // close() inside the receiver stops the rest of the batch.
+      const receiver = this.receiver;
+      if (!receiver || !slab || !meta) return;
+      const offset = meta[2 * i]!;
+      receiver(slab.subarray(offset, offset + meta[2 * i + 1]!));
+    }
+  }
+
+  private fail(error: Error): void {
+    const code = (error as { code?: string }).code;
+    const wrapped = new TunError('ERR_TUN_IO', `TUN ${this.name} stopped reading: ${error.message}`, code, error);
+    if (!this.errorListener) throw wrapped;
+    this.errorListener(wrapped);
+  }
+}

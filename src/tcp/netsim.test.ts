@@ -1,0 +1,119 @@
+// Deterministic network simulation grid: byte-exact transfers in both directions across seeds,
+// impairment levels and sizes, each ending in a graceful close within a bounded simulated time.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pattern, runSimulation, type Impairment, type SimOptions } from './netsim.ts';
+
+const LEVELS: Record<string, Impairment> = {
+  clean: { loss: 0, duplicate: 0, reorder: 0, reorderMs: 0, delayMs: 5, jitterMs: 0 },
+  light: { loss: 0.01, duplicate: 0.01, reorder: 0.02, reorderMs: 20, delayMs: 10, jitterMs: 2 },
+  moderate: { loss: 0.05, duplicate: 0.05, reorder: 0.1, reorderMs: 40, delayMs: 20, jitterMs: 10 },
+  heavy: { loss: 0.15, duplicate: 0.1, reorder: 0.25, reorderMs: 80, delayMs: 25, jitterMs: 25 },
+};
+
+const SIZES: [number, number][] = [
+  [0, 0],
+  [1, 700],
+  [20_000, 3000],
+  [150_000, 150_000],
+  [1 << 20, 64 * 1024],
+];
+
+function check(options: SimOptions): void {
+  const result = runSimulation(options);
+  const label = `seed ${options.seed} ${JSON.stringify(options.impairment)} sizes ${options.clientToServer}/${options.serverToClient}`;
+  assert.equal(result.serverReceived.length, options.clientToServer, `${label}: server got ${result.serverReceived.length} bytes by t=${result.finishedAt}`);
+  assert.equal(result.clientReceived.length, options.serverToClient, `${label}: client got ${result.clientReceived.length} bytes`);
+  assert.deepEqual(result.serverReceived, pattern(options.clientToServer, options.seed * 2 + 1), `${label}: server bytes differ`);
+  assert.deepEqual(result.clientReceived, pattern(options.serverToClient, options.seed * 2 + 2), `${label}: client bytes differ`);
+  assert.equal(result.clientClosed, 'normal', `${label}: client close reason`);
+  assert.equal(result.serverClosed, 'normal', `${label}: server close reason`);
+  assert.ok(result.finishedAt <= options.limitMs, `${label}: finished at ${result.finishedAt}`);
+}
+
+/** Generous simulated-time bound: per-MB cost grows with impairment, plus handshake/close/TIME-WAIT slack. */
+function limitFor(level: string, bytes: number): number {
+  const perMb = { clean: 5_000, light: 30_000, moderate: 120_000, heavy: 600_000 }[level]!;
+  return 120_000 + Math.ceil((bytes / (1 << 20)) * perMb);
+}
+
+describe('netsim grid', () => {
+  for (const [level, impairment] of Object.entries(LEVELS)) {
+    for (const [up, down] of SIZES) {
+      test(`${level} ${up}/${down} bytes over seeds 1..6`, () => {
+        for (let seed = 1; seed <= 6; seed++) {
+          check({ seed, impairment, clientToServer: up, serverToClient: down, limitMs: limitFor(level, up + down) });
+        }
+      });
+    }
+  }
+});
+
+describe('netsim variants', () => {
+  test('sequence numbers wrap past 2^32 during the transfer (client ISS 0xffffff00)', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      check({
+        seed,
+        impairment: LEVELS.moderate!,
+        clientIss: 0xffffff00,
+        clientToServer: 300_000,
+        serverToClient: 2000,
+        limitMs: limitFor('moderate', 302_000),
+      });
+    }
+  });
+
+  test('slow reader with a small receive buffer: zero windows, probes and window updates', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      check({
+        seed,
+        impairment: LEVELS.light!,
+        config: { receiveBufferSize: 4096, sendBufferSize: 8192 },
+        readChunk: 1000,
+        readEveryMs: 50,
+        clientToServer: 60_000,
+        serverToClient: 30_000,
+        limitMs: 600_000,
+      });
+    }
+  });
+
+  test('small MSS, no window scaling, no timestamps, heavy impairment', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      check({
+        seed,
+        impairment: LEVELS.heavy!,
+        config: { mss: 200, windowScaling: false, timestamps: false, receiveBufferSize: 32_768 },
+        clientToServer: 100_000,
+        serverToClient: 100_000,
+        limitMs: 2_000_000,
+      });
+    }
+  });
+
+  test('delayed ACKs and Nagle on', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      check({
+        seed,
+        impairment: LEVELS.moderate!,
+        config: { delayedAckMs: 40, nagle: true },
+        clientToServer: 200_000,
+        serverToClient: 50_000,
+        limitMs: limitFor('moderate', 250_000),
+      });
+    }
+  });
+
+  test('server closes with close() after EOF (node:http destroy style): LAST-ACK path', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      check({
+        seed,
+        impairment: LEVELS.moderate!,
+        serverClose: 'close-after-eof',
+        clientToServer: 5000,
+        serverToClient: 80_000,
+        limitMs: limitFor('moderate', 85_000),
+      });
+    }
+  });
+});

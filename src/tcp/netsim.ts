@@ -1,0 +1,237 @@
+// Test-only deterministic network simulation (smoltcp tests/netsim.rs style): a client Tcb (active
+// open) and a server Tcb (from a TcpListener) over an in-memory channel with seeded loss, duplication,
+// reordering and delay; both apps stream data, then close. Used by netsim.test.ts.
+import { seededRandom, type Random } from '../util/seeded-random.ts';
+import type { TcpSegment } from '../wire/tcp-segment.ts';
+import { createIsnSource, sipHashKeyedHash } from './isn.ts';
+import { Tcb } from './tcb.ts';
+import { resolveTcpConfig, type TcpConfig } from './tcp-config.ts';
+import { TcpListener } from './tcp-listener.ts';
+import type { TcpCloseReason, TcpEndpoints } from './tcb-types.ts';
+
+export interface Impairment {
+  readonly loss: number;
+  readonly duplicate: number;
+  /** Probability a segment gets an extra random delay of up to `reorderMs` (so later ones overtake it). */
+  readonly reorder: number;
+  readonly reorderMs: number;
+  /** One-way base delay and uniform jitter. */
+  readonly delayMs: number;
+  readonly jitterMs: number;
+}
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly impairment: Impairment;
+  readonly clientToServer: number;
+  readonly serverToClient: number;
+  readonly config?: Partial<TcpConfig>;
+  /** If set, each side's app reads at most this many bytes every `readEveryMs` (slow reader). */
+  readonly readChunk?: number;
+  readonly readEveryMs?: number;
+  /** Client ISS (default from the seed); e.g. 0xffffff00 to cross the wrap. */
+  readonly clientIss?: number;
+  /**
+   * 'close-after-eof': the server app never half-closes; once it has written everything and seen EOF it
+   * calls close() (as node:http's destroy does), so its FIN follows the client's.
+   */
+  readonly serverClose?: 'shutdown' | 'close-after-eof';
+  /** Give up after this much simulated time. */
+  readonly limitMs: number;
+}
+
+export interface SimResult {
+  readonly finishedAt: number;
+  readonly clientReceived: Uint8Array;
+  readonly serverReceived: Uint8Array;
+  readonly clientClosed: TcpCloseReason | undefined;
+  readonly serverClosed: TcpCloseReason | undefined;
+  readonly segments: number;
+  readonly retransmits: number;
+}
+
+export function pattern(length: number, salt: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = salt >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+interface InFlight {
+  at: number;
+  order: number;
+  toServer: boolean;
+  seg: TcpSegment;
+}
+
+class Endpoint {
+  tcb: Tcb | undefined;
+  readonly received: Uint8Array[] = [];
+  receivedLength = 0;
+  sent = 0;
+  readonly data: Uint8Array;
+  closed: TcpCloseReason | undefined;
+  eof = false;
+  shutdown = false;
+  nextReadAt = 0;
+  readonly closeAfterEof: boolean;
+
+  constructor(data: Uint8Array, closeAfterEof = false) {
+    this.data = data;
+    this.closeAfterEof = closeAfterEof;
+  }
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  const random: Random = seededRandom(options.seed);
+  const config = resolveTcpConfig({ mslMs: 1000, ...options.config });
+  const imp = options.impairment;
+  const clientEndpoints: TcpEndpoints = { localAddress: 0x0a000004, localPort: 40000 + (options.seed % 20000), remoteAddress: 0xa9fea9fe, remotePort: 80 };
+  const listener = new TcpListener({
+    localAddress: 0xa9fea9fe,
+    localPort: 80,
+    isn: createIsnSource(sipHashKeyedHash(pattern(16, options.seed))),
+    config,
+  });
+  const client = new Endpoint(pattern(options.clientToServer, options.seed * 2 + 1));
+  const server = new Endpoint(pattern(options.serverToClient, options.seed * 2 + 2), options.serverClose === 'close-after-eof');
+  let now = 0;
+  let order = 0;
+  let segments = 0;
+  const wire: InFlight[] = [];
+
+  const transmit = (seg: TcpSegment, toServer: boolean): void => {
+    segments++;
+    if (random() < imp.loss) return;
+    const copies = random() < imp.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      let delay = imp.delayMs + random() * imp.jitterMs;
+      if (random() < imp.reorder) delay += random() * imp.reorderMs;
+      wire.push({ at: now + delay, order: order++, toServer, seg });
+    }
+  };
+  const readAll = (end: Endpoint): void => {
+    const tcb = end.tcb;
+    if (!tcb) return;
+    for (;;) {
+      if (options.readChunk !== undefined) {
+        if (now < end.nextReadAt) return;
+      }
+      const chunk = tcb.read(options.readChunk, now);
+      if (!chunk) break;
+      end.received.push(chunk);
+      end.receivedLength += chunk.length;
+      if (options.readChunk !== undefined) {
+        end.nextReadAt = now + (options.readEveryMs ?? 10);
+        return;
+      }
+    }
+  };
+  const pump = (end: Endpoint): void => {
+    const tcb = end.tcb;
+    if (!tcb || tcb.closeReason !== undefined) return;
+    const state = tcb.state;
+    if (state === 'SYN-SENT' || state === 'SYN-RECEIVED') return;
+    while (end.sent < end.data.length && tcb.writableSpace > 0) {
+      end.sent += tcb.write(end.data.subarray(end.sent, end.sent + 64 * 1024), now);
+    }
+    if (end.sent === end.data.length && !end.shutdown && (!end.closeAfterEof || end.eof)) {
+      end.shutdown = true;
+      if (end.closeAfterEof) tcb.close(now);
+      else tcb.shutdownWrite(now);
+    }
+  };
+  const attach = (end: Endpoint): void => {
+    end.tcb!.setHandler({
+      established: () => pump(end),
+      readable: () => readAll(end),
+      writable: () => pump(end),
+      peerFin: () => {
+        end.eof = true;
+        if (end.closeAfterEof) pump(end);
+      },
+      closed: (reason) => {
+        end.closed = reason;
+      },
+    });
+  };
+  const flush = (): void => {
+    for (const seg of client.tcb?.takeOutgoing() ?? []) transmit(seg, true);
+    for (const seg of server.tcb?.takeOutgoing() ?? []) transmit(seg, false);
+  };
+
+  client.tcb = Tcb.connect({ endpoints: clientEndpoints, iss: options.clientIss ?? Math.floor(random() * 2 ** 32), now, config });
+  attach(client);
+  flush();
+
+  for (let steps = 0; steps < 5_000_000; steps++) {
+    if (client.closed !== undefined && (server.closed !== undefined || server.tcb === undefined && now > 0)) break;
+    let next = Number.POSITIVE_INFINITY;
+    for (const end of [client, server]) {
+      const at = end.tcb?.pollAt();
+      if (at !== undefined) next = Math.min(next, at);
+      if (options.readChunk !== undefined && end.tcb && end.tcb.readableLength > 0) next = Math.min(next, Math.max(now, end.nextReadAt));
+    }
+    let packetIndex = -1;
+    for (let i = 0; i < wire.length; i++) {
+      const p = wire[i]!;
+      const best = packetIndex >= 0 ? wire[packetIndex]! : undefined;
+      if (best ? p.at < best.at || (p.at === best.at && p.order < best.order) : p.at <= next) packetIndex = i;
+    }
+    if (packetIndex >= 0 && wire[packetIndex]!.at <= next) next = wire[packetIndex]!.at;
+    else packetIndex = -1;
+    if (next === Number.POSITIVE_INFINITY || next > options.limitMs) break;
+    now = Math.max(now, next);
+    if (packetIndex >= 0) {
+      const packet = wire.splice(packetIndex, 1)[0]!;
+      if (packet.toServer) {
+        if (server.tcb && server.tcb.closeReason === undefined) {
+          const verdict = server.tcb.handleSegment(packet.seg, now);
+          if (verdict === 'reuse') server.tcb = undefined;
+        }
+        if (!server.tcb) {
+          const verdict = listener.handleSegment(packet.seg, clientEndpoints.localAddress, now);
+          if (verdict.kind === 'accepted') {
+            server.tcb = verdict.tcb;
+            attach(server);
+          } else if (verdict.kind === 'reply') {
+            transmit(verdict.segment, false);
+          }
+        }
+      } else if (client.tcb && client.tcb.closeReason === undefined) {
+        client.tcb.handleSegment(packet.seg, now);
+      }
+    }
+    for (const end of [client, server]) {
+      const tcb = end.tcb;
+      if (!tcb) continue;
+      const at = tcb.pollAt();
+      if (at !== undefined && at <= now) tcb.onTimer(now);
+      if (options.readChunk !== undefined) readAll(end);
+    }
+    flush();
+  }
+  const join = (end: Endpoint): Uint8Array => {
+    const out = new Uint8Array(end.receivedLength);
+    let offset = 0;
+    for (const chunk of end.received) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  };
+  return {
+    finishedAt: now,
+    clientReceived: join(client),
+    serverReceived: join(server),
+    clientClosed: client.closed,
+    serverClosed: server.closed,
+    segments,
+    retransmits: (client.tcb?.stats.retransmits ?? 0) + (server.tcb?.stats.retransmits ?? 0),
+  };
+}

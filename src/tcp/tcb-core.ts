@@ -1,0 +1,276 @@
+// The connection's state (RFC 9293 §3.3.1 variables) and the helpers shared by input, output and
+// timers: building segments, the advertised window, state changes and event queueing.
+import { TcpFlags, type TcpOptions, type TcpSegment } from '../wire/tcp-segment.ts';
+import { ByteQueue } from './byte-queue.ts';
+import { NewReno } from './congestion.ts';
+import { DEFAULT_IPV4_MSS, TIMESTAMP_OPTION_BYTES } from './options-negotiation.ts';
+import { WindowRateLimiter } from './rate-limiter.ts';
+import { Reassembly } from './reassembly.ts';
+import { RtoEstimator } from './rto.ts';
+import { add, gt, sub } from './seq.ts';
+import type { TcpConfig } from './tcp-config.ts';
+import { TcpState } from './tcp-states.ts';
+import type { TcbHandler, TcbStats, TcpCloseReason, TcpEndpoints } from './tcb-types.ts';
+
+export type TcbEvent = 'established' | 'readable' | 'writable' | 'peerFin';
+
+const EMPTY = new Uint8Array(0);
+
+export class TcbCore {
+  readonly config: TcpConfig;
+  readonly endpoints: TcpEndpoints;
+  state: TcpState = TcpState.CLOSED;
+  /** Opened by a listener (SYN-RECEIVED from LISTEN) rather than connect(). */
+  passive = false;
+
+  // Send sequence space (RFC 9293 §3.3.1).
+  readonly iss: number;
+  sndUna: number;
+  sndNxt: number;
+  /** Highest sequence number sent so far (sndNxt is pulled back to sndUna on a timeout). */
+  sndMax: number;
+  /** Peer's window in bytes (already scaled). */
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** Largest window the peer ever offered (RFC 5961 §5.2 MAX.SND.WND, sender SWS avoidance). */
+  maxSndWnd = 0;
+  /** Sequence number of sendBuffer's first byte. */
+  sndBufSeq: number;
+  readonly sendBuffer = new ByteQueue();
+  /** The app shut down its write side: a FIN follows the buffered data. */
+  finQueued = false;
+  /** Outstanding 1-byte zero-window probe (not counted in sndNxt). */
+  probeOutstanding = false;
+
+  // Receive sequence space.
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge of the window we last advertised (never moved left, RFC 9293 §3.8.6.2.1). */
+  rcvAdvEdge = 0;
+  readonly receiveBuffer = new ByteQueue();
+  readonly reassembly: Reassembly;
+  peerFinReceived = false;
+  /** close() called: the app reads no more (RFC 2525 §2.17 RST on data). */
+  orphaned = false;
+
+  // Negotiated options.
+  sndMss = DEFAULT_IPV4_MSS;
+  windowScaling = false;
+  sndWscale = 0;
+  rcvWscale = 0;
+  tsEnabled = false;
+  readonly tsOffset: number;
+  tsRecent = 0;
+  lastAckSent = 0;
+
+  // Timers: absolute ms deadlines, undefined when idle.
+  rtxAt: number | undefined;
+  persistAt: number | undefined;
+  delayedAckAt: number | undefined;
+  timeWaitAt: number | undefined;
+  finWait2At: number | undefined;
+  synDeadline: number | undefined;
+
+  readonly rto: RtoEstimator;
+  /** Consecutive timeouts without progress. */
+  retries = 0;
+  persistBackoff = 0;
+  /** Zero-window probes sent without any acceptable ACK in between. */
+  probesUnanswered = 0;
+  /** Karn timing of one segment when timestamps are off: ack >= rttSeq gives a sample. */
+  rttSeq: number | undefined;
+  rttTime = 0;
+
+  readonly cc: NewReno;
+  dupAcks = 0;
+  inRecovery = false;
+  recover: number;
+
+  ackPending = false;
+  unackedSegments = 0;
+  readonly challengeLimiter: WindowRateLimiter;
+
+  outgoing: TcpSegment[] = [];
+  events: TcbEvent[] = [];
+  closeReason: TcpCloseReason | undefined;
+  closedDelivered = false;
+  handler: TcbHandler | undefined;
+  lastNow: number;
+
+  readonly stats: TcbStats = {
+    segmentsIn: 0,
+    segmentsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    retransmits: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    challengeAcks: 0,
+    challengeAcksSuppressed: 0,
+    droppedSegments: 0,
+    outOfOrderSegments: 0,
+    pawsRejected: 0,
+    zeroWindowProbes: 0,
+  };
+
+  constructor(config: TcpConfig, endpoints: TcpEndpoints, iss: number, tsOffset: number, now: number) {
+    this.config = config;
+    this.endpoints = endpoints;
+    this.iss = iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.sndBufSeq = add(this.iss, 1);
+    this.recover = this.iss;
+    this.tsOffset = tsOffset >>> 0;
+    this.lastNow = now;
+    this.reassembly = new Reassembly(config.reassemblyMaxBytes, config.reassemblyMaxSegments);
+    this.rto = new RtoEstimator(config.rtoInitialMs, config.rtoMinMs, config.rtoMaxMs);
+    this.cc = new NewReno(DEFAULT_IPV4_MSS);
+    this.challengeLimiter = new WindowRateLimiter(config.challengeAckLimit, config.challengeAckWindowMs);
+  }
+
+  /** Payload bytes per segment: the send MSS minus the options every segment carries (RFC 6691). */
+  get payloadMss(): number {
+    return Math.max(1, this.sndMss - (this.tsEnabled ? TIMESTAMP_OPTION_BYTES : 0));
+  }
+
+  /** Sequence number of our FIN (valid when finQueued). */
+  get finSeq(): number {
+    return add(this.sndBufSeq, this.sendBuffer.length);
+  }
+
+  get finSent(): boolean {
+    return this.finQueued && gt(this.sndMax, this.finSeq);
+  }
+
+  get finAcked(): boolean {
+    return this.finQueued && gt(this.sndUna, this.finSeq);
+  }
+
+  /** Bytes in flight (sent, not acknowledged). */
+  get flight(): number {
+    return sub(this.sndNxt, this.sndUna);
+  }
+
+  /** RCV.WND: what is left of the window we advertised. */
+  get rcvWnd(): number {
+    return Math.max(0, sub(this.rcvAdvEdge, this.rcvNxt));
+  }
+
+  /** Free receive-buffer space (the window we would like to offer). */
+  get receiveSpace(): number {
+    return Math.max(0, this.config.receiveBufferSize - this.receiveBuffer.length);
+  }
+
+  tsNow(now: number): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
+  }
+
+  /** The window field for a non-SYN segment; moves rcvAdvEdge (never left). */
+  windowField(): number {
+    const wanted = Math.max(this.receiveSpace, this.rcvWnd);
+    const unit = 2 ** this.rcvWscale;
+    const field = Math.min(65535, Math.ceil(wanted / unit));
+    const edge = add(this.rcvNxt, field * unit);
+    if (gt(edge, this.rcvAdvEdge)) this.rcvAdvEdge = edge;
+    return field;
+  }
+
+  /** The window a non-SYN segment would advertise now, in bytes, without side effects. */
+  prospectiveWindow(): number {
+    const unit = 2 ** this.rcvWscale;
+    return Math.min(65535, Math.ceil(Math.max(this.receiveSpace, this.rcvWnd) / unit)) * unit;
+  }
+
+  /** Queues a segment; every non-RST segment after our SYN carries ACK and our current window. */
+  emit(flags: number, seq: number, now: number, payload: Uint8Array = EMPTY, synOptions?: TcpOptions): void {
+    const isSyn = (flags & TcpFlags.SYN) !== 0;
+    const isRst = (flags & TcpFlags.RST) !== 0;
+    const hasAck = (flags & TcpFlags.ACK) !== 0;
+    let window = 0;
+    if (!isRst) {
+      if (isSyn) {
+        window = Math.min(65535, this.receiveSpace);
+        if (hasAck && gt(add(this.rcvNxt, window), this.rcvAdvEdge)) this.rcvAdvEdge = add(this.rcvNxt, window);
+      } else {
+        window = this.windowField();
+      }
+    }
+    let options: TcpOptions = synOptions ?? {};
+    if (!synOptions && this.tsEnabled && !isRst) {
+      options = { timestamps: { tsVal: this.tsNow(now), tsEcr: this.tsRecent } };
+    }
+    this.outgoing.push({
+      srcPort: this.endpoints.localPort,
+      dstPort: this.endpoints.remotePort,
+      seq: seq >>> 0,
+      ack: hasAck ? this.rcvNxt >>> 0 : 0,
+      flags,
+      window,
+      urgentPointer: 0,
+      options,
+      payload,
+    });
+    this.stats.segmentsOut++;
+    this.stats.bytesOut += payload.length;
+    if (hasAck) {
+      this.lastAckSent = this.rcvNxt;
+      this.ackPending = false;
+      this.unackedSegments = 0;
+      this.delayedAckAt = undefined;
+    }
+  }
+
+  /** An ACK in reply to an unacceptable segment (RFC 9293 §3.10.7.4) or a challenge ACK (RFC 5961). */
+  sendAck(now: number): void {
+    // SND.NXT in RFC terms is our highest sent sequence (sndNxt may have been pulled back on a timeout).
+    this.emit(TcpFlags.ACK, this.sndMax, now);
+  }
+
+  /** Sends a rate-limited ACK (RFC 5961 §7); returns whether it was sent. */
+  sendChallengeAck(now: number): boolean {
+    if (!this.challengeLimiter.allow(now)) {
+      this.stats.challengeAcksSuppressed++;
+      return false;
+    }
+    this.stats.challengeAcks++;
+    this.sendAck(now);
+    return true;
+  }
+
+  /** Asks for an ACK: at once, or delayed (RFC 9293 §3.8.6.3) when enabled and allowed. */
+  scheduleAck(now: number, immediate: boolean): void {
+    if (immediate || this.config.delayedAckMs === 0) {
+      this.ackPending = true;
+      return;
+    }
+    this.unackedSegments++;
+    if (this.unackedSegments >= 2) this.ackPending = true;
+    else this.delayedAckAt ??= now + this.config.delayedAckMs;
+  }
+
+  queueEvent(event: TcbEvent): void {
+    if (this.closeReason === undefined && !this.events.includes(event)) this.events.push(event);
+  }
+
+  /** Enters CLOSED, drops buffers and timers, and queues the closed event. */
+  finish(reason: TcpCloseReason): void {
+    if (this.closeReason !== undefined) return;
+    this.state = TcpState.CLOSED;
+    this.closeReason = reason;
+    this.rtxAt = this.persistAt = this.delayedAckAt = this.timeWaitAt = this.finWait2At = this.synDeadline = undefined;
+    this.ackPending = false;
+    this.reassembly.clear();
+    this.sendBuffer.drop(this.sendBuffer.length);
+    this.events = this.events.filter((event) => event === 'readable' || event === 'peerFin');
+  }
+
+  /** Enters TIME-WAIT (RFC 9293 §3.10.7.4): wait 2*MSL, no retransmissions left. */
+  enterTimeWait(now: number): void {
+    this.state = TcpState.TIME_WAIT;
+    this.timeWaitAt = now + 2 * this.config.mslMs;
+    this.rtxAt = this.persistAt = this.finWait2At = undefined;
+  }
+}

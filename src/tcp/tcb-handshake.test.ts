@@ -1,0 +1,230 @@
+// Scripted handshake tests: passive open (SYN-RECEIVED), active open (SYN-SENT), simultaneous open,
+// SYN/SYN-ACK retransmission and timeouts, FIN and data on the third segment.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tcb } from './tcb.ts';
+import { resolveTcpConfig } from './tcp-config.ts';
+import { Harness, SERVER_ENDPOINTS, expectSegment } from './tcb-test-harness.ts';
+
+describe('passive open (SYN-RECEIVED)', () => {
+  test('SYN gets a SYN-ACK with our MSS only when the peer offered only MSS', () => {
+    const { h, synAck } = Harness.synReceived();
+    expectSegment(synAck, { flags: 'SA', seq: 10000, ack: 5001, window: 65535, length: 0 });
+    assert.deepEqual(synAck.options, { mss: 1460 });
+    assert.equal(h.tcb.state, 'SYN-RECEIVED');
+    assert.equal(h.tcb.pollAt(), 1000);
+  });
+
+  test('window scale and timestamps are echoed when offered; SACK-permitted accepted, not offered', () => {
+    const { h, synAck } = Harness.synReceived({
+      synOptions: { mss: 1400, windowScale: 7, timestamps: { tsVal: 777, tsEcr: 0 }, sackPermitted: true },
+      now: 50,
+    });
+    assert.deepEqual(synAck.options, { mss: 1460, windowScale: 3, timestamps: { tsVal: 50, tsEcr: 777 } });
+    expectSegment(synAck, { window: 65535 }); // never scaled in a SYN (RFC 7323 §2.2)
+    h.send({ seq: 5001, ack: 10001, flags: 'A', window: 100, options: { timestamps: { tsVal: 778, tsEcr: 50 } } });
+    assert.equal(h.tcb.state, 'ESTABLISHED');
+    const v = h.tcb.vars;
+    assert.equal(v.sndWnd, 100 << 7);
+    assert.equal(v.sndMss, 1400);
+    assert.equal(v.rcvWscale, 3);
+    assert.equal(v.timestamps, true);
+    h.write('x');
+    const [data] = h.out();
+    expectSegment(data, { flags: 'A', seq: 10001, ack: 5001, window: (256 * 1024) / 8 });
+    assert.deepEqual(data!.options, { timestamps: { tsVal: 50, tsEcr: 778 } });
+  });
+
+  test('the third-step ACK establishes the connection and fires established', () => {
+    const { h } = Harness.synReceived();
+    assert.deepEqual(h.send({ seq: 5001, ack: 10001, flags: 'A' }), []);
+    assert.equal(h.tcb.state, 'ESTABLISHED');
+    assert.deepEqual(h.takeEvents(), ['established']);
+    assert.equal(h.tcb.pollAt(), undefined);
+  });
+
+  test('data on the third-step ACK is delivered', () => {
+    const { h } = Harness.synReceived();
+    const out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'GET /' });
+    expectSegment(out[0], { flags: 'A', seq: 10001, ack: 5006 });
+    assert.equal(h.readText(), 'GET /');
+    assert.deepEqual(h.takeEvents(), ['established', 'readable']);
+  });
+
+  test('FIN in SYN-RECEIVED: ESTABLISHED then CLOSE-WAIT, the FIN is acknowledged, and close completes', () => {
+    const { h } = Harness.synReceived();
+    const out = h.send({ seq: 5001, ack: 10001, flags: 'FA' });
+    expectSegment(out[0], { flags: 'A', seq: 10001, ack: 5002 });
+    assert.equal(h.tcb.state, 'CLOSE-WAIT');
+    assert.equal(h.tcb.peerFinished, true);
+    assert.deepEqual(h.takeEvents(), ['established', 'peerFin']);
+    h.tcb.shutdownWrite(h.now);
+    expectSegment(h.out()[0], { flags: 'FA', seq: 10001, ack: 5002 });
+    assert.equal(h.tcb.state, 'LAST-ACK');
+    h.send({ seq: 5002, ack: 10002, flags: 'A' });
+    assert.equal(h.tcb.state, 'CLOSED');
+    assert.deepEqual(h.takeEvents(), ['closed:normal']);
+  });
+
+  test('a FIN without the handshake ACK bit is dropped in SYN-RECEIVED', () => {
+    const { h } = Harness.synReceived();
+    assert.deepEqual(h.send({ seq: 5001, flags: 'F' }), []);
+    assert.equal(h.tcb.state, 'SYN-RECEIVED');
+  });
+
+  test('a retransmitted SYN gets the SYN-ACK again at once', () => {
+    const { h } = Harness.synReceived();
+    h.now = 300;
+    const out = h.send({ seq: 5000, flags: 'S', options: { mss: 1460 } });
+    expectSegment(out[0], { flags: 'SA', seq: 10000, ack: 5001 });
+    assert.equal(h.tcb.state, 'SYN-RECEIVED');
+  });
+
+  test('an unacceptable ACK in SYN-RECEIVED draws <SEQ=SEG.ACK><CTL=RST> and keeps the state', () => {
+    const { h } = Harness.synReceived();
+    const out = h.send({ seq: 5001, ack: 12345, flags: 'A' });
+    expectSegment(out[0], { flags: 'R', seq: 12345 });
+    assert.equal(h.tcb.state, 'SYN-RECEIVED');
+  });
+
+  test('an exact RST in SYN-RECEIVED closes with ECONNRESET', () => {
+    const { h } = Harness.synReceived();
+    assert.deepEqual(h.send({ seq: 5001, flags: 'R' }), []);
+    assert.equal(h.tcb.state, 'CLOSED');
+    assert.deepEqual(h.takeEvents(), ['closed:ECONNRESET']);
+  });
+
+  test('SYN-ACK is retransmitted with exponential backoff, then ETIMEDOUT', () => {
+    const { h } = Harness.synReceived({ config: { synAckRetries: 3 } });
+    const times: number[] = [];
+    for (let i = 0; i < 20 && h.tcb.state !== 'CLOSED'; i++) {
+      const at = h.tcb.pollAt()!;
+      const sent = h.advance(at - h.now);
+      for (const seg of sent) {
+        expectSegment(seg, { flags: 'SA', seq: 10000, ack: 5001 });
+        times.push(h.now);
+      }
+    }
+    assert.deepEqual(times, [1000, 3000, 7000]);
+    assert.equal(h.now, 15000);
+    assert.deepEqual(h.takeEvents(), ['closed:ETIMEDOUT']);
+    assert.equal(h.tcb.stats.timeouts, 4);
+  });
+
+  test('the SYN-RECEIVED lifetime cap closes a half-open connection', () => {
+    const { h } = Harness.synReceived({ config: { synReceivedTimeoutMs: 2500, synAckRetries: 10 } });
+    h.advance(2499);
+    assert.equal(h.tcb.state, 'SYN-RECEIVED');
+    h.advance(1);
+    assert.equal(h.tcb.state, 'CLOSED');
+    assert.deepEqual(h.takeEvents(), ['closed:ETIMEDOUT']);
+  });
+});
+
+describe('active open (SYN-SENT)', () => {
+  const open = (config = {}): Harness => {
+    const resolved = resolveTcpConfig(config);
+    const tcb = Tcb.connect({ endpoints: SERVER_ENDPOINTS, iss: 0x1000, now: 0, config: resolved, tsOffset: 5 });
+    return new Harness(tcb, resolved, 0);
+  };
+
+  test('connect sends a SYN with MSS, window scale and timestamps; SYN-ACK completes it', () => {
+    const h = open();
+    const [syn] = h.out();
+    expectSegment(syn, { flags: 'S', seq: 0x1000, window: 65535 });
+    assert.deepEqual(syn!.options, { mss: 1460, windowScale: 3, timestamps: { tsVal: 5, tsEcr: 0 } });
+    h.now = 40;
+    const out = h.send({
+      seq: 900,
+      ack: 0x1001,
+      flags: 'SA',
+      window: 29200,
+      options: { mss: 1000, windowScale: 2, timestamps: { tsVal: 3000, tsEcr: 5 } },
+    });
+    expectSegment(out[0], { flags: 'A', seq: 0x1001, ack: 901 });
+    assert.deepEqual(out[0]!.options, { timestamps: { tsVal: 45, tsEcr: 3000 } });
+    assert.equal(h.tcb.state, 'ESTABLISHED');
+    assert.deepEqual(h.takeEvents(), ['established']);
+    const v = h.tcb.vars;
+    assert.equal(v.sndWnd, 29200, 'the SYN-ACK window is not scaled');
+    assert.equal(v.sndMss, 1000);
+    assert.equal(v.srtt, 40, 'RTT sampled from the echoed timestamp');
+  });
+
+  test('without timestamps the SYN is timed directly (Karn allows it when not retransmitted)', () => {
+    const h = open({ timestamps: false });
+    h.out();
+    h.now = 80;
+    h.send({ seq: 900, ack: 0x1001, flags: 'SA', options: { mss: 1460 } });
+    assert.equal(h.tcb.vars.srtt, 80);
+    assert.equal(h.tcb.vars.rto, 240);
+  });
+
+  test('RST with an acceptable ACK refuses the connection (ECONNREFUSED)', () => {
+    const h = open();
+    h.out();
+    assert.deepEqual(h.send({ seq: 0, ack: 0x1001, flags: 'RA' }), []);
+    assert.deepEqual(h.takeEvents(), ['closed:ECONNREFUSED']);
+  });
+
+  test('RST without ACK or with a bad ACK is ignored in SYN-SENT', () => {
+    const h = open();
+    h.out();
+    assert.deepEqual(h.send({ seq: 0, flags: 'R' }), []);
+    assert.deepEqual(h.send({ seq: 0, ack: 0x2000, flags: 'RA' }), []);
+    assert.equal(h.tcb.state, 'SYN-SENT');
+  });
+
+  test('a SYN-ACK with an unacceptable ACK draws a RST and keeps SYN-SENT', () => {
+    const h = open();
+    h.out();
+    const out = h.send({ seq: 900, ack: 0x1000, flags: 'SA' });
+    expectSegment(out[0], { flags: 'R', seq: 0x1000 });
+    assert.equal(h.tcb.state, 'SYN-SENT');
+  });
+
+  test('SYN retransmissions back off and end in ETIMEDOUT', () => {
+    const h = open({ synRetries: 2 });
+    h.out();
+    const sent = h.advance(100_000).map((seg) => seg.flags);
+    assert.equal(sent.length, 2);
+    assert.equal(h.tcb.state, 'CLOSED');
+    assert.deepEqual(h.takeEvents(), ['closed:ETIMEDOUT']);
+  });
+
+  test('simultaneous open: SYN in SYN-SENT -> SYN-RECEIVED with SYN-ACK, then ESTABLISHED', () => {
+    const h = open({ timestamps: false, windowScaling: false });
+    h.out();
+    const out = h.send({ seq: 700, flags: 'S', options: { mss: 1460 } });
+    expectSegment(out[0], { flags: 'SA', seq: 0x1000, ack: 701 });
+    assert.equal(h.tcb.state, 'SYN-RECEIVED');
+    // The peer's SYN-ACK (its SYN is a duplicate) completes the handshake, as on Linux.
+    assert.deepEqual(h.send({ seq: 700, ack: 0x1001, flags: 'SA', options: { mss: 1460 } }), []);
+    assert.equal(h.tcb.state, 'ESTABLISHED');
+    assert.deepEqual(h.takeEvents(), ['established']);
+    h.send({ seq: 701, ack: 0x1001, flags: 'PA', payload: 'hi' });
+    assert.equal(h.readText(), 'hi');
+  });
+
+  test('data written in SYN-SENT goes out once established', () => {
+    const h = open({ timestamps: false });
+    h.out();
+    assert.equal(h.write('early'), 5);
+    assert.deepEqual(h.out(), []);
+    const out = h.send({ seq: 900, ack: 0x1001, flags: 'SA', options: { mss: 1460 } });
+    expectSegment(out[0], { flags: 'A', seq: 0x1001, ack: 901, payload: 'early' });
+  });
+});
+
+test('simultaneous open also completes on a plain ACK, and a SYN-ACK with a wrong ACK is challenged', () => {
+  const config = resolveTcpConfig({ timestamps: false, windowScaling: false });
+  const h = new Harness(Tcb.connect({ endpoints: SERVER_ENDPOINTS, iss: 0x1000, now: 0, config }), config, 0);
+  h.out();
+  h.send({ seq: 700, flags: 'S', options: { mss: 1460 } });
+  h.out();
+  const challenged = h.send({ seq: 700, ack: 0x0fff, flags: 'SA' });
+  expectSegment(challenged[0], { flags: 'A', seq: 0x1001, ack: 701 });
+  assert.equal(h.tcb.state, 'SYN-RECEIVED');
+  h.send({ seq: 701, ack: 0x1001, flags: 'A' });
+  assert.equal(h.tcb.state, 'ESTABLISHED');
+});

@@ -1,0 +1,212 @@
+// Segment arrival (RFC 9293 §3.10.7): SYN-SENT handling, then for SYN-RECEIVED and synchronized states
+// PAWS (RFC 7323 §5), the sequence check, RST/SYN checks with RFC 5961 challenge ACKs, ACK, text, FIN.
+import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
+import { negotiate } from './options-negotiation.ts';
+import { resetForClosed, segmentLength } from './reset.ts';
+import { add, ge, gt, inWindow, le, lt, sub } from './seq.ts';
+import { processAck } from './tcb-ack.ts';
+import { sendSyn } from './tcb-output.ts';
+import { processText } from './tcb-receive.ts';
+import { TcpState } from './tcp-states.ts';
+import { TcpCloseReason, type TcbVerdict } from './tcb-types.ts';
+import type { TcbCore } from './tcb-core.ts';
+
+export function processSegment(core: TcbCore, seg: TcpSegment, now: number): TcbVerdict {
+  core.stats.segmentsIn++;
+  switch (core.state) {
+    case TcpState.CLOSED:
+    case TcpState.LISTEN: {
+      const reply = resetForClosed(seg);
+      if (reply) core.outgoing.push(reply);
+      return 'ok';
+    }
+    case TcpState.SYN_SENT:
+      synSent(core, seg, now);
+      return 'ok';
+    case TcpState.TIME_WAIT:
+      if (reusesTimeWait(core, seg)) {
+        core.finish(TcpCloseReason.REUSED);
+        return 'reuse';
+      }
+      break;
+    default:
+      break;
+  }
+  synchronized(core, seg, now);
+  return 'ok';
+}
+
+/** Applies the peer's SYN: IRS, RCV.NXT, negotiated options, initial send window (never scaled in a SYN). */
+export function applyPeerSyn(core: TcbCore, seg: TcpSegment): void {
+  const agreed = negotiate(core.config, seg.options);
+  core.windowScaling = agreed.windowScaling;
+  core.sndWscale = agreed.sndWscale;
+  core.rcvWscale = agreed.rcvWscale;
+  core.tsEnabled = agreed.timestamps;
+  core.sndMss = agreed.sndMss;
+  core.cc.setMss(core.payloadMss);
+  core.irs = seg.seq >>> 0;
+  core.rcvNxt = add(seg.seq, 1);
+  core.rcvAdvEdge = add(core.rcvNxt, Math.min(65535, core.receiveSpace));
+  if (core.tsEnabled && seg.options.timestamps) core.tsRecent = seg.options.timestamps.tsVal >>> 0;
+  core.sndWnd = seg.window;
+  core.maxSndWnd = seg.window;
+  core.sndWl1 = seg.seq >>> 0;
+  core.sndWl2 = seg.ack >>> 0;
+}
+
+/** RFC 9293 §3.10.7.3. */
+function synSent(core: TcbCore, seg: TcpSegment, now: number): void {
+  const hasAck = (seg.flags & TcpFlags.ACK) !== 0;
+  const isRst = (seg.flags & TcpFlags.RST) !== 0;
+  if (hasAck && (le(seg.ack, core.iss) || gt(seg.ack, core.sndMax))) {
+    if (!isRst) core.emit(TcpFlags.RST, seg.ack, now);
+    core.stats.droppedSegments++;
+    return;
+  }
+  if (isRst) {
+    if (hasAck) core.finish(TcpCloseReason.REFUSED);
+    else core.stats.droppedSegments++;
+    return;
+  }
+  if (!(seg.flags & TcpFlags.SYN)) {
+    core.stats.droppedSegments++;
+    return;
+  }
+  applyPeerSyn(core, seg);
+  if (!hasAck) {
+    // Simultaneous open: SYN-RECEIVED, answer with SYN-ACK at ISS.
+    core.state = TcpState.SYN_RECEIVED;
+    core.rtxAt = undefined;
+    sendSyn(core, now);
+    return;
+  }
+  core.sndUna = seg.ack >>> 0;
+  const ts = seg.options.timestamps;
+  if (core.tsEnabled && ts && ts.tsEcr !== 0) core.rto.sample(Math.max(0, sub(core.tsNow(now), ts.tsEcr >>> 0)));
+  else if (core.rttSeq !== undefined) core.rto.sample(now - core.rttTime);
+  core.rttSeq = undefined;
+  core.rtxAt = undefined;
+  core.retries = 0;
+  establish(core);
+  core.ackPending = true;
+  processText(core, add(seg.seq, 1), seg.payload, (seg.flags & TcpFlags.FIN) !== 0, now);
+}
+
+function establish(core: TcbCore): void {
+  core.state = core.finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
+  core.synDeadline = undefined;
+  core.queueEvent('established');
+}
+
+/** RFC 6191 / RFC 9293 §3.10.7.4: a new SYN may end TIME-WAIT if it is clearly newer. */
+function reusesTimeWait(core: TcbCore, seg: TcpSegment): boolean {
+  if ((seg.flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) !== TcpFlags.SYN) return false;
+  const ts = seg.options.timestamps;
+  if (core.tsEnabled && ts) return gt(ts.tsVal >>> 0, core.tsRecent);
+  return gt(seg.seq, core.rcvNxt);
+}
+
+/** RFC 9293 §3.10.7.4 "Otherwise" (SYN-RECEIVED and synchronized states). */
+function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
+  let seg = incoming;
+  if (
+    core.state === TcpState.SYN_RECEIVED &&
+    !core.passive &&
+    (seg.flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === (TcpFlags.SYN | TcpFlags.ACK) &&
+    add(seg.seq, 1) === core.rcvNxt &&
+    seg.ack === core.sndMax
+  ) {
+    // Simultaneous open: the peer's SYN-ACK completes our SYN-RECEIVED (as Linux); its SYN is a duplicate.
+    seg = { ...seg, seq: core.rcvNxt, flags: seg.flags & ~TcpFlags.SYN };
+  }
+  const isRst = (seg.flags & TcpFlags.RST) !== 0;
+  const isSyn = (seg.flags & TcpFlags.SYN) !== 0;
+  const hasAck = (seg.flags & TcpFlags.ACK) !== 0;
+  if (core.state === TcpState.SYN_RECEIVED && isSyn && !hasAck && !isRst && seg.seq === core.irs) {
+    // The peer retransmitted its SYN: our SYN-ACK was probably lost; resend it (rate limited).
+    if (core.challengeLimiter.allow(now)) sendSyn(core, now);
+    return;
+  }
+  const ts = core.tsEnabled ? seg.options.timestamps : undefined;
+  if (ts && !isRst && lt(ts.tsVal >>> 0, core.tsRecent)) {
+    // RFC 7323 §5.3 R1 (PAWS): an old duplicate; ACK it and drop.
+    core.stats.pawsRejected++;
+    unacceptable(core, seg, now);
+    return;
+  }
+  const segLen = segmentLength(seg);
+  const wnd = core.rcvWnd;
+  let ackOnly = false;
+  if (!acceptable(seg.seq, segLen, core.rcvNxt, wnd)) {
+    if (isRst) {
+      core.stats.droppedSegments++; // RFC 5961 §3.2: out-of-window RST silently dropped
+      return;
+    }
+    if (core.state === TcpState.TIME_WAIT && seg.flags & TcpFlags.FIN) core.enterTimeWait(now); // restart 2*MSL
+    if (wnd === 0 && seg.seq === core.rcvNxt && hasAck && !isSyn) {
+      ackOnly = true; // RFC 9293: with a zero window, still process ACKs (e.g. on window probes)
+      core.ackPending = true;
+    } else {
+      unacceptable(core, seg, now);
+      return;
+    }
+  }
+  if (ts && le(seg.seq, core.lastAckSent) && ge(ts.tsVal >>> 0, core.tsRecent)) core.tsRecent = ts.tsVal >>> 0;
+  if (isRst) {
+    // RFC 5961 §3.2: reset only on an exact match, otherwise a challenge ACK.
+    if (seg.seq === core.rcvNxt) {
+      if (core.state !== TcpState.TIME_WAIT) core.finish(TcpCloseReason.RESET); // RFC 1337: TIME-WAIT ignores RST
+    } else {
+      core.sendChallengeAck(now);
+    }
+    return;
+  }
+  if (isSyn) {
+    core.sendChallengeAck(now); // RFC 5961 §4.2, RFC 9293 §3.10.7.4 fourth step
+    return;
+  }
+  if (!hasAck) {
+    core.stats.droppedSegments++;
+    return;
+  }
+  if (core.state === TcpState.SYN_RECEIVED) {
+    if (!(gt(seg.ack, core.sndUna) && le(seg.ack, core.sndMax))) {
+      core.emit(TcpFlags.RST, seg.ack, now);
+      return;
+    }
+    establish(core);
+    core.sndWnd = seg.window * 2 ** core.sndWscale;
+    core.maxSndWnd = Math.max(core.maxSndWnd, core.sndWnd);
+    core.sndWl1 = seg.seq >>> 0;
+    core.sndWl2 = seg.ack >>> 0;
+  }
+  if (!processAck(core, seg, now)) return;
+  if (ackOnly) return;
+  if (core.state === TcpState.TIME_WAIT) {
+    if (seg.flags & TcpFlags.FIN) {
+      core.enterTimeWait(now);
+      core.ackPending = true;
+    }
+    return;
+  }
+  processText(core, seg.seq >>> 0, seg.payload, (seg.flags & TcpFlags.FIN) !== 0, now);
+}
+
+/** RFC 9293 §3.10.7.4 first step acceptability; zero-length segments may sit at the right edge (as Linux). */
+export function acceptable(seq: number, segLen: number, rcvNxt: number, wnd: number): boolean {
+  if (segLen === 0) return wnd === 0 ? seq === rcvNxt : inWindow(seq, rcvNxt, wnd + 1);
+  if (wnd === 0) return false;
+  return inWindow(seq, rcvNxt, wnd) || inWindow(add(seq, segLen - 1), rcvNxt, wnd);
+}
+
+/**
+ * Reply to an unacceptable segment with an ACK. Segments carrying no sequence space (pure ACKs) and SYNs
+ * are answered through the RFC 5961 §7 limiter so two stacks can never ACK each other forever.
+ */
+function unacceptable(core: TcbCore, seg: TcpSegment, now: number): void {
+  core.stats.droppedSegments++;
+  if (seg.flags & TcpFlags.RST) return;
+  if (seg.flags & TcpFlags.SYN || segmentLength(seg) === 0) core.sendChallengeAck(now);
+  else core.sendAck(now);
+}

@@ -1,0 +1,181 @@
+// Scripted retransmission tests: RFC 6298 timing and backoff, Karn's rule, RTTM with timestamps, the
+// retry limit, go-back-N after a timeout, fast retransmit / NewReno recovery, zero-window probing.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, expectSegment } from './tcb-test-harness.ts';
+
+describe('retransmission timeout', () => {
+  test('RTO from the handshake sample, doubling backoff, ETIMEDOUT after maxRetransmits', () => {
+    const h = Harness.established({ config: { maxRetransmits: 3, rtoMinMs: 250 }, handshakeRttMs: 100 });
+    assert.equal(h.tcb.vars.rto, 300, 'SRTT 100 + 4 * RTTVAR 50');
+    h.now = 1000;
+    h.write('data');
+    expectSegment(h.out()[0], { seq: 10001, payload: 'data' });
+    assert.deepEqual(h.advance(299), []);
+    const times: number[] = [];
+    for (let i = 0; i < 10 && h.tcb.state !== 'CLOSED'; i++) {
+      for (const seg of h.advance(h.tcb.pollAt()! - h.now)) {
+        expectSegment(seg, { flags: 'A', seq: 10001, payload: 'data' });
+        times.push(h.now);
+      }
+    }
+    assert.deepEqual(times, [1300, 1900, 3100]);
+    assert.equal(h.now, 5500);
+    assert.deepEqual(h.takeEvents(), ['closed:ETIMEDOUT']);
+    assert.equal(h.tcb.stats.retransmits, 3);
+  });
+
+  test('RTT samples update SRTT/RTTVAR (RFC 6298 §2.3) and the RTO is clamped to rtoMinMs', () => {
+    const h = Harness.established({ handshakeRttMs: 100 });
+    h.write('a');
+    h.out();
+    assert.equal(h.tcb.pollAt(), 400, 'timer armed at now + RTO 300');
+    h.now = 200;
+    h.send({ seq: 5001, ack: 10002, flags: 'A' }); // sample 100: RTTVAR 37.5, SRTT 100
+    assert.equal(h.tcb.vars.srtt, 100);
+    assert.equal(h.tcb.vars.rto, 250);
+    for (let i = 0; i < 20; i++) {
+      h.write('b');
+      h.out();
+      h.now += 5;
+      h.send({ seq: 5001, ack: 10003 + i, flags: 'A' });
+    }
+    assert.ok(h.tcb.vars.srtt! < 30);
+    assert.equal(h.tcb.vars.rto, 200);
+  });
+
+  test("Karn's rule: an ACK of a retransmitted segment gives no sample and the backoff stays", () => {
+    const h = Harness.established({ handshakeRttMs: 100 });
+    h.write('a');
+    h.out();
+    assert.equal(h.advance(300).length, 1);
+    assert.equal(h.tcb.vars.rto, 600);
+    h.now = 450;
+    h.send({ seq: 5001, ack: 10002, flags: 'A' });
+    assert.equal(h.tcb.vars.srtt, 100, 'no sample from the ambiguous ACK');
+    assert.equal(h.tcb.vars.rto, 600, 'backed-off RTO kept until a valid sample');
+    h.write('b');
+    h.out();
+    h.now = 550;
+    h.send({ seq: 5001, ack: 10003, flags: 'A' });
+    assert.equal(h.tcb.vars.srtt, 100);
+    assert.equal(h.tcb.vars.rto, 250);
+  });
+
+  test('with timestamps the echoed TSval gives a sample even after a retransmission (RFC 7323 §4)', () => {
+    const h = Harness.established({ synOptions: { mss: 1460, timestamps: { tsVal: 1, tsEcr: 0 } }, handshakeRttMs: 100 });
+    h.write('a');
+    h.out();
+    const [rtx] = h.advance(300);
+    const tsVal = rtx!.options.timestamps!.tsVal;
+    assert.equal(tsVal, 400);
+    h.now = 480;
+    h.send({ seq: 5001, ack: 10002, flags: 'A', options: { timestamps: { tsVal: 3, tsEcr: tsVal } } });
+    assert.equal(h.tcb.vars.srtt, 97.5, '7/8 * 100 + 1/8 * 80');
+  });
+
+  test('after a timeout: loss window of one segment, go-back-N, then slow start', () => {
+    const h = Harness.established({ synOptions: { mss: 1000 } });
+    h.write(3000);
+    assert.equal(h.out().length, 3);
+    const rtx = h.advance(200);
+    assert.deepEqual(rtx.map((s) => [s.seq, s.payload.length]), [[10001, 1000]]);
+    assert.equal(h.tcb.vars.cwnd, 1000);
+    const next = h.send({ seq: 5001, ack: 11001, flags: 'A' });
+    assert.deepEqual(next.map((s) => s.seq), [11001, 12001], 'cwnd grew to 2 segments');
+  });
+});
+
+describe('fast retransmit (RFC 5681 §3.2) and NewReno recovery', () => {
+  test('the third duplicate ACK retransmits at once; partial and full ACKs finish recovery', () => {
+    const h = Harness.established({ synOptions: { mss: 1000 } });
+    h.write(6000);
+    assert.equal(h.out().length, 6);
+    h.send({ seq: 5001, ack: 11001, flags: 'A' }); // first segment acked, second lost
+    assert.deepEqual(h.send({ seq: 5001, ack: 11001, flags: 'A' }), []);
+    assert.deepEqual(h.send({ seq: 5001, ack: 11001, flags: 'A' }), []);
+    const fast = h.send({ seq: 5001, ack: 11001, flags: 'A' });
+    assert.deepEqual(fast.map((s) => [s.seq, s.payload.length]), [[11001, 1000]]);
+    assert.equal(h.tcb.stats.fastRetransmits, 1);
+    assert.ok(h.now < 1000, 'before any RTO');
+    const partial = h.send({ seq: 5001, ack: 13001, flags: 'A' }); // segment 4 (13001) also lost
+    assert.deepEqual(partial.map((s) => s.seq), [13001]);
+    h.send({ seq: 5001, ack: 16001, flags: 'A' });
+    assert.equal(h.tcb.unacknowledgedLength, 0);
+    assert.equal(h.tcb.pollAt(), undefined);
+    assert.equal(h.tcb.stats.retransmits, 2);
+  });
+
+  test('duplicate ACKs carrying data or a window change do not count', () => {
+    const h = Harness.established({ synOptions: { mss: 1000 } });
+    h.write(4000);
+    h.out();
+    h.send({ seq: 5001, ack: 10001, flags: 'A', window: 60000 });
+    h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'x' });
+    h.send({ seq: 5002, ack: 10001, flags: 'A', window: 60000 });
+    assert.equal(h.tcb.stats.fastRetransmits, 0);
+  });
+});
+
+describe('zero window (RFC 9293 §3.8.6.1)', () => {
+  test('probes back off while the peer answers, never time out, and data resumes when it opens', () => {
+    const h = Harness.established({ config: { maxRetransmits: 3 } });
+    h.send({ seq: 5001, ack: 10001, flags: 'A', window: 0 });
+    h.write('queued data');
+    assert.deepEqual(h.out(), [], 'nothing fits a zero window');
+    const probeTimes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const at = h.tcb.pollAt()!;
+      const [probe] = h.advance(at - h.now);
+      expectSegment(probe, { flags: 'A', seq: 10001, payload: 'q' });
+      probeTimes.push(h.now);
+      assert.deepEqual(h.send({ seq: 5001, ack: 10001, flags: 'A', window: 0 }), []);
+    }
+    assert.deepEqual(probeTimes, [200, 600, 1400, 3000, 6200, 12600, 25400, 51000]);
+    const later: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      h.advance(h.tcb.pollAt()! - h.now);
+      later.push(h.now);
+      h.send({ seq: 5001, ack: 10001, flags: 'A', window: 0 });
+    }
+    assert.deepEqual([later[1]! - later[0]!, later[2]! - later[1]!], [60_000, 60_000], 'interval capped at rtoMaxMs');
+    assert.equal(h.tcb.state, 'ESTABLISHED', 'an answering peer is never timed out');
+    assert.equal(h.tcb.stats.zeroWindowProbes, 11);
+    const out = h.send({ seq: 5001, ack: 10001, flags: 'A', window: 1000 });
+    expectSegment(out[0], { seq: 10001, payload: 'queued data' });
+    assert.equal(h.tcb.pollAt(), h.now + h.tcb.vars.rto);
+  });
+
+  test('a probe byte accepted by the peer advances SND.NXT', () => {
+    const h = Harness.established();
+    h.send({ seq: 5001, ack: 10001, flags: 'A', window: 0 });
+    h.write('ab');
+    h.advance(200);
+    const out = h.send({ seq: 5001, ack: 10002, flags: 'A', window: 100 });
+    expectSegment(out[0], { seq: 10002, payload: 'b' });
+  });
+
+  test('unanswered probes end in ETIMEDOUT', () => {
+    const h = Harness.established({ config: { maxRetransmits: 2 } });
+    h.send({ seq: 5001, ack: 10001, flags: 'A', window: 0 });
+    h.write('x');
+    const probes = h.advance(1_000_000);
+    assert.equal(probes.length, 2);
+    assert.deepEqual(h.takeEvents(), ['closed:ETIMEDOUT']);
+  });
+
+  test('no retransmission storm: with a zero window, sending stays bounded over ten minutes', () => {
+    const h = Harness.established();
+    h.write(5000);
+    h.out();
+    h.send({ seq: 5001, ack: 15001, flags: 'A', window: 0 });
+    h.write(5000);
+    let sent = 0;
+    for (let t = 0; t < 600; t++) {
+      sent += h.advance(1000).length;
+      if (t % 7 === 0) h.send({ seq: 5001, ack: 15001, flags: 'A', window: 0 });
+    }
+    assert.ok(sent <= 20, `sent ${sent} segments in 10 minutes`);
+    assert.equal(h.tcb.state, 'ESTABLISHED');
+  });
+});
