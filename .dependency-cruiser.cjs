@@ -13,6 +13,8 @@ const layers = {
   imds: ['util', 'http', 'config', 'signing', 'ratelimit'],
   lab: ['util', 'config', 'wire'],
   control: ['util', 'config', 'http', 'imds'],
+  // capture/: the TUN capture wiring of the composition root (daemon.ts): everything below the CLI.
+  capture: ['util', 'config', 'wire', 'tcp', 'link', 'stack', 'net', 'http', 'lab'],
 };
 
 const forbidden = [

@@ -22,8 +22,10 @@ const C_COMMON = `
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+static double cpu(void) { struct rusage u; getrusage(RUSAGE_SELF, &u); return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 static int attach(const char *name) {
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
@@ -48,14 +50,15 @@ int main(int argc, char **argv) {
   printf("ready\\n"); fflush(stdout);
   double start = now(), t0 = start + warm, t1 = t0 + secs;
   long count = 0;
+  double cpu0 = -1, cpu1 = 0;
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) { if (errno == EINTR) continue; perror("read"); return 1; }
     double t = now();
-    if (t >= t1) break;
-    if (t >= t0) count++;
+    if (t >= t1) { cpu1 = cpu(); break; }
+    if (t >= t0) { if (cpu0 < 0) cpu0 = cpu(); count++; }
   }
-  printf("%ld %.6f\\n", count, secs);
+  printf("%ld %.6f %.6f\\n", count, secs, cpu1 - cpu0);
   return 0;
 }
 `;
@@ -167,20 +170,23 @@ async function main(): Promise<void> {
       const a0 = received;
       const batches0 = link.stats().readBatches;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       await sleep(seconds * 1000);
+      const cpu = process.cpuUsage(cpu0);
       const pps = (received - a0) / ((performance.now() - t0) / 1000);
       const batch = (received - a0) / (link.stats().readBatches - batches0);
+      const cpuPerPacket = (cpu.user + cpu.system) / (received - a0); // microseconds
       link.close();
       const sent = Number(lastLine(await sending)) / floodSeconds;
-      return { pps, batch, sent };
+      return { pps, batch, sent, cpuPerPacket };
     };
     // Read path, C blocking reader.
     const cRead = async () => {
       const reader = run(['ip', 'netns', 'exec', ns, join(dir, 'reader'), tunName, String(warmup), String(seconds)]);
       await sleep(200);
       const [sentOut, readerOut] = await Promise.all([flood(), reader]);
-      const [count, secs] = lastLine(readerOut).split(' ').map(Number);
-      return { pps: count! / secs!, sent: Number(lastLine(sentOut)) / floodSeconds };
+      const [count, secs, cpuSeconds] = lastLine(readerOut).split(' ').map(Number);
+      return { pps: count! / secs!, sent: Number(lastLine(sentOut)) / floodSeconds, cpuPerPacket: (cpuSeconds! * 1e6) / count! };
     };
     // Write path: UDP to a local port with no listener (the kernel parses and drops it; ICMP errors are rate-limited).
     const packet = udpPacket({ src: '10.200.10.9', dst: '10.200.9.1', srcPort: 4000, dstPort: 9, data: new Uint8Array(payloadSize) });
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
 
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    const results = { bRead: [] as number[], cRead: [] as number[], bWrite: [] as number[], cWrite: [] as number[] };
+    const results = { bRead: [] as number[], cRead: [] as number[], bWrite: [] as number[], cWrite: [] as number[], bCpu: [] as number[], cCpu: [] as number[], readRatio: [] as number[], writeRatio: [] as number[] };
     console.log(`TUN I/O, ${payloadSize}-byte UDP payloads, ${rounds} rounds of ${seconds} s per run after ${warmup} s warm-up (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
     for (let round = 1; round <= rounds; round++) {
       const br = await bindingRead();
@@ -216,14 +222,21 @@ async function main(): Promise<void> {
       results.cRead.push(cr.pps);
       results.bWrite.push(bw.pps);
       results.cWrite.push(cw.pps);
+      results.bCpu.push(br.cpuPerPacket);
+      results.cCpu.push(cr.cpuPerPacket);
+      results.readRatio.push(br.pps / cr.pps);
+      results.writeRatio.push(bw.pps / cw.pps);
       console.log(
-        `round ${round}: read binding ${fmt(br.pps)}/s (avg batch ${br.batch.toFixed(1)}, flooder ${fmt(br.sent)}/s), C ${fmt(cr.pps)}/s (flooder ${fmt(cr.sent)}/s); ` +
+        `round ${round}: read binding ${fmt(br.pps)}/s (avg batch ${br.batch.toFixed(1)}, ${br.cpuPerPacket.toFixed(2)} µs CPU/packet, flooder ${fmt(br.sent)}/s), ` +
+          `C ${fmt(cr.pps)}/s (${cr.cpuPerPacket.toFixed(2)} µs CPU/packet, flooder ${fmt(cr.sent)}/s); ` +
           `write binding ${fmt(bw.pps)}/s (errors ${bw.errors}, EAGAIN ${bw.eagain}), C ${fmt(cw.pps)}/s (errors ${cw.errors})`,
       );
     }
     const [bRead, cReadM, bWrite, cWriteM] = [median(results.bRead), median(results.cRead), median(results.bWrite), median(results.cWrite)];
-    console.log(`median read   binding ${fmt(bRead)} packets/s, C reader ${fmt(cReadM)} packets/s, ratio ${(bRead / cReadM).toFixed(2)}x (target >= 0.8x)`);
-    console.log(`median write  binding ${fmt(bWrite)} packets/s, C writer ${fmt(cWriteM)} packets/s, ratio ${(bWrite / cWriteM).toFixed(2)}x`);
+    const [bCpu, cCpu] = [median(results.bCpu), median(results.cCpu)];
+    console.log(`median read   binding ${fmt(bRead)} packets/s, C reader ${fmt(cReadM)} packets/s; per-round ratio median ${median(results.readRatio).toFixed(2)}x (target >= 0.8x)`);
+    console.log(`median read   CPU per packet: binding ${bCpu.toFixed(2)} µs, C reader ${cCpu.toFixed(2)} µs; efficiency ${(cCpu / bCpu).toFixed(2)}x of C`);
+    console.log(`median write  binding ${fmt(bWrite)} packets/s, C writer ${fmt(cWriteM)} packets/s; per-round ratio median ${median(results.writeRatio).toFixed(2)}x`);
   } finally {
     deleteNetns(ns);
     rmSync(dir, { recursive: true, force: true });

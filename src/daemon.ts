@@ -14,9 +14,14 @@ import { createRouteTable, defaultApiVersions } from './imds/route-table.ts';
 import { ScheduledEventsState } from './imds/scheduled-events-state.ts';
 import { createRateLimiter } from './ratelimit/rate-limiter.ts';
 import { loadSigningMaterial } from './signing/signing-material.ts';
-import { systemClock, type Clock } from './util/clock.ts';
+import { FakeClock, systemClock, type Clock } from './util/clock.ts';
 import { startDaemonTun, type DaemonTun, type TunCaptureSettings } from './capture/daemon-tun.ts';
 import { ImdsLabError } from './util/errors.ts';
+// Control plane (engineer #9): runtime control over a Unix socket (docs/control.md).
+import { startControlServer, type ControlServer } from './control/control-server.ts';
+import type { ControlledVm, NetFaultPort } from './control/controlled-vm.ts';
+import { createListenerGate } from './control/listener-gate.ts';
+import { NO_FAULTS, parseNetFaults, type NetFaults } from './stack/net-faults.ts';
 
 export class DaemonError extends ImdsLabError {}
 
@@ -42,6 +47,8 @@ export interface DaemonOptions {
   readonly onUnexpectedError?: (error: unknown) => void;
   /** Capture 'tun': TUN name, MTU, pcap, net faults (src/capture/daemon-tun.ts); `listen` is the served address. */
   readonly tun?: TunCaptureSettings;
+  /** Control plane: listen on this Unix socket (created 0600 in a 0700 directory; docs/control.md). A FakeClock as `clock` makes it virtual (ctl clock advance). */
+  readonly control?: { readonly socketPath: string };
 }
 
 export interface DaemonHandle {
@@ -58,7 +65,26 @@ export interface DaemonHandle {
   setProfile(profile: VmProfile): void;
   /** Capture 'tun': the userspace stack, its TcpServer and stats. */
   readonly tun?: DaemonTun;
+  /** The control server, when options.control was given. */
+  readonly control?: ControlServer;
   close(): Promise<void>;
+}
+
+/** Control plane port for the userspace path's network faults (capture tun). */
+function tunNetFaultPort(tun: DaemonTun, initial: NetFaults): NetFaultPort {
+  let current = initial;
+  const apply = (faults: NetFaults): NetFaults => {
+    tun.capture.stack.setFaults(faults);
+    current = faults;
+    return faults;
+  };
+  return {
+    set: (spec) => apply(parseNetFaults(spec, 'faults')),
+    check: (spec) => void parseNetFaults(spec, 'faults'),
+    clear: () => void apply(NO_FAULTS),
+    current: () => current,
+    restore: (snapshot) => void apply(snapshot as NetFaults),
+  };
 }
 
 /** Applies the command-line overrides to a profile's service settings (returns a new frozen profile). */
@@ -141,6 +167,33 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   }
   const host = address.address;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const setProfile = (next: VmProfile): void => {
+    profile = applyServiceOverrides(next, options);
+    tun?.updateProfile(profile);
+  };
+  let control: ControlServer | undefined;
+  if (options.control) {
+    const controlled: ControlledVm = {
+      name: vmName,
+      capture: options.capture,
+      context,
+      faults,
+      setProfile,
+      ...(tun ? { net: tunNetFaultPort(tun, options.tun?.netFaults ?? NO_FAULTS) } : { listener: createListenerGate(server) }),
+    };
+    try {
+      control = await startControlServer({
+        socketPath: options.control.socketPath,
+        vms: [controlled],
+        clock,
+        ...(clock instanceof FakeClock ? { virtualClock: clock } : {}),
+      });
+    } catch (error) {
+      await tun?.close();
+      await closeServer(server);
+      throw error;
+    }
+  }
   return {
     address: { host, port: address.port, url: `http://${urlHost}:${address.port}` },
     capture: options.capture,
@@ -148,12 +201,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
     context,
     faults,
     profileSource,
-    setProfile(next) {
-      profile = applyServiceOverrides(next, options);
-      tun?.updateProfile(profile);
-    },
+    setProfile,
     ...(tun ? { tun } : {}),
+    ...(control ? { control } : {}),
     close: async () => {
+      await control?.close();
       await tun?.close();
       await closeServer(server);
     },

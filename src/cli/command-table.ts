@@ -2,6 +2,7 @@
 import type { CliCommand } from './cli-command.ts';
 import { profileCommand } from './profile-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { ctlCommand } from './ctl-command.ts';
 import { upCommand } from './up-command.ts';
 import { downCommand } from './down-command.ts';
 import { statusCommand } from './status-command.ts';
@@ -14,6 +15,7 @@ import { caCommand } from './ca-command.ts';
 export const commands: readonly CliCommand[] = [
   profileCommand,
   serveCommand,
+  ctlCommand,
   upCommand,
   downCommand,
   statusCommand,

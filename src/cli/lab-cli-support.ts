@@ -16,7 +16,7 @@ import { processRunner } from '../lab/process-runner.ts';
 import type { CliIo } from './cli-command.ts';
 
 export const DEFAULT_LAB_NAME = 'imds';
-export const DEFAULT_CAPTURE: CaptureMode = 'socket';
+export const DEFAULT_CAPTURE: CaptureMode = 'tun';
 
 /** Root of the labs' state directories: $IMDS_LAB_RUN_DIR, else /run/imds-lab. */
 export function stateRoot(env: NodeJS.ProcessEnv): string {

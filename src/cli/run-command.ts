@@ -21,7 +21,7 @@ Options:
   --scenario S      Failure scenario (default healthy).
   --fixed           Apply the scenario's documented fix.
   --profile FILE    VM profile (default: the embedded example VM).
-  --capture MODE    tun or socket (default socket).
+  --capture MODE    tun or socket (default tun).
   --pcap FILE       Record the IMDS traffic for imds-lab trace.
   --keep            Leave the lab up afterwards (remove it with imds-lab down --name N).`;
 

@@ -6,7 +6,8 @@ import { parseFaultSpec } from '../http/fault-spec.ts';
 import { subscribeRequests, type RequestLogEntry } from '../http/request-log.ts';
 import { ImdsLabError } from '../util/errors.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { FakeClock } from '../util/clock.ts';
 import { resolveStateDir } from './state-dir.ts';
 import { DEFAULT_TUN_MTU, DEFAULT_TUN_NAME, type TunCaptureSettings } from '../capture/daemon-tun.ts';
 import { assertNotRootNamespace } from '../capture/namespace-guard.ts';
@@ -18,6 +19,14 @@ export class UsageError extends ImdsLabError {
   constructor(message: string) {
     super('ERR_USAGE', message);
   }
+}
+
+/** Control plane (engineer #9): marker for "<state-dir>/control/control.sock", resolved once the state dir is known. */
+const CONTROL_SOCKET_DEFAULT = '';
+
+function virtualClockFlag(flag: boolean | undefined, control: boolean): boolean {
+  if (flag && !control) throw new UsageError('--virtual-clock needs --control or --control-socket (the clock moves only through ctl clock advance)');
+  return flag ?? false;
 }
 
 const HELP = `Usage: imds-lab serve --listen HOST:PORT [options]
@@ -60,6 +69,9 @@ Options:
                            (default: the profile's sourcePolicy; Azure drops silently).
   --primary-ip IP          TUN only: answer this source (repeatable); default the profile's primary IP.
   --log-requests           Print one line per request to stderr (status, rule, method, path, latency).
+  --control                Open the control socket at <state-dir>/control/control.sock (imds-lab ctl; docs/control.md).
+  --control-socket PATH    Open the control socket at PATH (implies --control; created 0600 in a 0700 directory).
+  --virtual-clock          Run on a virtual clock that only moves with "imds-lab ctl clock advance" (needs --control).
   -h, --help               Show this help.
 
 Request rules, error bodies and the request-log channel: docs/serve.md.`;
@@ -86,6 +98,9 @@ export interface ServeArguments {
   readonly faults: readonly HttpFault[];
   readonly capture: CaptureMode;
   readonly logRequests: boolean;
+  /** Control socket path ('' = <state-dir>/control/control.sock; undefined: no control plane). */
+  readonly controlSocket: string | undefined;
+  readonly virtualClock: boolean;
   /** Capture 'tun' settings (undefined in socket mode). */
   readonly tun: TunCaptureSettings | undefined;
 }
@@ -107,6 +122,9 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
         fault: { type: 'string', multiple: true },
         capture: { type: 'string' },
         'log-requests': { type: 'boolean' },
+        control: { type: 'boolean' },
+        'control-socket': { type: 'string' },
+        'virtual-clock': { type: 'boolean' },
         'tun-name': { type: 'string' },
         mtu: { type: 'string' },
         pcap: { type: 'string' },
@@ -139,6 +157,8 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
     faults: (values.fault ?? []).map(parseFaultSpec),
     capture: capture as CaptureMode,
     logRequests: values['log-requests'] ?? false,
+    controlSocket: values['control-socket'] !== undefined ? resolve(values['control-socket']) : values.control ? CONTROL_SOCKET_DEFAULT : undefined,
+    virtualClock: virtualClockFlag(values['virtual-clock'], values.control === true || values['control-socket'] !== undefined),
     tun,
   };
 }
@@ -198,10 +218,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseServeArguments(argv);
   // Hard safety rule: refuse the root network namespace before anything is created or loaded.
   if (args.capture === 'tun') assertNotRootNamespace();
+  const stateDir = resolveStateDir(args.stateDir, io.env);
+  const controlSocket = args.controlSocket === CONTROL_SOCKET_DEFAULT ? join(stateDir, 'control', 'control.sock') : args.controlSocket;
   const handle = await startDaemon({
+    ...(controlSocket !== undefined ? { control: { socketPath: controlSocket } } : {}),
+    ...(args.virtualClock ? { clock: new FakeClock({ now: 0, wallTime: Date.now() }) } : {}),
     capture: args.capture,
     listen: args.listen,
-    stateDir: resolveStateDir(args.stateDir, io.env),
+    stateDir,
     faults: args.faults,
     ...(args.profile !== undefined ? { profile: args.profile } : {}),
     ...(args.rateLimit !== undefined ? { rateLimit: args.rateLimit } : {}),
@@ -212,6 +236,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const unsubscribe = args.logRequests
     ? subscribeRequests((e) => io.stderr.write(`${formatRequestLine(e)}\n`))
     : () => {};
+  if (handle.control) io.stdout.write(`imds-lab: control socket ${handle.control.socketPath}${args.virtualClock ? ' (virtual clock)' : ''}\n`);
   io.stdout.write(`imds-lab: serving on ${handle.address.url} (capture ${handle.capture}, profile ${handle.profileSource})\n`);
   const signal = await waitForSignal();
   unsubscribe();

@@ -23,7 +23,7 @@ Options:
   --scenario S        Failure scenario (default healthy); list them with: imds-lab scenario list
   --fixed             Apply the scenario's documented fix.
   --capture MODE      tun (TUN device + userspace TCP) or socket (node:net on 169.254.169.254:80 in the
-                      host namespace). Default socket.
+                      host namespace). Default tun.
   --pcap FILE         Record the IMDS traffic seen in the host namespace (tcpdump) for imds-lab trace.
   --dry-run           Print the commands, one per line, and exit.
   -v, --verbose       Print every step as it runs.

@@ -33,13 +33,18 @@ export function detectFormat(fileName: string, text: string): ProfileFormat {
 }
 
 function jsonProblem(text: string, error: unknown): ProfileProblem {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /position (\d+)/.exec(message);
-  if (!position) return { path: '', message: `not valid JSON: ${message}` };
-  const before = text.slice(0, Number(position[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return { path: '', message: `not valid JSON at line ${line}, column ${column}: ${message}` };
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\r?\n/g, '\\n');
+  // Node 20's JSON.parse names a position only for some mistakes; YAML (a JSON superset) locates others.
+  const position = /at position (\d+)/.exec(message);
+  let where = '';
+  if (position) {
+    const before = text.slice(0, Number(position[1]));
+    where = ` at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`;
+  } else {
+    const located = parseDocument(text).errors[0]?.linePos?.[0];
+    if (located) where = ` at line ${located.line}, column ${located.col}`;
+  }
+  return { path: '', message: `not valid JSON${where}: ${message}` };
 }
 
 function hasCycle(value: unknown, ancestors: Set<unknown> = new Set()): boolean {

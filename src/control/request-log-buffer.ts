@@ -2,7 +2,7 @@
 // this daemon's VMs (numbered), answers filtered queries and feeds followers (streamed as JSON lines).
 import { subscribeRequests, type RequestLogEntry } from '../http/request-log.ts';
 import { fieldError } from './control-error.ts';
-import { Params } from './params.ts';
+import type { Params } from './params.ts';
 
 export interface LoggedRequest extends RequestLogEntry {
   /** 1, 2, 3… in arrival order (use as `since` to page). */

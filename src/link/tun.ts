@@ -76,9 +76,8 @@ type NativeDevice = {
 type NativeModule = { TunDevice: new (name: string, devicePath: string, queueLimit?: number, netnsPath?: string) => NativeDevice };
 
 const ADDON_CANDIDATES = [
-  '../../src/link/native/build/Release/tun.node', // from dist/src/link (built output)
-  './native/build/Release/tun.node', // from src/link (tsx)
-  '../../../src/link/native/build/Release/tun.node',
+  './native/build/Release/tun.node', // from src/link (running the sources with tsx)
+  '../../../src/link/native/build/Release/tun.node', // from dist/src/link (the tsc build)
 ];
 
 let addon: NativeModule | undefined;

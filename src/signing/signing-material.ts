@@ -78,9 +78,13 @@ class LoadedSigningMaterial implements SigningMaterial {
     }
     pending = this.leaves.get(cacheKey);
     if (!pending) {
-      pending = loadAttestedLeaf(this.pki, names, this.caIssuersUri, this.clock.wallTime());
-      this.leaves.set(cacheKey, pending);
-      pending.catch(() => this.leaves.delete(cacheKey));
+      const loading = loadAttestedLeaf(this.pki, names, this.caIssuersUri, this.clock.wallTime());
+      this.leaves.set(cacheKey, loading);
+      // A failed issuance (e.g. a full disk) is retried by the next request.
+      loading.catch(() => {
+        if (this.leaves.get(cacheKey) === loading) this.leaves.delete(cacheKey);
+      });
+      pending = loading;
     }
     return pending;
   }

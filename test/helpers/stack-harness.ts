@@ -5,6 +5,7 @@ import { NO_FAULTS, type NetFaults } from '../../src/stack/net-faults.ts';
 import { createSourcePolicy, type SourceReaction } from '../../src/stack/source-policy.ts';
 import { TcpStack } from '../../src/stack/tcp-stack.ts';
 import type { StackConnection } from '../../src/stack/stack-connection.ts';
+import type { TcpConfig } from '../../src/tcp/tcp-config.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { parseIpv4Address } from '../../src/util/ipv4-address.ts';
 import { parseIcmp } from '../../src/wire/icmp.ts';
@@ -47,7 +48,7 @@ export class StackHarness {
   readonly received: Received[] = [];
   readonly accepted: StackConnection[] = [];
 
-  constructor(options: { reaction?: SourceReaction; faults?: NetFaults; allowed?: number[]; mtu?: number } = {}) {
+  constructor(options: { reaction?: SourceReaction; faults?: NetFaults; allowed?: number[]; mtu?: number; tcpConfig?: Partial<TcpConfig> } = {}) {
     this.pair = createMemoryLinkPair({ manual: true, clock: this.clock, mtu: options.mtu ?? 1500 });
     this.stack = new TcpStack({
       link: this.pair.b,
@@ -57,6 +58,7 @@ export class StackHarness {
       sourcePolicy: createSourcePolicy(options.allowed ?? [VM], options.reaction ?? 'drop'),
       faults: options.faults ?? NO_FAULTS,
       isnKey: new Uint8Array(16).fill(7),
+      ...(options.tcpConfig ? { tcpConfig: options.tcpConfig } : {}),
       onConnection: (c) => this.accepted.push(c),
     });
     this.pair.a.setReceiver((packet) => {

@@ -1,0 +1,244 @@
+// The daemon's control server: newline-delimited JSON over a Unix socket created 0600 in a 0700 directory,
+// behind the network-namespace proof (namespace-proof.ts); dispatches to control-operations.ts, streams the
+// request log, and never lets a bad request crash the daemon.
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import type { Clock, FakeClock } from '../util/clock.ts';
+import { ControlError, CONTROL_ERROR_CODES, fieldError, toErrorBody } from './control-error.ts';
+import { CONTROL_PROTOCOL_VERSION, OPERATIONS, OPERATION_NAMES, type OperationContext } from './control-operations.ts';
+import type { ControlledVm } from './controlled-vm.ts';
+import { LineSplitter, writeJsonLine } from './json-lines.ts';
+import { newNonce, startProofListener, type ProofListener } from './namespace-proof.ts';
+import { Params, describeValue, isPlainObject } from './params.ts';
+import { LOG_FILTER_KEYS, readLogFilter, RequestLogBuffer } from './request-log-buffer.ts';
+import { TimelineRegistry } from './timeline-run.ts';
+
+export interface ControlServerOptions {
+  readonly socketPath: string;
+  readonly vms: readonly ControlledVm[];
+  /** The daemon's clock (timelines run on it). */
+  readonly clock: Clock;
+  /** The same clock when it is virtual (enables clock.advance). */
+  readonly virtualClock?: FakeClock;
+  /** Request-log entries kept for queries (default 10 000). */
+  readonly logCapacity?: number;
+  /** Real milliseconds a connection has to pass the namespace proof (default 5000). */
+  readonly proofTimeoutMs?: number;
+}
+
+export interface ControlServer {
+  readonly socketPath: string;
+  readonly abstractName: string;
+  readonly log: RequestLogBuffer;
+  readonly timelines: TimelineRegistry;
+  close(): Promise<void>;
+}
+
+const ENVELOPE = ['id', 'op', 'vm'] as const;
+
+/** Creates the socket directory 0700 (refusing a symlink or another owner's directory). */
+async function prepareDirectory(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await lstat(dir);
+  if (!info.isDirectory()) throw new ControlError(CONTROL_ERROR_CODES.conflict, `control directory ${dir} is not a directory (a symlink?)`);
+  if (process.getuid && info.uid !== process.getuid()) throw new ControlError(CONTROL_ERROR_CODES.conflict, `control directory ${dir} belongs to uid ${info.uid}, not us`);
+  await chmod(dir, 0o700);
+}
+
+/** Removes a stale socket file; refuses a live one or a non-socket file. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch {
+    return;
+  }
+  if (!info.isSocket()) throw new ControlError(CONTROL_ERROR_CODES.conflict, `${path} exists and is not a socket; not replacing it`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => (probe.destroy(), resolve(true)));
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new ControlError(CONTROL_ERROR_CODES.conflict, `${path} is in use by a running daemon`);
+  await unlink(path);
+}
+
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
+  if (options.vms.length === 0) throw new ControlError(CONTROL_ERROR_CODES.internal, 'a control server needs at least one VM');
+  const vms = new Map(options.vms.map((vm) => [vm.name, vm]));
+  if (vms.size !== options.vms.length) throw new ControlError(CONTROL_ERROR_CODES.conflict, 'VM names must be unique');
+  const log = new RequestLogBuffer(vms.keys(), options.logCapacity);
+  const timelines = new TimelineRegistry();
+  const ctx: OperationContext = { vms, clock: options.clock, virtualClock: options.virtualClock, log, timelines };
+  const proofTimeoutMs = options.proofTimeoutMs ?? 5000;
+
+  await prepareDirectory(dirname(options.socketPath));
+  await clearStaleSocket(options.socketPath);
+  const proof: ProofListener = await startProofListener();
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((socket) => serveConnection(socket, ctx, proof, proofTimeoutMs, connections));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ path: options.socketPath }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // The 0700 directory keeps everyone else out during the moment between bind and chmod.
+    await chmod(options.socketPath, 0o600);
+  } catch (error) {
+    log.close();
+    await proof.close();
+    server.close();
+    throw new ControlError(CONTROL_ERROR_CODES.internal, `cannot listen on ${options.socketPath}: ${(error as Error).message}`, { cause: error });
+  }
+
+  let closed = false;
+  return {
+    socketPath: options.socketPath,
+    abstractName: proof.name,
+    log,
+    timelines,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await timelines.stopAll();
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await proof.close();
+      log.close();
+      await unlink(options.socketPath).catch(() => {});
+    },
+  };
+}
+
+function serveConnection(socket: net.Socket, ctx: OperationContext, proof: ProofListener, proofTimeoutMs: number, connections: Set<net.Socket>): void {
+  connections.add(socket);
+  const streams = new Map<string, () => void>();
+  const splitter = new LineSplitter();
+  const queued: string[] = [];
+  let verified = false;
+  const send = (value: unknown): void => {
+    writeJsonLine(socket, value);
+  };
+  const nonce = newNonce();
+  const unexpect = proof.expect(nonce, () => {
+    verified = true;
+    clearTimeout(timer);
+    send({ type: 'ready', version: CONTROL_PROTOCOL_VERSION, vms: [...ctx.vms.keys()], virtualClock: ctx.virtualClock !== undefined });
+    for (const line of queued.splice(0)) void handleLine(line);
+  });
+  const timer = setTimeout(() => {
+    send({ id: null, ok: false, error: { code: CONTROL_ERROR_CODES.namespace, message: 'no namespace proof received: control clients must run in the daemon\'s network namespace' } });
+    socket.end();
+  }, proofTimeoutMs);
+  timer.unref();
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    unexpect();
+    for (const stop of streams.values()) stop();
+    streams.clear();
+    connections.delete(socket);
+  };
+  socket.on('close', cleanup);
+  socket.on('error', () => socket.destroy());
+  send({ type: 'challenge', version: CONTROL_PROTOCOL_VERSION, abstract: proof.name, nonce });
+
+  socket.on('data', (chunk: Buffer) => {
+    let lines: string[];
+    try {
+      lines = splitter.push(chunk);
+    } catch (error) {
+      send({ id: null, ok: false, error: { code: CONTROL_ERROR_CODES.tooLarge, message: (error as Error).message } });
+      socket.end();
+      return;
+    }
+    for (const line of lines) {
+      if (verified) void handleLine(line);
+      else if (queued.length < 100) queued.push(line);
+    }
+  });
+
+  async function handleLine(line: string): Promise<void> {
+    let id: string | number | null = null;
+    try {
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch (error) {
+        throw new ControlError(CONTROL_ERROR_CODES.json, `not valid JSON: ${(error as Error).message}`);
+      }
+      if (!isPlainObject(message)) throw fieldError('request', `must be a JSON object like {"id":1,"op":"ping"}, got ${describeValue(message)}`);
+      const rawId = message['id'];
+      if (rawId !== undefined && typeof rawId !== 'string' && !(typeof rawId === 'number' && Number.isFinite(rawId))) {
+        throw fieldError('id', `must be a number or a string, got ${describeValue(rawId)}`);
+      }
+      id = rawId ?? null;
+      const op = message['op'];
+      if (op === undefined) throw fieldError('op', `is required (one of ${OPERATION_NAMES.join(', ')})`);
+      if (typeof op !== 'string') throw fieldError('op', `must be a string, got ${describeValue(op)}`);
+      if (!OPERATION_NAMES.includes(op)) {
+        throw new ControlError(CONTROL_ERROR_CODES.unknownOp, `op: unknown operation ${JSON.stringify(op)} (known: ${OPERATION_NAMES.join(', ')})`, { field: 'op' });
+      }
+      const vm = resolveVm(message['vm'], ctx);
+      const rest: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(message)) if (!(ENVELOPE as readonly string[]).includes(key)) rest[key] = value;
+      const params = new Params(rest, '');
+      let result: unknown;
+      if (op === 'log.follow') result = follow(params, vm.name, id);
+      else if (op === 'log.unfollow') result = unfollow(params);
+      else result = await OPERATIONS[op]!(params, vm, ctx);
+      send({ id, ok: true, result: result ?? null });
+    } catch (error) {
+      send({ id, ok: false, error: toErrorBody(error) });
+    }
+  }
+
+  function follow(params: Params, vmName: string, id: string | number | null): unknown {
+    params.only([...LOG_FILTER_KEYS]);
+    if (id === null) throw fieldError('id', 'is required for log.follow (stream events carry it)');
+    const key = String(id);
+    if (streams.has(key)) throw new ControlError(CONTROL_ERROR_CODES.conflict, `id: stream ${key} is already open on this connection`, { field: 'id' });
+    const filter = readLogFilter(params, vmName);
+    const backlog = filter.since !== undefined ? ctx.log.query(filter) : [];
+    // Answer first, then the backlog, then live entries — all in order on this connection.
+    queueMicrotask(() => {
+      for (const entry of backlog) send({ id, event: entry });
+    });
+    const { limit: _limit, ...live } = filter;
+    streams.set(key, ctx.log.follow(live, (entry) => {
+      if (socket.writableLength > 16 * 1024 * 1024) {
+        send({ id, ok: false, error: { code: CONTROL_ERROR_CODES.tooLarge, message: 'the follower is too slow; stream closed' } });
+        streams.get(key)?.();
+        streams.delete(key);
+        return;
+      }
+      send({ id, event: entry });
+    }));
+    return { stream: id, lastSeq: ctx.log.lastSeq };
+  }
+
+  function unfollow(params: Params): unknown {
+    params.only(['stream']);
+    const raw = params.required('stream');
+    const key = String(raw);
+    const stop = streams.get(key);
+    if (!stop) throw new ControlError(CONTROL_ERROR_CODES.notFound, `stream: no open stream ${JSON.stringify(raw)} on this connection`, { field: 'stream' });
+    stop();
+    streams.delete(key);
+    return { stopped: raw };
+  }
+}
+
+function resolveVm(value: unknown, ctx: OperationContext): ControlledVm {
+  if (value === undefined) {
+    if (ctx.vms.size === 1) return ctx.vms.values().next().value!;
+    throw fieldError('vm', `is required: this daemon serves several VMs (${[...ctx.vms.keys()].join(', ')})`);
+  }
+  if (typeof value !== 'string') throw fieldError('vm', `must be a string, got ${describeValue(value)}`);
+  const vm = ctx.vms.get(value);
+  if (!vm) throw new ControlError(CONTROL_ERROR_CODES.unknownVm, `vm: no VM named ${JSON.stringify(value)} (known: ${[...ctx.vms.keys()].join(', ')})`, { field: 'vm' });
+  return vm;
+}

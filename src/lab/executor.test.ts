@@ -1,0 +1,173 @@
+// The executor with a fake runner: order, rollback in reverse on failure, spawn readiness, and teardown.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { executePlan } from './executor.ts';
+import { LabError } from './lab-error.ts';
+import type { CommandResult, LabRunner, RunOptions } from './lab-runner.ts';
+import type { LabStep } from './lab-step.ts';
+import { teardownLab } from './teardown.ts';
+
+class FakeRunner implements LabRunner {
+  readonly log: string[] = [];
+  readonly files = new Map<string, string>();
+  readonly alive = new Set<number>();
+  readonly cmdlines = new Map<number, string>();
+  failOn: RegExp | null = null;
+  nextPid = 100;
+  time = 0;
+  respond: (argv: readonly string[]) => CommandResult = () => ({ code: 0, stdout: '', stderr: '' });
+  exitOnSpawn = false;
+  ignoreTerm = new Set<number>();
+
+  async run(argv: readonly string[], _options?: RunOptions): Promise<CommandResult> {
+    const line = argv.join(' ');
+    this.log.push(`run ${line}`);
+    if (this.failOn?.test(line)) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: File exists' };
+    return this.respond(argv);
+  }
+  async spawnBackground(argv: readonly string[], logPath: string): Promise<number> {
+    const pid = this.nextPid++;
+    this.log.push(`spawn ${pid} ${argv.join(' ')}`);
+    if (!this.exitOnSpawn) this.alive.add(pid);
+    this.files.set(logPath, this.exitOnSpawn ? 'boom: cannot bind\n' : 'imds-lab: serving on http://169.254.169.254:80\n');
+    return pid;
+  }
+  isAlive(pid: number): boolean {
+    return this.alive.has(pid);
+  }
+  kill(pid: number, signal: NodeJS.Signals): boolean {
+    this.log.push(`kill ${pid} ${signal}`);
+    if (signal === 'SIGKILL' || !this.ignoreTerm.has(pid)) this.alive.delete(pid);
+    return true;
+  }
+  writeFile(path: string, content: string): void {
+    this.log.push(`write ${path}`);
+    this.files.set(path, content);
+  }
+  readFile(path: string): string | null {
+    const m = /^\/proc\/(\d+)\/cmdline$/.exec(path);
+    if (m) return this.cmdlines.get(Number(m[1])) ?? null;
+    return this.files.get(path) ?? null;
+  }
+  removeFile(path: string): void {
+    this.log.push(`rm ${path}`);
+    for (const key of [...this.files.keys()]) if (key === path || key.startsWith(`${path}/`)) this.files.delete(key);
+  }
+  async sleep(ms: number): Promise<void> {
+    this.time += ms;
+  }
+  now(): number {
+    return this.time;
+  }
+}
+
+const steps: LabStep[] = [
+  { kind: 'run', argv: ['ip', 'netns', 'add', 't-vm'], undo: ['ip', 'netns', 'del', 't-vm'] },
+  { kind: 'run', argv: ['ip', '-n', 't-vm', 'link', 'set', 'lo', 'up'], undo: null },
+  { kind: 'write-file', path: '/run/lab/t/x.conf', content: 'x\n' },
+  {
+    kind: 'spawn',
+    id: 'responder',
+    argv: ['ip', 'netns', 'exec', 't-host', 'serve'],
+    log: '/run/lab/t/responder.log',
+    ready: { kind: 'log', match: 'serving on' },
+    readyTimeoutMs: 1000,
+  },
+  { kind: 'run', argv: ['ip', '-n', 't-vm', 'route', 'add', 'default', 'via', '10.1.0.1', 'dev', 'eth0'], undo: ['ip', '-n', 't-vm', 'route', 'del', 'default', 'via', '10.1.0.1', 'dev', 'eth0'] },
+];
+
+describe('executePlan', () => {
+  it('runs every step in order and reports progress', async () => {
+    const runner = new FakeRunner();
+    const progress: number[] = [];
+    const done = await executePlan(runner, steps, { onProgress: (d) => progress.push(d.length) });
+    assert.equal(done.length, 5);
+    assert.equal(done[3]!.pid, 100);
+    assert.deepEqual(progress, [1, 2, 3, 4, 5]);
+    assert.deepEqual(runner.log, [
+      'run ip netns add t-vm',
+      'run ip -n t-vm link set lo up',
+      'write /run/lab/t/x.conf',
+      'spawn 100 ip netns exec t-host serve',
+      'run ip -n t-vm route add default via 10.1.0.1 dev eth0',
+    ]);
+  });
+
+  it('undoes what ran, in reverse order, when a step fails', async () => {
+    const runner = new FakeRunner();
+    runner.failOn = /route add default/;
+    await assert.rejects(executePlan(runner, steps), (e: unknown) => {
+      assert.ok(e instanceof LabError && e.code === 'ERR_LAB_SETUP');
+      assert.match(e.message, /step 5\/5, rolled back 4 step\(s\): ip -n t-vm route add default via 10\.1\.0\.1 dev eth0 failed \(exit 2\): RTNETLINK answers: File exists/);
+      return true;
+    });
+    assert.deepEqual(runner.log.slice(5), ['kill 100 SIGTERM', 'rm /run/lab/t/x.conf', 'run ip netns del t-vm']);
+    assert.equal(runner.alive.size, 0);
+  });
+
+  it('kills a program that was never ready, and escalates to SIGKILL', async () => {
+    const runner = new FakeRunner();
+    runner.respond = () => ({ code: 0, stdout: '', stderr: '' });
+    const notReady: LabStep[] = [steps[0]!, { ...(steps[3] as Extract<LabStep, { kind: 'spawn' }>), ready: { kind: 'log', match: 'never printed' } }];
+    runner.ignoreTerm.add(100);
+    await assert.rejects(executePlan(runner, notReady), /responder was not ready after 1 s/);
+    assert.ok(runner.log.includes('kill 100 SIGTERM'));
+    assert.ok(runner.log.includes('kill 100 SIGKILL'));
+    assert.equal(runner.log.at(-1), 'run ip netns del t-vm');
+    assert.equal(runner.alive.size, 0);
+  });
+
+  it('reports the log of a program that exits at once', async () => {
+    const runner = new FakeRunner();
+    runner.exitOnSpawn = true;
+    await assert.rejects(executePlan(runner, steps), /responder exited before it was ready[\s\S]*boom: cannot bind/);
+    assert.equal(runner.log.at(-1), 'run ip netns del t-vm');
+  });
+
+  it('waits for a readiness command that matches', async () => {
+    const runner = new FakeRunner();
+    let calls = 0;
+    runner.respond = (argv) => (argv.includes('ss') ? { code: 0, stdout: ++calls >= 3 ? 'LISTEN 0 511 192.168.254.2:8888 0.0.0.0:*\n' : '', stderr: '' } : { code: 0, stdout: '', stderr: '' });
+    const events: string[] = [];
+    const spawn: LabStep = { kind: 'spawn', id: 'tinyproxy', argv: ['ip', 'netns', 'exec', 't-proxy', 'tinyproxy'], log: '/l', ready: { kind: 'command', argv: ['ip', 'netns', 'exec', 't-proxy', 'ss', '-H', '-l'], match: ':8888\\b' }, readyTimeoutMs: 5000 };
+    await executePlan(runner, [spawn], { onEvent: (e) => events.push(e.type) });
+    assert.equal(calls, 3);
+    assert.deepEqual(events, ['step', 'waiting', 'waiting']);
+  });
+});
+
+describe('teardownLab', () => {
+  it('derives everything from the name: kills namespace processes, deletes only this lab\'s namespaces', async () => {
+    const runner = new FakeRunner();
+    runner.alive.add(501);
+    runner.alive.add(502);
+    runner.alive.add(777);
+    runner.cmdlines.set(777, 'tinyproxy\0-d\0');
+    runner.files.set('/run/lab/t/lab.json', JSON.stringify({ version: 1, name: 't', processes: [{ id: 'responder', pid: 777, argv: ['serve'], log: '' }] }));
+    runner.respond = (argv) => {
+      const line = argv.join(' ');
+      if (line === 'ip netns list') return { code: 0, stdout: 't-vm (id: 3)\nt2-vm (id: 4)\nt-host (id: 2)\nt-hostile\nother\n', stderr: '' };
+      if (line === 'ip netns pids t-vm') return { code: 0, stdout: '501\n', stderr: '' };
+      if (line === 'ip netns pids t-host') return { code: 0, stdout: '502\n', stderr: '' };
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const report = await teardownLab(runner, 't', '/run/lab/t');
+    assert.deepEqual(report.namespaces, ['t-vm', 't-host']);
+    assert.deepEqual(report.killed, [501, 502]);
+    assert.ok(runner.alive.has(777), 'a recorded PID whose command line does not match is left alone');
+    assert.ok(runner.log.includes('run ip netns del t-vm') && runner.log.includes('run ip netns del t-host'));
+    assert.equal(runner.log.some((l) => l.includes('t2-vm') || l.includes('t-hostile')), false);
+    assert.ok(runner.log.includes('rm /run/lab/t'));
+  });
+
+  it('kills a recorded PID whose command line matches, even without namespaces', async () => {
+    const runner = new FakeRunner();
+    runner.alive.add(900);
+    runner.cmdlines.set(900, 'node\0main.ts\0serve\0');
+    runner.files.set('/run/lab/t/lab.json', JSON.stringify({ version: 1, name: 't', processes: [{ id: 'responder', pid: 900, argv: ['node', 'main.ts', 'serve'], log: '' }] }));
+    runner.respond = () => ({ code: 0, stdout: '', stderr: '' });
+    const report = await teardownLab(runner, 't', '/run/lab/t');
+    assert.deepEqual(report.killed, [900]);
+    assert.equal(report.hadState, true);
+  });
+});

@@ -1,0 +1,218 @@
+// Planner tests: every scenario's plan (both captures, broken and fixed), dry-run lines, names and addresses.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_PROFILE } from '../config/default-profile.ts';
+import type { InstanceTree, VmProfile } from '../config/vm-profile.ts';
+import { plan } from '../../test/helpers/lab-plan-kit.ts';
+import { loadScenarios } from './lab-data-files.ts';
+import { LabError } from './lab-error.ts';
+import { formatStep, type LabStep } from './lab-step.ts';
+import { checkLabName } from './lab-topology.ts';
+import { findEscapes } from './no-escape.ts';
+
+function lines(steps: readonly LabStep[]): string[] {
+  return steps.map(formatStep);
+}
+
+function withInterfaces(interfaces: readonly InstanceTree[]): VmProfile {
+  return { ...DEFAULT_PROFILE, instance: { ...DEFAULT_PROFILE.instance, network: { interface: interfaces } } };
+}
+
+function nic(ips: readonly string[], subnet: string, prefix: string, mac: string): InstanceTree {
+  return {
+    ipv4: { ipAddress: ips.map((ip) => ({ privateIpAddress: ip, publicIpAddress: '' })), subnet: [{ address: subnet, prefix }] },
+    ipv6: { ipAddress: [] },
+    macAddress: mac,
+  };
+}
+
+describe('planLab', () => {
+  const scenarios = loadScenarios().map((s) => s.name);
+
+  it('has the scenarios the lab documents', () => {
+    for (const name of ['healthy', 'no-route', 'wrong-gateway', 'secondary-nic', 'secondary-ip', 'failover-cluster', 'proxy-leak', 'dhcp', 'dhcp-no-imds-route', 'throttled', 'transient']) {
+      assert.ok(scenarios.includes(name), name);
+    }
+  });
+
+  for (const name of scenarios) {
+    for (const capture of ['tun', 'socket'] as const) {
+      for (const fixed of [false, true]) {
+        it(`${name} (${capture}${fixed ? ', fixed' : ''}) stays inside the lab`, () => {
+          const p = plan(name, { capture, fixed });
+          assert.deepEqual(findEscapes(p), []);
+          const text = lines(p.steps);
+          for (const line of text) assert.match(line, /^(ip (-n imds-(vm|host|proxy|dead) |netns (add|exec) imds-(vm|host|proxy|dead)\b)|# write \/run\/imds-lab\/imds\/)/);
+          assert.equal(text[0], 'ip netns add imds-vm');
+          assert.ok(text.includes('ip netns add imds-host'));
+          // Exactly one responder, started in the host namespace with the right capture.
+          const responders = text.filter((l) => l.includes(' serve --capture '));
+          assert.equal(responders.length, 1);
+          assert.ok(responders[0]!.startsWith(`ip netns exec imds-host /usr/bin/node /opt/imds-lab/dist/src/cli/main.js serve --capture ${capture} --listen 169.254.169.254:80`));
+          // Only the host namespace routes 169.254.169.254 to the responder; no default route outside the VM.
+          assert.equal(text.filter((l) => / route add default /.test(l) && !l.startsWith('ip -n imds-vm ')).length, 0);
+        });
+      }
+    }
+  }
+
+  it('healthy: eth0 with the profile MAC and IP, Azure routes via the subnet gateway', () => {
+    const text = lines(plan('healthy').steps);
+    assert.ok(text.includes('ip -n imds-vm link add eth0 address 00:0d:3a:f8:06:ec type veth peer name nic0 address 12:34:56:78:9a:bc netns imds-host'));
+    assert.ok(text.includes('ip -n imds-vm addr add 10.1.0.4/24 dev eth0'));
+    assert.ok(text.includes('ip -n imds-host addr add 10.1.0.1/24 dev nic0'));
+    for (const to of ['default', '168.63.129.16/32', '169.254.169.254/32']) assert.ok(text.includes(`ip -n imds-vm route add ${to} via 10.1.0.1 dev eth0`), to);
+    assert.ok(text.includes('ip netns exec imds-host sysctl -q -w net.ipv4.ip_forward=1'));
+  });
+
+  it('socket capture puts 169.254.169.254 on the host lo and filters sources; tun does neither', () => {
+    const socket = lines(plan('healthy', { capture: 'socket' }).steps);
+    assert.ok(socket.includes('ip -n imds-host addr add 169.254.169.254/32 dev lo'));
+    assert.ok(socket.includes('ip netns exec imds-host nft add rule ip imds_lab input ip daddr 169.254.169.254 iifname nic0 ip saddr 10.1.0.4 accept'));
+    assert.equal(socket.at(-1)!.includes('--primary-ip'), false);
+    const tun = lines(plan('healthy', { capture: 'tun' }).steps);
+    assert.equal(tun.some((l) => l.includes(' dev lo') || l.includes(' nft ')), false);
+    assert.ok(tun.at(-1)!.includes('--primary-ip 10.1.0.4'));
+  });
+
+  it('no-route leaves out the default and the /32 route; --fixed restores them', () => {
+    const broken = lines(plan('no-route').steps);
+    assert.equal(broken.some((l) => l.includes('route add default') || l.includes('route add 169.254.169.254/32')), false);
+    assert.ok(broken.includes('ip -n imds-vm route add 168.63.129.16/32 via 10.1.0.1 dev eth0'));
+    const fixed = lines(plan('no-route', { fixed: true }).steps);
+    assert.equal(fixed.at(-2), 'ip -n imds-vm route replace 169.254.169.254/32 via 10.1.0.1 dev eth0');
+    assert.equal(fixed.at(-1), 'ip -n imds-vm route replace default via 10.1.0.1 dev eth0');
+  });
+
+  it('wrong-gateway routes via a black-hole neighbour in the same subnet', () => {
+    const text = lines(plan('wrong-gateway').steps);
+    assert.ok(text.includes('ip -n imds-vm neigh replace 10.1.0.254 lladdr 02:00:00:de:ad:01 dev eth0 nud permanent'));
+    assert.ok(text.includes('ip -n imds-vm route add 169.254.169.254/32 via 10.1.0.254 dev eth0'));
+  });
+
+  it('secondary-nic synthesizes eth1 in the next free /24 and routes IMDS through it', () => {
+    const p = plan('secondary-nic');
+    assert.equal(p.topology.nics.length, 2);
+    assert.deepEqual({ ...p.topology.nics[1]!, mac: undefined }, {
+      index: 1, device: 'eth1', mac: undefined, ips: ['10.1.1.4'], subnet: '10.1.1.0', prefix: 24, gateway: '10.1.1.1', synthesized: true,
+    });
+    const text = lines(p.steps);
+    assert.ok(text.includes('ip -n imds-vm route add 169.254.169.254/32 via 10.1.1.1 dev eth1'));
+    assert.equal(text.some((l) => l.includes('route add 169.254.169.254/32 via 10.1.0.1')), false);
+    assert.ok(lines(plan('secondary-nic', { fixed: true }).steps).includes('ip -n imds-vm route replace 169.254.169.254/32 via 10.1.0.1 dev eth0'));
+  });
+
+  it('secondary-nic uses the profile NIC when there is one', () => {
+    const profile = withInterfaces([nic(['10.1.0.4'], '10.1.0.0', '24', '000D3AF806EC'), nic(['10.9.0.7'], '10.9.0.0', '24', '000D3AF806ED')]);
+    const text = lines(plan('secondary-nic', {}, profile).steps);
+    assert.ok(text.includes('ip -n imds-vm addr add 10.9.0.7/24 dev eth1'));
+    assert.ok(text.includes('ip -n imds-vm route add 169.254.169.254/32 via 10.9.0.1 dev eth1'));
+  });
+
+  it('secondary-ip adds the next free address and routes with src', () => {
+    const text = lines(plan('secondary-ip').steps);
+    assert.ok(text.includes('ip -n imds-vm addr add 10.1.0.5/24 dev eth0'));
+    assert.ok(text.includes('ip -n imds-vm route add 169.254.169.254/32 via 10.1.0.1 dev eth0 src 10.1.0.5'));
+  });
+
+  it('failover-cluster adds a cluster adapter to a dead-end namespace and no /32 route', () => {
+    const p = plan('failover-cluster');
+    const text = lines(p.steps);
+    assert.ok(text.includes('ip -n imds-vm link add cluster0 type veth peer name eth0 netns imds-dead'));
+    assert.ok(text.includes('ip -n imds-vm addr add 169.254.77.10/16 dev cluster0'));
+    assert.equal(text.some((l) => l.startsWith('ip -n imds-dead addr')), false, 'nothing in the dead end has an address');
+    assert.equal(text.some((l) => l.includes('route add 169.254.169.254/32')), false);
+    assert.equal(lines(plan('failover-cluster', { fixed: true }).steps).at(-1), 'ip -n imds-vm route replace 169.254.169.254/32 via 10.1.0.1 dev eth0 metric 1');
+  });
+
+  it('proxy-leak starts tinyproxy in its own namespace and sets the proxy variables', () => {
+    const p = plan('proxy-leak');
+    const text = lines(p.steps);
+    assert.ok(text.some((l) => l.startsWith('ip netns exec imds-proxy tinyproxy -d -c /run/imds-lab/imds/tinyproxy.conf')));
+    assert.ok(text.includes('ip -n imds-proxy route add 169.254.169.254/32 via 192.168.254.1 dev eth0'));
+    assert.deepEqual(p.env, { HTTP_PROXY: 'http://192.168.254.2:8888', http_proxy: 'http://192.168.254.2:8888' });
+    const conf = p.steps.find((s) => s.kind === 'write-file');
+    assert.ok(conf && conf.kind === 'write-file' && conf.content.includes('AddHeader "X-Forwarded-For" "10.1.0.4"'));
+    assert.deepEqual(plan('proxy-leak', { fixed: true }).env, {
+      HTTP_PROXY: 'http://192.168.254.2:8888', http_proxy: 'http://192.168.254.2:8888', NO_PROXY: '169.254.169.254', no_proxy: '169.254.169.254',
+    });
+    assert.ok(lines(plan('proxy-leak', { capture: 'tun' }).steps).some((l) => l.includes('--primary-ip 10.1.0.4 --primary-ip 192.168.254.2')));
+  });
+
+  it('the proxy subnet avoids the NIC subnets', () => {
+    const profile = withInterfaces([nic(['192.168.254.5'], '192.168.254.0', '24', '000D3AF806EC')]);
+    assert.equal(plan('proxy-leak', {}, profile).topology.proxy!.ip, '172.31.254.2');
+  });
+
+  it('dhcp: no static address or routes on eth0; dnsmasq offers option 121; dhclient uses the lab script', () => {
+    const text = lines(plan('dhcp').steps);
+    assert.equal(text.some((l) => l.startsWith('ip -n imds-vm addr add') || l.startsWith('ip -n imds-vm route add')), false);
+    const dnsmasq = text.find((l) => l.includes(' dnsmasq '))!;
+    assert.ok(dnsmasq.includes('--dhcp-option=121,169.254.169.254/32,10.1.0.1,168.63.129.16/32,10.1.0.1,0.0.0.0/0,10.1.0.1'));
+    assert.ok(dnsmasq.includes('--dhcp-host=00:0d:3a:f8:06:ec,10.1.0.4'));
+    assert.ok(dnsmasq.includes('--port=0'));
+    const dhclient = text.find((l) => l.includes(' dhclient '))!;
+    assert.ok(dhclient.includes('-sf /opt/imds-lab/netns/dhclient-script -lf /run/imds-lab/imds/dhclient.leases'));
+    const noRoute = lines(plan('dhcp-no-imds-route').steps).find((l) => l.includes(' dnsmasq '))!;
+    assert.ok(noRoute.includes('--dhcp-option=121,168.63.129.16/32,10.1.0.1 '));
+  });
+
+  it('throttled and transient pass HTTP faults to the responder', () => {
+    assert.ok(lines(plan('throttled').steps).some((l) => l.includes("--fault 'path=/metadata/*,status=429,count=3'")));
+    const transient = lines(plan('transient').steps).find((l) => l.includes(' serve '))!;
+    assert.ok(transient.includes("--fault 'path=/metadata/*,status=410,count=1' --fault 'path=/metadata/*,status=500,count=1'"));
+  });
+
+  it('--pcap starts tcpdump in the host namespace before the responder', () => {
+    const text = lines(plan('healthy', { pcapFile: '/tmp/x.pcap' }).steps);
+    const tcpdump = text.findIndex((l) => l.startsWith('ip netns exec imds-host tcpdump -i any -y LINUX_SLL2'));
+    assert.ok(tcpdump > 0 && tcpdump < text.findIndex((l) => l.includes(' serve ')));
+  });
+
+  it('a lab name prefixes every namespace, so labs run side by side', () => {
+    const a = plan('healthy', { name: 'a1' });
+    const b = plan('healthy', { name: 'b2' });
+    assert.deepEqual(a.topology.namespaces, { vm: 'a1-vm', host: 'a1-host' });
+    assert.equal(lines(b.steps).some((l) => l.includes('a1-')), false);
+  });
+
+  it('every step has an undo, or lives inside a namespace whose deletion undoes it', () => {
+    const p = plan('proxy-leak');
+    for (const step of p.steps) {
+      if (step.kind === 'run' && step.undo === null) assert.match(step.argv.join(' '), /^ip (-n|netns exec) imds-/);
+    }
+    const add = p.steps.find((s) => s.kind === 'run' && s.argv.join(' ') === 'ip netns add imds-vm');
+    assert.deepEqual(add && add.kind === 'run' && add.undo, ['ip', 'netns', 'del', 'imds-vm']);
+  });
+});
+
+describe('names and addresses', () => {
+  it('refuses bad lab names', () => {
+    for (const bad of ['', 'Imds', '1lab', 'a_b', 'x'.repeat(16), 'lab-', 'a-vm', 'a-host', 'x-proxy', 'q-dead']) {
+      assert.throws(() => checkLabName(bad), (e: unknown) => e instanceof LabError && e.code === 'ERR_LAB_NAME', bad);
+    }
+    for (const good of ['imds', 'a', 'ci-42', 'lab8t']) checkLabName(good);
+  });
+
+  it('refuses overlapping NIC subnets, duplicate addresses and MACs, reserved ranges', () => {
+    const cases: [InstanceTree[], RegExp][] = [
+      [[nic(['10.1.0.4'], '10.1.0.0', '24', '000D3AF806EC'), nic(['10.1.0.9'], '10.1.0.0', '16', '000D3AF806ED')], /overlaps eth0's 10\.1\.0\.0\/24/],
+      [[nic(['10.1.0.4'], '10.1.0.0', '24', '000D3AF806EC'), nic(['10.2.0.4'], '10.2.0.0', '24', '000D3AF806EC')], /MAC 00:0d:3a:f8:06:ec is already used/],
+      [[nic(['169.254.1.4'], '169.254.1.0', '24', '000D3AF806EC')], /link-local/],
+      [[nic(['168.63.129.20'], '168.63.129.0', '24', '000D3AF806EC')], /wireserver/],
+      [[nic(['10.1.0.1'], '10.1.0.0', '24', '000D3AF806EC')], /gateway address/],
+      [[nic(['10.2.0.4'], '10.1.0.0', '24', '000D3AF806EC')], /outside the subnet/],
+      [[nic(['10.1.0.4', '10.1.0.4'], '10.1.0.0', '24', '000D3AF806EC')], /already used/],
+      [[nic(['10.1.0.4'], '10.1.0.0', '24', '010D3AF806EC')], /multicast MAC/],
+      [[], /interface is empty/],
+    ];
+    for (const [interfaces, message] of cases) {
+      assert.throws(() => plan('healthy', {}, withInterfaces(interfaces)), (e: unknown) => e instanceof LabError && message.test(e.message), String(message));
+    }
+  });
+
+  it('names the profile field that is missing', () => {
+    const broken = withInterfaces([{ ipv4: { ipAddress: [{ privateIpAddress: '10.1.0.4' }] }, macAddress: '000D3AF806EC' }]);
+    assert.throws(() => plan('healthy', {}, broken), /instance\.network\.interface\[0\]\.ipv4\.subnet is missing/);
+  });
+});

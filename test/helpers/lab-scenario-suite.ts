@@ -1,0 +1,120 @@
+// The scenario suite shared by test/lab-scenarios-*.test.ts: for every scenario, end to end in real
+// namespaces: the symptom appears from the VM (curl exit code and timing class), the doctor names the
+// cause, and --fixed makes the same request succeed (client-side fixes: the retrying client succeeds).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadScenarios } from '../../src/lab/lab-data-files.ts';
+import type { ScenarioDefinition } from '../../src/lab/scenario-types.ts';
+import { IMDS_URL, LabTestContext, splitStatus } from './lab-cli.ts';
+import { privilegedSkipReason } from './netns.ts';
+
+/** Checks what a client sees against the scenario's `expect` string. */
+async function checkOutcome(ctx: LabTestContext, name: string, expected: string, label: string): Promise<void> {
+  if (expected.startsWith('statuses:')) {
+    const want = expected.slice('statuses:'.length).split(',').map(Number);
+    const got: number[] = [];
+    for (let i = 0; i < want.length; i++) {
+      const r = await ctx.curl(name, ['-m', '3', '-w', '\n%{http_code}', IMDS_URL]);
+      assert.equal(r.code, 0, `${label}: request ${i + 1}: ${r.stderr}`);
+      got.push(splitStatus(r.stdout).status);
+    }
+    assert.deepEqual(got, want, label);
+    return;
+  }
+  const r = await ctx.curl(name, ['-m', '2', '-w', '\n%{http_code}\n%{time_total}', IMDS_URL]);
+  const lines = r.stdout.split('\n');
+  const seconds = Number(lines.at(-1));
+  const status = Number(lines.at(-2));
+  const body = lines.slice(0, -2).join('\n');
+  switch (expected) {
+    case 'ok':
+      assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+      assert.equal(status, 200, label);
+      assert.match(body, /^[0-9a-f-]{36}$/, label);
+      break;
+    case 'unreachable':
+      assert.equal(r.code, 7, `${label}: curl exit ${r.code} ${r.stderr}`);
+      assert.ok(seconds < 1, `${label}: unreachable should fail at once, took ${seconds} s`);
+      break;
+    case 'timeout':
+      assert.equal(r.code, 28, `${label}: curl exit ${r.code} ${r.stderr}`);
+      assert.ok(seconds >= 1.9, `${label}: a timeout takes the client's -m 2, took ${seconds} s`);
+      break;
+    default: {
+      const m = /^status:(\d+)$/.exec(expected);
+      assert.ok(m, `unknown expectation ${expected}`);
+      assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+      assert.equal(status, Number(m[1]), label);
+      if (status === 403) assert.equal(body, '{"error":"Forbidden"}', label);
+    }
+  }
+}
+
+async function doctorCause(ctx: LabTestContext, name: string): Promise<{ cause: string; code: number; fix: string }> {
+  const r = await ctx.cli(['doctor', '--name', name, '--json']);
+  assert.ok(r.stdout.startsWith('{'), `doctor output: ${r.stdout} ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as { cause: string; fix: string };
+  return { cause: report.cause, code: r.code, fix: report.fix };
+}
+
+async function checkScenario(ctx: LabTestContext, scenario: ScenarioDefinition, capture: string): Promise<void> {
+  const name = ctx.name();
+  const up = (...extra: string[]) => ctx.cli(['up', '--name', name, '--scenario', scenario.name, '--capture', capture, ...extra]);
+  try {
+    let r = await up();
+    assert.equal(r.code, 0, `up: ${r.stderr}`);
+    await checkOutcome(ctx, name, scenario.expect.broken, `${scenario.name} broken`);
+
+    if (scenario.expect.broken.startsWith('statuses:')) {
+      // The faults were used up: start afresh so the doctor's probe meets the first one.
+      assert.equal((await ctx.cli(['down', '--name', name])).code, 0);
+      r = await up();
+      assert.equal(r.code, 0, `up again: ${r.stderr}`);
+    }
+    const doctor = await doctorCause(ctx, name);
+    assert.equal(doctor.cause, scenario.doctorCause, `${scenario.name}: doctor said ${doctor.cause}`);
+    assert.equal(doctor.code, scenario.doctorCause === 'ok' ? 0 : 1);
+
+    r = await up('--fixed');
+    assert.equal(r.code, 0, `up --fixed: ${r.stderr}`);
+    if (scenario.fixKind === 'client') {
+      // The fix is a retrying client; the lab stays broken for a naive one.
+      const retry = await ctx.curl(name, ['-f', '-m', '20', '--retry', '5', '--retry-all-errors', '--retry-delay', '1', IMDS_URL]);
+      assert.equal(retry.code, 0, `${scenario.name}: the retrying client should succeed: ${retry.stderr}`);
+      assert.match(retry.stdout, /^[0-9a-f-]{36}$/);
+    } else {
+      await checkOutcome(ctx, name, scenario.expect.fixed, `${scenario.name} fixed`);
+      const fixedDoctor = await doctorCause(ctx, name);
+      assert.equal(fixedDoctor.cause, 'ok', `${scenario.name} fixed: doctor said ${fixedDoctor.cause}`);
+    }
+  } finally {
+    await ctx.cli(['down', '--name', name]);
+  }
+  assert.deepEqual(
+    (await ctx.leftovers()).filter((ns) => ns.startsWith(`${name}-`)),
+    [],
+  );
+}
+
+export function scenarioSuite(capture: 'tun' | 'socket'): void {
+  const skip = privilegedSkipReason();
+  describe(`lab scenarios, capture ${capture}`, { skip, concurrency: 4 }, () => {
+    const ctx = new LabTestContext(capture === 'tun' ? 'tun' : 'sock');
+    before(async () => {
+      // Creates the responder's PKI once, before the labs start in parallel.
+      const name = ctx.name();
+      const r = await ctx.cli(['up', '--name', name, '--capture', capture]);
+      assert.equal(r.code, 0, r.stderr);
+      await ctx.cli(['down', '--name', name]);
+    });
+    after(async () => {
+      await ctx.cleanup();
+      assert.deepEqual(await ctx.leftovers(), [], 'no namespace of this suite is left');
+    });
+    for (const scenario of loadScenarios()) {
+      it(`${scenario.name}: symptom (${scenario.expect.broken}), doctor (${scenario.doctorCause}), --fixed`, async () => {
+        await checkScenario(ctx, scenario, capture);
+      });
+    }
+  });
+}
