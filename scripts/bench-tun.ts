@@ -1,8 +1,8 @@
 // TUN packet rate of the tun.node binding against minimal C programs compiled on the spot (root; own namespace).
-// Read path: a C UDP flooder inside the namespace sends to an address routed into the TUN; the binding (as a Link,
-// counting in the JS receiver) and a blocking C reader each read for the same time. Write path: the binding's
-// send() of 64-packet batches against a C write() loop. Rounds alternate both; medians are reported.
-// Usage: node --import tsx scripts/bench-tun.ts [--seconds 5] [--rounds 3] [--warmup 1] [--size 64]
+// drain: a C UDP flooder queues --backlog datagrams in the TUN (txqueuelen raised), then the binding (a Link counting
+// in its JS receiver) or a blocking C reader reads them all: reader capacity. live: both read while the flooder
+// runs. write: the binding's send() of 64-packet batches against a C write() loop. Rounds alternate; medians.
+// Usage: node --import tsx scripts/bench-tun.ts [--seconds 5] [--rounds 3] [--warmup 1] [--size 64] [--backlog 100000]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -63,6 +63,29 @@ int main(int argc, char **argv) {
 }
 `;
 
+/** drain IFNAME COUNT: attaches, says ready, waits for a line on stdin, then times blocking reads of COUNT packets. */
+const C_DRAIN = `${C_COMMON}
+int main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  int fd = attach(argv[1]);
+  long want = atol(argv[2]);
+  static unsigned char buf[65536];
+  char line[16];
+  printf("ready\\n"); fflush(stdout);
+  if (!fgets(line, sizeof line, stdin)) return 2;
+  alarm(60);
+  double t0 = now(), c0 = cpu();
+  long count = 0;
+  while (count < want) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) { if (errno == EINTR) continue; perror("read"); return 1; }
+    count++;
+  }
+  printf("%ld %.6f %.6f\\n", count, now() - t0, cpu() - c0);
+  return 0;
+}
+`;
+
 /** writer IFNAME SECONDS HEX: write() of one packet in a loop; prints packets written and elapsed seconds. */
 const C_WRITER = `${C_COMMON}
 int main(int argc, char **argv) {
@@ -74,17 +97,17 @@ int main(int argc, char **argv) {
   if (len == 0 || len > sizeof pkt) return 2;
   for (size_t i = 0; i < len; i++) { unsigned v; if (sscanf(argv[3] + 2 * i, "%2x", &v) != 1) return 2; pkt[i] = (unsigned char)v; }
   long count = 0, errors = 0;
-  double start = now(), t = start;
+  double start = now(), t = start, cpu0 = cpu();
   while (t - start < secs) {
     for (int i = 0; i < 64; i++) { if (write(fd, pkt, len) == (ssize_t)len) count++; else errors++; }
     t = now();
   }
-  printf("%ld %.6f %ld\\n", count, t - start, errors);
+  printf("%ld %.6f %ld %.6f\\n", count, t - start, errors, cpu() - cpu0);
   return 0;
 }
 `;
 
-/** flood DST PORT SECONDS SIZE: UDP sendto() as fast as possible. */
+/** flood DST PORT SECONDS SIZE [COUNT]: UDP send() as fast as possible, for SECONDS or COUNT datagrams. */
 const C_FLOOD = `
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -94,7 +117,8 @@ const C_FLOOD = `
 #include <time.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
-  if (argc != 5) return 2;
+  if (argc != 5 && argc != 6) return 2;
+  long limit = argc == 6 ? atol(argv[5]) : 0;
   int s = socket(AF_INET, SOCK_DGRAM, 0);
   if (s < 0) { perror("socket"); return 2; }
   struct sockaddr_in to; memset(&to, 0, sizeof to);
@@ -108,7 +132,8 @@ int main(int argc, char **argv) {
   struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
   long sent = 0;
   for (;;) {
-    for (int i = 0; i < 256; i++) if (send(s, payload, size, 0) >= 0) sent++;
+    for (int i = 0; i < 256 && (!limit || sent < limit); i++) if (send(s, payload, size, 0) >= 0) sent++;
+    if (limit && sent >= limit) break;
     clock_gettime(CLOCK_MONOTONIC, &b);
     if ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 >= secs) break;
   }
@@ -118,12 +143,13 @@ int main(int argc, char **argv) {
 `;
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '1' }, size: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' } },
+  options: { seconds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '1' }, size: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' }, backlog: { type: 'string', default: '100000' } },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const payloadSize = Number(values.size);
+const backlog = Number(values.backlog);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -147,20 +173,67 @@ async function main(): Promise<void> {
   const ns = uniqueNsName('imdslab-bench');
   const tunName = 'tb0';
   try {
-    for (const [name, source] of [['reader', C_READER], ['writer', C_WRITER], ['flood', C_FLOOD]] as const) {
+    for (const [name, source] of [['reader', C_READER], ['drain', C_DRAIN], ['writer', C_WRITER], ['flood', C_FLOOD]] as const) {
       writeFileSync(join(dir, `${name}.c`), source);
       execFileSync('cc', ['-O2', '-Wall', '-o', join(dir, name), join(dir, `${name}.c`)], { stdio: 'inherit' });
     }
     addNetns(ns);
     // A persistent TUN, so the binding and the C programs attach to the same device one after the other.
     ip(['-n', ns, 'tuntap', 'add', 'dev', tunName, 'mode', 'tun']);
+    ip(['-n', ns, 'link', 'set', tunName, 'txqueuelen', String(backlog + 1000)]); // the drain backlog fits in the ring
     ip(['-n', ns, 'link', 'set', tunName, 'up']);
     ip(['-n', ns, 'addr', 'add', '10.200.9.1/24', 'dev', tunName]);
     ip(['-n', ns, 'route', 'add', '10.200.10.0/24', 'dev', tunName]);
     const flood = () => run(['ip', 'netns', 'exec', ns, join(dir, 'flood'), '10.200.10.9', '4000', String(warmup + seconds + 0.5), String(payloadSize)]);
     const floodSeconds = warmup + seconds + 0.5;
 
-    // Read path, binding: the JS receiver counts every packet.
+    const floodCount = () => run(['ip', 'netns', 'exec', ns, join(dir, 'flood'), '10.200.10.9', '4000', '60', String(payloadSize), String(backlog)]);
+
+    // Drain, binding: queue the backlog while attached but not reading, then read it all.
+    const bindingDrain = async () => {
+      const link = openTun({ name: tunName, netns: ns });
+      await floodCount();
+      let received = 0;
+      let done: () => void = () => {};
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      link.setReceiver(() => {
+        if (++received === backlog) done();
+      });
+      const timeout = setTimeout(done, 60_000);
+      await finished;
+      clearTimeout(timeout);
+      const secs = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const batch = received / link.stats().readBatches;
+      link.close();
+      if (received !== backlog) throw new Error(`binding drained ${received} of ${backlog} packets`);
+      return { pps: received / secs, cpuPerPacket: (cpu.user + cpu.system) / received, batch };
+    };
+    // Drain, C blocking reader.
+    const cDrain = async () => {
+      const child = spawn('ip', ['netns', 'exec', ns, join(dir, 'drain'), tunName, String(backlog)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('ready')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`drain exited ${code}: ${err}`)));
+      });
+      await floodCount();
+      child.stdin.end('go\n');
+      const code = await exited;
+      if (code !== 0) throw new Error(`drain exited ${code}: ${err}`);
+      const [count, secs, cpuSeconds] = lastLine(out).split(' ').map(Number);
+      return { pps: count! / secs!, cpuPerPacket: (cpuSeconds! * 1e6) / count! };
+    };
+
+    // Live read, binding: the JS receiver counts every packet.
     const bindingRead = async () => {
       const link = openTun({ name: tunName, netns: ns });
       let received = 0;
@@ -194,26 +267,39 @@ async function main(): Promise<void> {
       const link = openTun({ name: tunName, netns: ns });
       const batch = Array.from({ length: 64 }, () => packet);
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       while (performance.now() - t0 < seconds * 1000) {
         for (let i = 0; i < 16; i++) link.send(batch);
         await new Promise((resolve) => setImmediate(resolve));
       }
+      const cpu = process.cpuUsage(cpu0);
       const stats = link.stats();
       const pps = stats.packetsOut / ((performance.now() - t0) / 1000);
       link.close();
-      return { pps, errors: stats.writeErrors, eagain: stats.writeEagain };
+      return { pps, errors: stats.writeErrors, eagain: stats.writeEagain, cpuPerPacket: (cpu.user + cpu.system) / stats.packetsOut };
     };
     const cWrite = async () => {
       const out = await run(['ip', 'netns', 'exec', ns, join(dir, 'writer'), tunName, String(seconds), Buffer.from(packet).toString('hex')]);
-      const [count, secs, errors] = lastLine(out).split(' ').map(Number);
-      return { pps: count! / secs!, errors: errors! };
+      const [count, secs, errors, cpuSeconds] = lastLine(out).split(' ').map(Number);
+      return { pps: count! / secs!, errors: errors!, cpuPerPacket: (cpuSeconds! * 1e6) / count! };
     };
 
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    const results = { bRead: [] as number[], cRead: [] as number[], bWrite: [] as number[], cWrite: [] as number[], bCpu: [] as number[], cCpu: [] as number[], readRatio: [] as number[], writeRatio: [] as number[] };
+    const results = { bRead: [] as number[], cRead: [] as number[], bWrite: [] as number[], cWrite: [] as number[], bCpu: [] as number[], cCpu: [] as number[], bwCpu: [] as number[], cwCpu: [] as number[], bDrain: [] as number[], cDrain: [] as number[], bDrainCpu: [] as number[], cDrainCpu: [] as number[], drainRatio: [] as number[], readRatio: [] as number[], writeRatio: [] as number[] };
     console.log(`TUN I/O, ${payloadSize}-byte UDP payloads, ${rounds} rounds of ${seconds} s per run after ${warmup} s warm-up (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
     for (let round = 1; round <= rounds; round++) {
+      const bd = await bindingDrain();
+      const cd = await cDrain();
+      results.bDrain.push(bd.pps);
+      results.cDrain.push(cd.pps);
+      results.bDrainCpu.push(bd.cpuPerPacket);
+      results.cDrainCpu.push(cd.cpuPerPacket);
+      results.drainRatio.push(bd.pps / cd.pps);
+      console.log(
+        `round ${round}: drain ${backlog} binding ${fmt(bd.pps)}/s (avg batch ${bd.batch.toFixed(1)}, ${bd.cpuPerPacket.toFixed(2)} µs CPU/packet), ` +
+          `C ${fmt(cd.pps)}/s (${cd.cpuPerPacket.toFixed(2)} µs CPU/packet)`,
+      );
       const br = await bindingRead();
       const cr = await cRead();
       const bw = await bindingWrite();
@@ -224,19 +310,27 @@ async function main(): Promise<void> {
       results.cWrite.push(cw.pps);
       results.bCpu.push(br.cpuPerPacket);
       results.cCpu.push(cr.cpuPerPacket);
+      results.bwCpu.push(bw.cpuPerPacket);
+      results.cwCpu.push(cw.cpuPerPacket);
       results.readRatio.push(br.pps / cr.pps);
       results.writeRatio.push(bw.pps / cw.pps);
       console.log(
-        `round ${round}: read binding ${fmt(br.pps)}/s (avg batch ${br.batch.toFixed(1)}, ${br.cpuPerPacket.toFixed(2)} µs CPU/packet, flooder ${fmt(br.sent)}/s), ` +
+        `round ${round}: live read binding ${fmt(br.pps)}/s (avg batch ${br.batch.toFixed(1)}, ${br.cpuPerPacket.toFixed(2)} µs CPU/packet, flooder ${fmt(br.sent)}/s), ` +
           `C ${fmt(cr.pps)}/s (${cr.cpuPerPacket.toFixed(2)} µs CPU/packet, flooder ${fmt(cr.sent)}/s); ` +
-          `write binding ${fmt(bw.pps)}/s (errors ${bw.errors}, EAGAIN ${bw.eagain}), C ${fmt(cw.pps)}/s (errors ${cw.errors})`,
+          `write binding ${fmt(bw.pps)}/s (${bw.cpuPerPacket.toFixed(2)} µs CPU/packet, errors ${bw.errors}, EAGAIN ${bw.eagain}), C ${fmt(cw.pps)}/s (${cw.cpuPerPacket.toFixed(2)} µs CPU/packet, errors ${cw.errors})`,
       );
     }
     const [bRead, cReadM, bWrite, cWriteM] = [median(results.bRead), median(results.cRead), median(results.bWrite), median(results.cWrite)];
+    console.log(
+      `median drain  binding ${fmt(median(results.bDrain))} packets/s, C reader ${fmt(median(results.cDrain))} packets/s; per-round ratio median ${median(results.drainRatio).toFixed(2)}x (target >= 0.8x); ` +
+        `CPU per packet ${median(results.bDrainCpu).toFixed(2)} vs ${median(results.cDrainCpu).toFixed(2)} µs`,
+    );
     const [bCpu, cCpu] = [median(results.bCpu), median(results.cCpu)];
-    console.log(`median read   binding ${fmt(bRead)} packets/s, C reader ${fmt(cReadM)} packets/s; per-round ratio median ${median(results.readRatio).toFixed(2)}x (target >= 0.8x)`);
-    console.log(`median read   CPU per packet: binding ${bCpu.toFixed(2)} µs, C reader ${cCpu.toFixed(2)} µs; efficiency ${(cCpu / bCpu).toFixed(2)}x of C`);
+    console.log(`median live   binding ${fmt(bRead)} packets/s, C reader ${fmt(cReadM)} packets/s; per-round ratio median ${median(results.readRatio).toFixed(2)}x (target >= 0.8x)`);
+    console.log(`median live   CPU per packet: binding ${bCpu.toFixed(2)} µs, C reader ${cCpu.toFixed(2)} µs; efficiency ${(cCpu / bCpu).toFixed(2)}x of C`);
     console.log(`median write  binding ${fmt(bWrite)} packets/s, C writer ${fmt(cWriteM)} packets/s; per-round ratio median ${median(results.writeRatio).toFixed(2)}x`);
+    const [bwCpu, cwCpu] = [median(results.bwCpu), median(results.cwCpu)];
+    console.log(`median write  CPU per packet: binding ${bwCpu.toFixed(2)} µs, C writer ${cwCpu.toFixed(2)} µs; efficiency ${(cwCpu / bwCpu).toFixed(2)}x of C`);
   } finally {
     deleteNetns(ns);
     rmSync(dir, { recursive: true, force: true });

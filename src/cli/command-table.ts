@@ -10,6 +10,8 @@ import { execCommand } from './exec-command.ts';
 import { runCommand } from './run-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { scenarioCommand } from './scenario-command.ts';
+import { traceCommand } from './trace-command.ts';
+import { demoCommand } from './demo-command.ts';
 import { caCommand } from './ca-command.ts';
 
 export const commands: readonly CliCommand[] = [
@@ -23,5 +25,7 @@ export const commands: readonly CliCommand[] = [
   runCommand,
   doctorCommand,
   scenarioCommand,
+  traceCommand,
+  demoCommand,
   caCommand,
 ];

@@ -267,8 +267,14 @@ test('every problem is reported at once, and the ProfileError message lists each
   doc.identity.tenantId = 'x';
   doc.service.forwardedForStatus = 'x';
   doc.extra = true;
-  const error = assert.throws(() => validateProfile(doc, 'vm.yaml'), ProfileError) as unknown;
-  assert.ok(error instanceof ProfileError && error instanceof ImdsLabError);
+  let error: unknown;
+  try {
+    validateProfile(doc, 'vm.yaml');
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error instanceof ProfileError, 'validateProfile throws a ProfileError');
+  assert.ok(error instanceof ImdsLabError, 'ProfileError is an ImdsLabError');
   assert.equal(error.code, 'ERR_PROFILE');
   assert.equal(error.source, 'vm.yaml');
   assert.deepEqual(
@@ -293,7 +299,7 @@ test('syntax errors, missing files and non-object documents are ProfileErrors', 
   assert.throws(() => parseProfileText('a: [1, 2\n', { source: 'bad.yaml' }), /not valid YAML/);
   assert.throws(() => parseProfileText('a: &x\n  b: *x\n', { source: 'cycle.yaml' }), /circular reference/);
   await assert.rejects(loadProfile('/nonexistent/imds-lab/profile.json'), (e: unknown) => {
-    assert.ok(e instanceof ProfileError);
+    assert.ok(e instanceof ProfileError, 'a ProfileError');
     assert.equal(e.code, 'ERR_PROFILE');
     assert.match(e.message, /file not found/);
     return true;

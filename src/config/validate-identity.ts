@@ -1,8 +1,8 @@
 // Validates the profile's `identity` (managed identities, imds-spec §7) and `loadBalancer` (imds-spec §9) sections.
 import { isIP } from 'node:net';
 import type { IdentityProfile, LoadBalancerProfile, UserAssignedIdentity } from './vm-profile.ts';
-import { ProblemList, childPath, describe, isGuid } from './profile-checker.ts';
-import type { PlainObject } from './profile-checker.ts';
+import { childPath, describe, isGuid } from './profile-checker.ts';
+import type { PlainObject, ProblemList } from './profile-checker.ts';
 
 const USER_ASSIGNED_ID =
   /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;

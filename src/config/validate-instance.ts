@@ -4,7 +4,8 @@ import { isIPv6 } from 'node:net';
 import type { InstanceTree } from './vm-profile.ts';
 import { INSTANCE_SCHEMA } from './instance-field-registry.ts';
 import type { FieldNode, ObjectField } from './instance-field-registry.ts';
-import { ProblemList, childPath, describe, isGuid, isPlainObject } from './profile-checker.ts';
+import type { ProblemList } from './profile-checker.ts';
+import { childPath, describe, isGuid, isPlainObject } from './profile-checker.ts';
 import { isIpv4Address, networkAddress, parseIpv4Address, inSubnet } from '../util/ipv4-address.ts';
 
 type MutableTree = { [key: string]: MutableNode };

@@ -1,7 +1,8 @@
 // Validates the profile's `scheduledEvents` section (imds-spec §10.3): incarnation, event fields, RFC 1123 dates.
 import { SCHEDULED_EVENT_TYPES } from './vm-profile.ts';
 import type { ScheduledEventProfile, VmProfile } from './vm-profile.ts';
-import { ProblemList, childPath, describe, isGuid } from './profile-checker.ts';
+import type { ProblemList } from './profile-checker.ts';
+import { childPath, describe, isGuid } from './profile-checker.ts';
 
 const EVENT_KEYS = [
   'eventId',

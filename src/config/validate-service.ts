@@ -2,7 +2,8 @@
 // top-level sections `extended`, `reprovisionData` and `sourcePolicy`.
 import { HTTP_FAULT_STATUSES, SOURCE_POLICIES } from './vm-profile.ts';
 import type { HttpFault, RateLimitSettings, ServiceSettings, SourcePolicy, VmProfile } from './vm-profile.ts';
-import { ProblemList, childPath, describe } from './profile-checker.ts';
+import type { ProblemList } from './profile-checker.ts';
+import { childPath, describe } from './profile-checker.ts';
 
 const SERVICE_KEYS = ['serverHeader', 'rateLimit', 'strictIdentityMetadataCase', 'forwardedForStatus', 'apiVersions', 'tokenLifetimeSeconds', 'faults'];
 const RATE_KEYS = ['enabled', 'generalPerSecond', 'identityPerSecond', 'identityConcurrent'];

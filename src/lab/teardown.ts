@@ -69,9 +69,9 @@ export async function teardownLab(runner: LabRunner, name: string, stateDir: str
     if (result.code !== 0) warnings.push(`ip netns del ${ns}: ${result.stderr.trim()}`);
   }
   if (state?.pcapFile) {
-    // Keep what a later `imds-lab trace` needs beside the capture: the lab's addresses and links.
-    const serveLog = runner.readFile(`${stateDir}/serve/requests.jsonl`);
-    if (serveLog !== null) runner.writeFile(`${state.pcapFile}.requests.jsonl`, serveLog);
+    // Keep the responder's request log beside the capture for `imds-lab trace` (which rule decided).
+    const responderLog = runner.readFile(`${stateDir}/responder.log`);
+    if (responderLog !== null) runner.writeFile(`${state.pcapFile}.requests.log`, responderLog);
   }
   runner.removeFile(stateDir);
   return { namespaces, killed: killed.sort((a, b) => a - b), warnings, hadState: state !== null };

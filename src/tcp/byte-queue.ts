@@ -1,6 +1,8 @@
-// A FIFO of bytes in blocks (send and receive buffers): append copies in, peek/take copy out.
+// A FIFO of bytes in blocks (send and receive buffers): append copies in; peek/take return zero-copy
+// views when the range sits in one block, else a copy.
 
 const BLOCK = 16 * 1024;
+const EMPTY = new Uint8Array(0);
 
 export class ByteQueue {
   private blocks: Uint8Array[] = [];
@@ -32,25 +34,37 @@ export class ByteQueue {
     this.size += data.length;
   }
 
-  /** A copy of `length` bytes starting `offset` bytes after the head (clamped to what is queued). */
+  /**
+   * `length` bytes starting `offset` bytes after the head (clamped to what is queued). A range inside one
+   * block is returned as a zero-copy view (a block's filled bytes are never rewritten, so the view stays
+   * valid after drop()); a range spanning blocks is copied. Callers must not write into the result.
+   */
   peek(offset: number, length: number): Uint8Array {
     const n = Math.max(0, Math.min(length, this.size - offset));
-    const out = new Uint8Array(n);
+    if (n === 0) return EMPTY;
     let skip = offset + this.headOffset;
+    let i = 0;
+    for (; ; i++) {
+      const filled = this.filled(i);
+      if (skip < filled) break;
+      skip -= filled;
+    }
+    const first = this.blocks[i]!;
+    if (skip + n <= this.filled(i)) return first.subarray(skip, skip + n);
+    const out = new Uint8Array(n);
     let written = 0;
-    for (let i = 0; i < this.blocks.length && written < n; i++) {
-      const block = this.blocks[i]!;
-      const filled = i === this.blocks.length - 1 ? this.tailFill : block.length;
-      if (skip >= filled) {
-        skip -= filled;
-        continue;
-      }
-      const take = Math.min(filled - skip, n - written);
-      out.set(block.subarray(skip, skip + take), written);
+    for (; written < n; i++) {
+      const take = Math.min(this.filled(i) - skip, n - written);
+      out.set(this.blocks[i]!.subarray(skip, skip + take), written);
       written += take;
       skip = 0;
     }
     return out;
+  }
+
+  /** Bytes written into blocks[i]: the tail is filled up to tailFill, every other block completely. */
+  private filled(i: number): number {
+    return i === this.blocks.length - 1 ? this.tailFill : this.blocks[i]!.length;
   }
 
   /** Discards up to `length` bytes from the head. */
@@ -77,7 +91,7 @@ export class ByteQueue {
     }
   }
 
-  /** Removes and returns up to `length` bytes from the head. */
+  /** Removes and returns up to `length` bytes from the head (a view that stays valid; see peek). */
   take(length: number): Uint8Array {
     const out = this.peek(0, length);
     this.drop(out.length);

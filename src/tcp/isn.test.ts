@@ -1,6 +1,7 @@
 // SipHash-2-4 reference vectors and RFC 6528 ISN properties.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { seededRandom } from '../util/seeded-random.ts';
 import { createIsnSource, isnClock, sipHash24, sipHashKeyedHash } from './isn.ts';
 
 const KEY = Uint8Array.from({ length: 16 }, (_, i) => i);
@@ -9,6 +10,51 @@ test('SipHash-2-4 matches the reference vectors (key 00..0f, message 00..n-1)', 
   assert.equal(sipHash24(KEY, new Uint8Array(0)), 0x726fdb47dd0e0e31n);
   assert.equal(sipHash24(KEY, Uint8Array.from({ length: 15 }, (_, i) => i)), 0xa129ca6149be45e5n);
   assert.equal(sipHash24(KEY, Uint8Array.from({ length: 8 }, (_, i) => i)), 0x93f5f5799a932462n);
+  assert.equal(sipHash24(KEY, Uint8Array.of(0)), 0x74f839c593dc67fdn);
+  assert.equal(sipHash24(KEY, Uint8Array.of(0, 1)), 0x0d6c8009d9a94f5an);
+  assert.equal(sipHash24(KEY, Uint8Array.of(0, 1, 2)), 0x85676696d7fb7e2dn);
+});
+
+/** The straightforward BigInt SipHash-2-4 (the previous implementation), as a differential reference. */
+function referenceSipHash(key: Uint8Array, message: Uint8Array): bigint {
+  const mask = (1n << 64n) - 1n;
+  const rotl = (x: bigint, b: bigint): bigint => ((x << b) | (x >> (64n - b))) & mask;
+  const view = new DataView(key.buffer, key.byteOffset, 16);
+  const k0 = view.getBigUint64(0, true);
+  const k1 = view.getBigUint64(8, true);
+  let v0 = k0 ^ 0x736f6d6570736575n;
+  let v1 = k1 ^ 0x646f72616e646f6dn;
+  let v2 = k0 ^ 0x6c7967656e657261n;
+  let v3 = k1 ^ 0x7465646279746573n;
+  const round = (): void => {
+    v0 = (v0 + v1) & mask; v1 = rotl(v1, 13n) ^ v0; v0 = rotl(v0, 32n);
+    v2 = (v2 + v3) & mask; v3 = rotl(v3, 16n) ^ v2;
+    v0 = (v0 + v3) & mask; v3 = rotl(v3, 21n) ^ v0;
+    v2 = (v2 + v1) & mask; v1 = rotl(v1, 17n) ^ v2; v2 = rotl(v2, 32n);
+  };
+  const blocks = Math.floor(message.length / 8);
+  for (let i = 0; i < blocks; i++) {
+    let m = 0n;
+    for (let j = 7; j >= 0; j--) m = (m << 8n) | BigInt(message[i * 8 + j]!);
+    v3 ^= m; round(); round(); v0 ^= m;
+  }
+  let last = BigInt(message.length & 0xff) << 56n;
+  for (let j = message.length - 1; j >= blocks * 8; j--) last |= BigInt(message[j]!) << BigInt((j - blocks * 8) * 8);
+  v3 ^= last; round(); round(); v0 ^= last;
+  v2 ^= 0xffn;
+  for (let i = 0; i < 4; i++) round();
+  return (v0 ^ v1 ^ v2 ^ v3) & mask;
+}
+
+test('the 32-bit SipHash agrees with the BigInt reference for random keys and every length 0..300', () => {
+  const rng = seededRandom(2012);
+  for (let length = 0; length <= 300; length++) {
+    const key = Uint8Array.from({ length: 16 }, () => Math.floor(rng() * 256));
+    const message = Uint8Array.from({ length }, () => Math.floor(rng() * 256));
+    const expected = referenceSipHash(key, message);
+    assert.equal(sipHash24(key, message), expected, `length ${length}`);
+    assert.equal(sipHashKeyedHash(key)(message), Number(expected & 0xffffffffn), `keyed, length ${length}`);
+  }
 });
 
 test('a bad key length is rejected with a clear error', () => {

@@ -2,6 +2,7 @@
 // M a 4-microsecond timer derived from the passed-in `now` (ms). F is an injected keyed hash; a pure
 // SipHash-2-4 (Aumasson & Bernstein) is provided here so the stack only has to supply 16 random key bytes.
 import { ImdsLabError } from '../util/errors.ts';
+import { writeU16, writeU32 } from '../wire/byte-order.ts';
 import type { TcpEndpoints } from './tcb-types.ts';
 
 /** A keyed pseudo-random function with the secret key baked in: message -> unsigned 32-bit number. */
@@ -14,72 +15,123 @@ export interface IsnSource {
   tsOffset(endpoints: TcpEndpoints): number;
 }
 
-const MASK64 = (1n << 64n) - 1n;
+// SipHash state as eight unsigned 32-bit halves [v0hi, v0lo, v1hi, v1lo, v2hi, v2lo, v3hi, v3lo]: plain
+// number arithmetic, no BigInt (about 1 µs per hash here, against ~17 µs with BigInt).
+const state = new Uint32Array(8);
 
-function rotl(x: bigint, b: bigint): bigint {
-  return ((x << b) | (x >> (64n - b))) & MASK64;
+/** v[a] += v[b] (mod 2^64). */
+function add64(a: number, b: number): void {
+  const lo = (state[a + 1]! + state[b + 1]!) >>> 0;
+  state[a] = state[a]! + state[b]! + (lo < state[a + 1]! ? 1 : 0);
+  state[a + 1] = lo;
+}
+
+/** v[a] = rotl(v[a], n) for 0 < n < 32, then v[a] ^= v[x]. */
+function rotlXor(a: number, n: number, x: number): void {
+  const hi = state[a]!;
+  const lo = state[a + 1]!;
+  state[a] = ((hi << n) | (lo >>> (32 - n))) ^ state[x]!;
+  state[a + 1] = ((lo << n) | (hi >>> (32 - n))) ^ state[x + 1]!;
+}
+
+/** v[a] = rotl(v[a], 32): swap the halves. */
+function swap(a: number): void {
+  const hi = state[a]!;
+  state[a] = state[a + 1]!;
+  state[a + 1] = hi;
+}
+
+const V0 = 0;
+const V1 = 2;
+const V2 = 4;
+const V3 = 6;
+
+function sipRound(): void {
+  add64(V0, V1);
+  rotlXor(V1, 13, V0);
+  swap(V0);
+  add64(V2, V3);
+  rotlXor(V3, 16, V2);
+  add64(V0, V3);
+  rotlXor(V3, 21, V0);
+  add64(V2, V1);
+  rotlXor(V1, 17, V2);
+  swap(V2);
+}
+
+function le32(bytes: Uint8Array, i: number): number {
+  return (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
+}
+
+/** Absorbs the 64-bit little-endian word (hi, lo): v3 ^= m, two rounds, v0 ^= m (SipHash-2-4 compression). */
+function absorb(hi: number, lo: number): void {
+  state[V3] = state[V3]! ^ hi;
+  state[V3 + 1] = state[V3 + 1]! ^ lo;
+  sipRound();
+  sipRound();
+  state[V0] = state[V0]! ^ hi;
+  state[V0 + 1] = state[V0 + 1]! ^ lo;
+}
+
+/** Runs SipHash-2-4 and leaves the 64-bit result in state[0] (high) and state[1] (low). */
+function sipHashInto(key: Uint8Array, message: Uint8Array): void {
+  if (key.length !== 16) throw new ImdsLabError('ERR_SIPHASH_KEY', `siphash key must be 16 bytes, got ${key.length}`);
+  const k0lo = le32(key, 0);
+  const k0hi = le32(key, 4);
+  const k1lo = le32(key, 8);
+  const k1hi = le32(key, 12);
+  state[V0] = k0hi ^ 0x736f6d65;
+  state[V0 + 1] = k0lo ^ 0x70736575;
+  state[V1] = k1hi ^ 0x646f7261;
+  state[V1 + 1] = k1lo ^ 0x6e646f6d;
+  state[V2] = k0hi ^ 0x6c796765;
+  state[V2 + 1] = k0lo ^ 0x6e657261;
+  state[V3] = k1hi ^ 0x74656462;
+  state[V3 + 1] = k1lo ^ 0x79746573;
+  const length = message.length;
+  const full = length - (length & 7);
+  for (let i = 0; i < full; i += 8) absorb(le32(message, i + 4), le32(message, i));
+  // Last block: the remaining bytes little-endian, the length (mod 256) in the top byte.
+  let lo = 0;
+  let hi = (length & 0xff) << 24;
+  for (let j = full; j < length; j++) {
+    const shift = (j - full) * 8;
+    if (shift < 32) lo |= message[j]! << shift;
+    else hi |= message[j]! << (shift - 32);
+  }
+  absorb(hi >>> 0, lo >>> 0);
+  state[V2 + 1] = state[V2 + 1]! ^ 0xff;
+  for (let i = 0; i < 4; i++) sipRound();
+  state[0] = state[V0]! ^ state[V1]! ^ state[V2]! ^ state[V3]!;
+  state[1] = state[V0 + 1]! ^ state[V1 + 1]! ^ state[V2 + 1]! ^ state[V3 + 1]!;
 }
 
 /** SipHash-2-4 of `message` under the 16-byte `key`, as an unsigned 64-bit bigint. */
 export function sipHash24(key: Uint8Array, message: Uint8Array): bigint {
-  if (key.length !== 16) throw new ImdsLabError('ERR_SIPHASH_KEY', `siphash key must be 16 bytes, got ${key.length}`);
-  const view = new DataView(key.buffer, key.byteOffset, 16);
-  const k0 = view.getBigUint64(0, true);
-  const k1 = view.getBigUint64(8, true);
-  let v0 = k0 ^ 0x736f6d6570736575n;
-  let v1 = k1 ^ 0x646f72616e646f6dn;
-  let v2 = k0 ^ 0x6c7967656e657261n;
-  let v3 = k1 ^ 0x7465646279746573n;
-  const round = (): void => {
-    v0 = (v0 + v1) & MASK64;
-    v1 = rotl(v1, 13n) ^ v0;
-    v0 = rotl(v0, 32n);
-    v2 = (v2 + v3) & MASK64;
-    v3 = rotl(v3, 16n) ^ v2;
-    v0 = (v0 + v3) & MASK64;
-    v3 = rotl(v3, 21n) ^ v0;
-    v2 = (v2 + v1) & MASK64;
-    v1 = rotl(v1, 17n) ^ v2;
-    v2 = rotl(v2, 32n);
-  };
-  const fullBlocks = Math.floor(message.length / 8);
-  for (let i = 0; i < fullBlocks; i++) {
-    let m = 0n;
-    for (let j = 7; j >= 0; j--) m = (m << 8n) | BigInt(message[i * 8 + j]!);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
-  let last = BigInt(message.length & 0xff) << 56n;
-  for (let j = message.length - 1; j >= fullBlocks * 8; j--) {
-    last |= BigInt(message[j]!) << BigInt((j - fullBlocks * 8) * 8);
-  }
-  v3 ^= last;
-  round();
-  round();
-  v0 ^= last;
-  v2 ^= 0xffn;
-  for (let i = 0; i < 4; i++) round();
-  return (v0 ^ v1 ^ v2 ^ v3) & MASK64;
+  sipHashInto(key, message);
+  return (BigInt(state[0]!) << 32n) | BigInt(state[1]!);
 }
 
 /** A KeyedHash from SipHash-2-4 under `key` (16 secret random bytes, e.g. from node:crypto in the stack). */
 export function sipHashKeyedHash(key: Uint8Array): KeyedHash {
   const copy = Uint8Array.from(key);
-  sipHash24(copy, new Uint8Array(0)); // validates the key length once
-  return (message) => Number(sipHash24(copy, message) & 0xffffffffn);
+  sipHashInto(copy, new Uint8Array(0)); // validates the key length once
+  return (message) => {
+    sipHashInto(copy, message);
+    return state[1]!; // the low 32 bits
+  };
 }
 
+// One scratch message reused by every call: the hash is synchronous and keeps no reference to it.
+const tuple = new Uint8Array(13);
+
 function tupleBytes(endpoints: TcpEndpoints, tag: number): Uint8Array {
-  const bytes = new Uint8Array(13);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, endpoints.localAddress >>> 0);
-  view.setUint16(4, endpoints.localPort);
-  view.setUint32(6, endpoints.remoteAddress >>> 0);
-  view.setUint16(10, endpoints.remotePort);
-  bytes[12] = tag;
-  return bytes;
+  writeU32(tuple, 0, endpoints.localAddress >>> 0);
+  writeU16(tuple, 4, endpoints.localPort);
+  writeU32(tuple, 6, endpoints.remoteAddress >>> 0);
+  writeU16(tuple, 10, endpoints.remotePort);
+  tuple[12] = tag;
+  return tuple;
 }
 
 /** RFC 6528 M: a timer ticking every 4 microseconds, from `now` in milliseconds, modulo 2^32. */

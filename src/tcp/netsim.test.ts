@@ -1,5 +1,6 @@
 // Deterministic network simulation grid: byte-exact transfers in both directions across seeds,
-// impairment levels and sizes, each ending in a graceful close within a bounded simulated time.
+// impairment levels and sizes (real packets through the wire codecs), each ending in a graceful close
+// within a bounded simulated time.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pattern, runSimulation, type Impairment, type SimOptions } from './netsim.ts';
@@ -29,6 +30,7 @@ function check(options: SimOptions): void {
   assert.equal(result.clientClosed, 'normal', `${label}: client close reason`);
   assert.equal(result.serverClosed, 'normal', `${label}: server close reason`);
   assert.ok(result.finishedAt <= options.limitMs, `${label}: finished at ${result.finishedAt}`);
+  if (!options.impairment.corrupt) assert.equal(result.rejectedPackets, 0, `${label}: intact packets must parse`);
 }
 
 /** Generous simulated-time bound: per-MB cost grows with impairment, plus handshake/close/TIME-WAIT slack. */
@@ -102,6 +104,22 @@ describe('netsim variants', () => {
         limitMs: limitFor('moderate', 250_000),
       });
     }
+  });
+
+  test('corrupted packets (one flipped bit) are rejected by the checksums and recovered by retransmission', () => {
+    let rejected = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const options: SimOptions = {
+        seed,
+        impairment: { ...LEVELS.moderate!, corrupt: 0.05 },
+        clientToServer: 200_000,
+        serverToClient: 100_000,
+        limitMs: limitFor('moderate', 300_000),
+      };
+      check(options);
+      rejected += runSimulation(options).rejectedPackets;
+    }
+    assert.ok(rejected > 20, `only ${rejected} corrupted packets were rejected`);
   });
 
   test('server closes with close() after EOF (node:http destroy style): LAST-ACK path', () => {

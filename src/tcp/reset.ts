@@ -1,6 +1,10 @@
 // RST replies for segments that match no connection (RFC 9293 §3.10.7.1, "If the state is CLOSED").
-import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
+import { TcpFlags, type TcpOptions, type TcpSegment } from '../wire/tcp-segment.ts';
 import { add } from './seq.ts';
+
+// Shared and frozen (the payload is empty, so nothing can be written into it).
+const NO_OPTIONS: TcpOptions = Object.freeze({});
+const NO_PAYLOAD = new Uint8Array(0);
 
 /** SEG.LEN: payload bytes plus one for SYN and one for FIN (RFC 9293 §3.4). */
 export function segmentLength(segment: TcpSegment): number {
@@ -22,8 +26,8 @@ export function resetForClosed(segment: TcpSegment): TcpSegment | undefined {
     dstPort: segment.srcPort,
     window: 0,
     urgentPointer: 0,
-    options: {},
-    payload: new Uint8Array(0),
+    options: NO_OPTIONS,
+    payload: NO_PAYLOAD,
   };
   if (segment.flags & TcpFlags.ACK) {
     return { ...base, seq: segment.ack >>> 0, ack: 0, flags: TcpFlags.RST };

@@ -22,7 +22,7 @@ export function add(a: number, n: number): number {
   return (a + n) >>> 0;
 }
 
-/** Signed distance a - b in sequence space, in (-2^31, 2^31]. */
+/** Signed distance a - b in sequence space, in [-2^31, 2^31) (a distance of exactly 2^31 reads as -2^31). */
 export function sub(a: number, b: number): number {
   return (a - b) | 0;
 }

@@ -8,8 +8,11 @@ import { TcpState } from './tcp-states.ts';
 import { TcpCloseReason } from './tcb-types.ts';
 import type { TcbCore } from './tcb-core.ts';
 
-/** Processes SEG.ACK; returns false when the segment must be dropped (or the Tcb closed). */
-export function processAck(core: TcbCore, seg: TcpSegment, now: number): boolean {
+/**
+ * Processes SEG.ACK; `window` is SEG.WND in bytes (scaled unless the segment is a SYN, RFC 7323 §2.2).
+ * Returns false when the segment must be dropped (or the Tcb closed).
+ */
+export function processAck(core: TcbCore, seg: TcpSegment, window: number, now: number): boolean {
   const ack = seg.ack >>> 0;
   const probeEdge = core.probeOutstanding && core.sndNxt === core.sndMax ? add(core.sndMax, 1) : core.sndMax;
   const oldest = add(core.sndUna, -core.maxSndWnd);
@@ -19,7 +22,6 @@ export function processAck(core: TcbCore, seg: TcpSegment, now: number): boolean
     return false;
   }
   core.probesUnanswered = 0;
-  const window = seg.window * 2 ** core.sndWscale;
   const una = core.sndUna;
   if (gt(ack, una)) {
     newAck(core, seg, ack, now);

@@ -15,6 +15,8 @@ import type { TcbHandler, TcbStats, TcpCloseReason, TcpEndpoints } from './tcb-t
 export type TcbEvent = 'established' | 'readable' | 'writable' | 'peerFin';
 
 const EMPTY = new Uint8Array(0);
+/** Shared by every segment without options; frozen so no holder can change it for the others. */
+const NO_OPTIONS: TcpOptions = Object.freeze({});
 
 export class TcbCore {
   readonly config: TcpConfig;
@@ -168,20 +170,29 @@ export class TcbCore {
     return (Math.floor(now) + this.tsOffset) >>> 0;
   }
 
+  /**
+   * The scaled window field a non-SYN segment would carry now (RFC 7323 §2.3): the free buffer space
+   * rounded down to the scale unit, but never less than what is left of the window already advertised
+   * (rounded up), so the right edge never moves left (RFC 9293 §3.8.6.2.1).
+   */
+  private windowUnits(): number {
+    const shift = this.rcvWscale;
+    const free = Math.floor(this.receiveSpace / 2 ** shift);
+    const kept = Math.ceil(this.rcvWnd / 2 ** shift);
+    return Math.min(65535, Math.max(free, kept));
+  }
+
   /** The window field for a non-SYN segment; moves rcvAdvEdge (never left). */
   windowField(): number {
-    const wanted = Math.max(this.receiveSpace, this.rcvWnd);
-    const unit = 2 ** this.rcvWscale;
-    const field = Math.min(65535, Math.ceil(wanted / unit));
-    const edge = add(this.rcvNxt, field * unit);
+    const field = this.windowUnits();
+    const edge = add(this.rcvNxt, field * 2 ** this.rcvWscale);
     if (gt(edge, this.rcvAdvEdge)) this.rcvAdvEdge = edge;
     return field;
   }
 
   /** The window a non-SYN segment would advertise now, in bytes, without side effects. */
   prospectiveWindow(): number {
-    const unit = 2 ** this.rcvWscale;
-    return Math.min(65535, Math.ceil(Math.max(this.receiveSpace, this.rcvWnd) / unit)) * unit;
+    return this.windowUnits() * 2 ** this.rcvWscale;
   }
 
   /** Queues a segment; every non-RST segment after our SYN carries ACK and our current window. */
@@ -198,8 +209,9 @@ export class TcbCore {
         window = this.windowField();
       }
     }
-    let options: TcpOptions = synOptions ?? {};
+    let options: TcpOptions = synOptions ?? NO_OPTIONS;
     if (!synOptions && this.tsEnabled && !isRst) {
+      // RFC 7323 §3.2: once negotiated, every non-RST segment carries TSopt, echoing TS.Recent.
       options = { timestamps: { tsVal: this.tsNow(now), tsEcr: this.tsRecent } };
     }
     this.outgoing.push({

@@ -33,6 +33,25 @@ describe('receiving', () => {
     expectSegment(h.out()[0], { flags: 'A', ack: 7001, window: 2000 });
   });
 
+  test('a bare FIN at RCV.NXT is accepted with a zero window (as Linux), data still is not', () => {
+    const h = Harness.established({ config: { receiveBufferSize: 1000 } });
+    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 1000 })[0], { ack: 6001, window: 0 });
+    expectSegment(h.send({ seq: 6001, ack: 10001, flags: 'FA', payload: 1 })[0], { ack: 6001, window: 0 });
+    assert.equal(h.tcb.state, 'ESTABLISHED', 'a FIN behind data that does not fit waits');
+    expectSegment(h.send({ seq: 6001, ack: 10001, flags: 'FA' })[0], { flags: 'A', ack: 6002, window: 0 });
+    assert.equal(h.tcb.state, 'CLOSE-WAIT');
+    assert.equal(h.tcb.readableLength, 1000);
+    assert.deepEqual(h.takeEvents(), ['readable', 'peerFin']);
+  });
+
+  test('the advertised window never exceeds the free buffer space, rounded down to the scale unit', () => {
+    // 262143 bytes gives shift 3; after 2000 bytes 260143 are free: 32517 units (260136 bytes), not 32518.
+    const h = Harness.established({ synOptions: { mss: 1460, windowScale: 7 }, config: { receiveBufferSize: 262_143 } });
+    assert.equal(h.tcb.vars.rcvWscale, 3);
+    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 2000 })[0], { ack: 7001, window: 32_517 });
+    assert.ok(h.tcb.vars.rcvWnd <= 262_143 - 2000);
+  });
+
   test('out-of-order segments get an immediate duplicate ACK and are delivered once the hole fills', () => {
     const h = Harness.established();
     let out = h.send({ seq: 5006, ack: 10001, flags: 'PA', payload: 'world' });
@@ -44,6 +63,16 @@ describe('receiving', () => {
     expectSegment(out[0], { flags: 'A', ack: 5012 });
     assert.equal(h.readText(), 'helloworld!');
     assert.equal(h.tcb.stats.outOfOrderSegments, 2);
+  });
+
+  test('the Tcb keeps no reference to a delivered payload: the caller may reuse its buffer', () => {
+    const h = Harness.established();
+    const buffer = new TextEncoder().encode('later' + 'first');
+    h.send({ seq: 5006, ack: 10001, flags: 'PA', payload: buffer.subarray(0, 5) }); // out of order
+    h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: buffer.subarray(5, 10) }); // in order, drains
+    h.send({ seq: 5011, ack: 10001, flags: 'PA', payload: buffer.subarray(0, 5) }); // in order, buffered
+    buffer.fill(0x2a);
+    assert.equal(h.readText(), 'firstlaterlater');
   });
 
   test('duplicate and overlapping segments are trimmed; old duplicates are ACKed', () => {

@@ -216,6 +216,20 @@ describe('active open (SYN-SENT)', () => {
   });
 });
 
+test('simultaneous open: the SYN-ACK window is not scaled even though scaling is on (RFC 7323 §2.2)', () => {
+  const config = resolveTcpConfig({ timestamps: false });
+  const h = new Harness(Tcb.connect({ endpoints: SERVER_ENDPOINTS, iss: 0x1000, now: 0, config }), config, 0);
+  h.out();
+  h.send({ seq: 700, flags: 'S', window: 5000, options: { mss: 1460, windowScale: 4 } });
+  assert.equal(h.tcb.vars.sndWscale, 4);
+  h.out();
+  h.send({ seq: 700, ack: 0x1001, flags: 'SA', window: 3000, options: { mss: 1460, windowScale: 4 } });
+  assert.equal(h.tcb.state, 'ESTABLISHED');
+  assert.equal(h.tcb.vars.sndWnd, 3000, 'a window in a SYN segment is taken as is');
+  h.send({ seq: 701, ack: 0x1001, flags: 'A', window: 3000 });
+  assert.equal(h.tcb.vars.sndWnd, 3000 << 4, 'later segments are scaled');
+});
+
 test('simultaneous open also completes on a plain ACK, and a SYN-ACK with a wrong ACK is challenged', () => {
   const config = resolveTcpConfig({ timestamps: false, windowScaling: false });
   const h = new Harness(Tcb.connect({ endpoints: SERVER_ENDPOINTS, iss: 0x1000, now: 0, config }), config, 0);

@@ -110,6 +110,8 @@ function reusesTimeWait(core: TcbCore, seg: TcpSegment): boolean {
 /** RFC 9293 §3.10.7.4 "Otherwise" (SYN-RECEIVED and synchronized states). */
 function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
   let seg = incoming;
+  // RFC 7323 §2.2: the window field of a segment with SYN set is never scaled.
+  const window = seg.flags & TcpFlags.SYN ? seg.window : seg.window * 2 ** core.sndWscale;
   if (
     core.state === TcpState.SYN_RECEIVED &&
     !core.passive &&
@@ -118,6 +120,7 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
     seg.ack === core.sndMax
   ) {
     // Simultaneous open: the peer's SYN-ACK completes our SYN-RECEIVED (as Linux); its SYN is a duplicate.
+    // Its window stays unscaled (computed above, while SYN was still set).
     seg = { ...seg, seq: core.rcvNxt, flags: seg.flags & ~TcpFlags.SYN };
   }
   const isRst = (seg.flags & TcpFlags.RST) !== 0;
@@ -145,7 +148,9 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
     }
     if (core.state === TcpState.TIME_WAIT && seg.flags & TcpFlags.FIN) core.enterTimeWait(now); // restart 2*MSL
     if (wnd === 0 && seg.seq === core.rcvNxt && hasAck && !isSyn) {
-      ackOnly = true; // RFC 9293: with a zero window, still process ACKs (e.g. on window probes)
+      // RFC 9293 §3.10.7.4: with a zero window, still process ACKs (e.g. on window probes). A bare FIN
+      // takes no buffer space and is accepted, as Linux does (tcp_data_queue), so the close is not stalled.
+      ackOnly = seg.payload.length > 0 || (seg.flags & TcpFlags.FIN) === 0;
       core.ackPending = true;
     } else {
       unacceptable(core, seg, now);
@@ -176,12 +181,12 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
       return;
     }
     establish(core);
-    core.sndWnd = seg.window * 2 ** core.sndWscale;
+    core.sndWnd = window;
     core.maxSndWnd = Math.max(core.maxSndWnd, core.sndWnd);
     core.sndWl1 = seg.seq >>> 0;
     core.sndWl2 = seg.ack >>> 0;
   }
-  if (!processAck(core, seg, now)) return;
+  if (!processAck(core, seg, window, now)) return;
   if (ackOnly) return;
   if (core.state === TcpState.TIME_WAIT) {
     if (seg.flags & TcpFlags.FIN) {

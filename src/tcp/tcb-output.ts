@@ -4,20 +4,8 @@
 import { TcpFlags, type TcpOptions } from '../wire/tcp-segment.ts';
 import { ourSynOptions } from './options-negotiation.ts';
 import { add, gt, lt, seqMax, sub } from './seq.ts';
-import { TcpState } from './tcp-states.ts';
+import { canTransmit, TcpState } from './tcp-states.ts';
 import type { TcbCore } from './tcb-core.ts';
-
-/** States in which data and FIN may flow out. */
-function canTransmit(core: TcbCore): boolean {
-  const s = core.state;
-  return (
-    s === TcpState.ESTABLISHED ||
-    s === TcpState.CLOSE_WAIT ||
-    s === TcpState.FIN_WAIT_1 ||
-    s === TcpState.CLOSING ||
-    s === TcpState.LAST_ACK
-  );
-}
 
 /** (Re)sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED, only the negotiated options) at ISS. */
 export function sendSyn(core: TcbCore, now: number): void {
@@ -35,11 +23,16 @@ export function sendSyn(core: TcbCore, now: number): void {
   core.rtxAt ??= now + core.rto.rto;
 }
 
-/** Sends one segment of up to one MSS starting at `seq` (>= sndBufSeq) without moving sndNxt. */
+/**
+ * Resends one segment of up to one MSS of already-sent data starting at `seq` (>= sndBufSeq); sndNxt only
+ * moves forward past it. Never beyond sndMax: bytes not sent before are new data, which output() sends
+ * within the peer's window and cwnd (and an ACK for them must not look like an ACK of unsent data).
+ */
 export function retransmitAt(core: TcbCore, seq: number, now: number): void {
   const offset = sub(seq, core.sndBufSeq);
   if (offset < 0) return;
-  const length = Math.max(0, Math.min(core.payloadMss, core.sendBuffer.length - offset));
+  const sent = Math.min(sub(core.sndMax, seq), core.sendBuffer.length - offset);
+  const length = Math.max(0, Math.min(core.payloadMss, sent));
   const fin = core.finSent && offset + length === core.sendBuffer.length;
   if (length === 0 && !fin) return;
   const payload = core.sendBuffer.peek(offset, length);
@@ -67,7 +60,7 @@ export function sendWindowProbe(core: TcbCore, now: number): void {
 /** Sends whatever may go now: new data, FIN, or a pending ACK. Then (re)arms send timers. */
 export function output(core: TcbCore, now: number): void {
   if (core.closeReason !== undefined) return;
-  if (canTransmit(core)) sendData(core, now);
+  if (canTransmit(core.state)) sendData(core, now);
   if (core.ackPending && core.state !== TcpState.SYN_SENT && core.state !== TcpState.CLOSED) core.sendAck(now);
   armPersist(core, now);
 }
@@ -117,7 +110,7 @@ function sendData(core: TcbCore, now: number): void {
 
 /** Arms the persist timer when data waits on a zero window with nothing in flight (RFC 9293 §3.8.6.1). */
 function armPersist(core: TcbCore, now: number): void {
-  if (!canTransmit(core)) {
+  if (!canTransmit(core.state)) {
     core.persistAt = undefined;
     return;
   }

@@ -2,14 +2,9 @@
 // advertised window, in-order delivery, bounded out-of-order reassembly, FIN state transitions.
 import { TcpFlags } from '../wire/tcp-segment.ts';
 import { add, gt, lt, sub } from './seq.ts';
-import { TcpState } from './tcp-states.ts';
+import { canReceiveData, TcpState } from './tcp-states.ts';
 import { TcpCloseReason } from './tcb-types.ts';
 import type { TcbCore } from './tcb-core.ts';
-
-/** States in which the peer may still send us data (its FIN not yet received). */
-function receiving(state: TcpState): boolean {
-  return state === TcpState.ESTABLISHED || state === TcpState.FIN_WAIT_1 || state === TcpState.FIN_WAIT_2;
-}
 
 /**
  * Processes text starting at `dataSeq` (the sequence number after any SYN) and a FIN after it.
@@ -18,7 +13,7 @@ function receiving(state: TcpState): boolean {
 export function processText(core: TcbCore, dataSeq: number, payload: Uint8Array, fin: boolean, now: number): void {
   const hadText = payload.length > 0 || fin;
   if (!hadText) return;
-  if (!receiving(core.state)) {
+  if (!canReceiveData(core.state)) {
     // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer's FIN was already received; just ACK.
     core.ackPending = true;
     return;

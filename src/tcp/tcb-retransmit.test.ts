@@ -74,6 +74,18 @@ describe('retransmission timeout', () => {
     assert.equal(h.tcb.vars.srtt, 97.5, '7/8 * 100 + 1/8 * 80');
   });
 
+  test('a timeout resends only data sent before: never past SND.MAX or the peer window (fuzz regression)', () => {
+    const h = Harness.established({ synOptions: { mss: 1000 }, peerWindow: 500 });
+    h.write(3000);
+    assert.deepEqual(h.out().map((s) => [s.seq, s.payload.length]), [[10001, 500]]);
+    const rtx = h.advance(200);
+    assert.deepEqual(rtx.map((s) => [s.seq, s.payload.length]), [[10001, 500]], 'not a full MSS of unsent bytes');
+    assert.equal(h.tcb.vars.sndNxt, h.tcb.vars.sndMax);
+    const next = h.send({ seq: 5001, ack: 10501, flags: 'A', window: 500 });
+    assert.deepEqual(next.map((s) => [s.seq, s.payload.length]), [[10501, 500]]);
+    assert.equal(h.tcb.unacknowledgedLength, 2500);
+  });
+
   test('after a timeout: loss window of one segment, go-back-N, then slow start', () => {
     const h = Harness.established({ synOptions: { mss: 1000 } });
     h.write(3000);

@@ -7,13 +7,19 @@ import { output, persistInterval, retransmitAt, sendSyn, sendWindowProbe } from 
 import { sub } from './seq.ts';
 import type { TcbCore } from './tcb-core.ts';
 
+/** The earliest armed deadline; called after every segment, so it allocates nothing. */
 export function pollAt(core: TcbCore): number | undefined {
   if (core.closeReason !== undefined) return undefined;
-  let earliest: number | undefined;
-  for (const at of [core.rtxAt, core.persistAt, core.delayedAckAt, core.timeWaitAt, core.finWait2At, core.synDeadline]) {
-    if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
-  }
-  return earliest;
+  let earliest = earlier(core.rtxAt, core.persistAt);
+  earliest = earlier(earliest, core.delayedAckAt);
+  earliest = earlier(earliest, core.timeWaitAt);
+  earliest = earlier(earliest, core.finWait2At);
+  return earlier(earliest, core.synDeadline);
+}
+
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined || a <= b ? a : b;
 }
 
 export function onTimer(core: TcbCore, now: number): void {

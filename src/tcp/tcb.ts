@@ -3,7 +3,7 @@
 import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
 import { defaultTcpConfig, type TcpConfig } from './tcp-config.ts';
 import { TcpError } from './tcp-error.ts';
-import { canSendData, TcpState } from './tcp-states.ts';
+import { canReceiveData, canSendData, sendsResetOnAbort, TcpState } from './tcp-states.ts';
 import { TcbCore } from './tcb-core.ts';
 import { applyPeerSyn, processSegment } from './tcb-input.ts';
 import { output, sendSyn } from './tcb-output.ts';
@@ -110,7 +110,11 @@ export class Tcb {
     this.core.handler = handler;
   }
 
-  /** Processes one incoming segment for this connection (already demuxed by 4-tuple). */
+  /**
+   * Processes one incoming segment for this connection (already demuxed by 4-tuple). The Tcb keeps no
+   * reference to `segment` or its payload after returning (data is copied into its buffers), so the
+   * caller may hand in a view of a receive buffer it reuses.
+   */
   handleSegment(segment: TcpSegment, now: number): TcbVerdict {
     this.core.lastNow = now;
     const verdict = processSegment(this.core, segment, now);
@@ -174,9 +178,7 @@ export class Tcb {
     core.lastNow = at;
     const before = core.rcvWnd;
     const data = core.receiveBuffer.take(Math.min(max ?? length, length));
-    const receiving =
-      core.state === TcpState.ESTABLISHED || core.state === TcpState.FIN_WAIT_1 || core.state === TcpState.FIN_WAIT_2;
-    if (receiving && !core.peerFinReceived) {
+    if (canReceiveData(core.state) && !core.peerFinReceived) {
       const threshold = Math.min(Math.floor(core.config.receiveBufferSize / 2), core.config.mss);
       const after = core.prospectiveWindow();
       if (after - before >= threshold || (before === 0 && after > 0)) core.ackPending = true;
@@ -264,16 +266,7 @@ export class Tcb {
 
   private resetAndClose(now: number): void {
     const core = this.core;
-    const s = core.state;
-    if (
-      s === TcpState.SYN_RECEIVED ||
-      s === TcpState.ESTABLISHED ||
-      s === TcpState.FIN_WAIT_1 ||
-      s === TcpState.FIN_WAIT_2 ||
-      s === TcpState.CLOSE_WAIT
-    ) {
-      core.emit(TcpFlags.RST | TcpFlags.ACK, core.sndMax, now);
-    }
+    if (sendsResetOnAbort(core.state)) core.emit(TcpFlags.RST | TcpFlags.ACK, core.sndMax, now);
     core.finish(TcpCloseReason.ABORTED);
   }
 

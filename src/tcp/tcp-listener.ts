@@ -56,7 +56,8 @@ export class TcpListener {
   /**
    * Handles a segment addressed to this port that matched no existing connection
    * (including a SYN re-dispatched after a Tcb returned 'reuse' from TIME-WAIT).
-   * `handler`, if given, is attached to a newly created Tcb before its first event.
+   * `handler`, if given, is attached to a newly created Tcb before its first event. Like
+   * Tcb.handleSegment, keeps no reference to `segment` or its payload.
    */
   handleSegment(segment: TcpSegment, remoteAddress: number, now: number, handler?: TcbHandler): ListenerVerdict {
     const flags = segment.flags;

@@ -25,6 +25,33 @@ export function isSynchronized(state: TcpState): boolean {
   );
 }
 
+/** States in which the peer may still send us data: its FIN has not been received (RFC 9293 §3.10.7.4). */
+export function canReceiveData(state: TcpState): boolean {
+  return state === TcpState.ESTABLISHED || state === TcpState.FIN_WAIT_1 || state === TcpState.FIN_WAIT_2;
+}
+
+/** States in which our data and FIN may be transmitted (synchronized, our FIN not yet acknowledged). */
+export function canTransmit(state: TcpState): boolean {
+  return (
+    state === TcpState.ESTABLISHED ||
+    state === TcpState.CLOSE_WAIT ||
+    state === TcpState.FIN_WAIT_1 ||
+    state === TcpState.CLOSING ||
+    state === TcpState.LAST_ACK
+  );
+}
+
+/** RFC 9293 §3.10.5 ABORT: the states in which a RST is sent before entering CLOSED. */
+export function sendsResetOnAbort(state: TcpState): boolean {
+  return (
+    state === TcpState.SYN_RECEIVED ||
+    state === TcpState.ESTABLISHED ||
+    state === TcpState.FIN_WAIT_1 ||
+    state === TcpState.FIN_WAIT_2 ||
+    state === TcpState.CLOSE_WAIT
+  );
+}
+
 /** States in which our side has not yet sent (queued) its FIN, so the app may still write. */
 export function canSendData(state: TcpState): boolean {
   return (

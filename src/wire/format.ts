@@ -1,17 +1,11 @@
 // One-line tcpdump-style (`tcpdump -n -S`) descriptions of raw IPv4 packets for traces; never throws.
 import { formatIpv4Address } from '../util/ipv4-address.ts';
+import { readU16 as u16, readU32 as u32 } from './byte-order.ts';
 import { parseIcmp } from './icmp.ts';
 import { IpProtocol, parseIpv4 } from './ipv4.ts';
 import { parseTcpPacket } from './packet.ts';
 import { TcpOptionKind } from './tcp-options.ts';
 import { WireError } from './wire-error.ts';
-
-function u16(b: Uint8Array, i: number): number {
-  return (b[i]! << 8) | b[i + 1]!;
-}
-function u32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
 
 // tcpdump's order (print-tcp.c tcp_flag_values); ACK prints as '.'.
 const FLAG_CHARS: readonly [number, string][] = [

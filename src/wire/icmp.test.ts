@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { assertOnlyWireErrors, hex, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip } from '../../test/helpers/wire-test-kit.ts';
+import { assertOnlyWireErrors, hex, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode as code } from '../../test/helpers/wire-test-kit.ts';
 import { internetChecksum } from './checksum.ts';
 import {
   type IcmpMessage,
@@ -15,17 +15,6 @@ import {
   writeIcmpDestinationUnreachable,
 } from './icmp.ts';
 import { parseIpv4, writeIpv4Header } from './ipv4.ts';
-import { WireError } from './wire-error.ts';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof WireError, `expected WireError, got ${String(error)}`);
-    return error.code;
-  }
-  return 'no error';
-}
 
 const comparable = (m: IcmpMessage): unknown => ({ ...m, body: Array.from(m.body) });
 

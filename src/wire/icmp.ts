@@ -1,4 +1,5 @@
 // ICMP codec (RFC 792): parse/write any message, build destination-unreachable quoting the offending datagram.
+import { readU16, readU32, writeU16, writeU32 } from './byte-order.ts';
 import { checksumFinish, checksumSum } from './checksum.ts';
 import type { Ipv4Packet } from './ipv4.ts';
 import { assertField, assertRoom, WireError } from './wire-error.ts';
@@ -38,7 +39,7 @@ export function parseIcmp(bytes: Uint8Array): IcmpMessage {
   return {
     type: bytes[0]!,
     code: bytes[1]!,
-    rest: ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0,
+    rest: readU32(bytes, 4),
     body: bytes.subarray(ICMP_HEADER_LENGTH),
   };
 }
@@ -50,19 +51,12 @@ export function writeIcmp(message: IcmpMessage, buf: Uint8Array, offset: number)
   assertField(message.rest, 0xffffffff, 'ICMP rest');
   const total = ICMP_HEADER_LENGTH + message.body.length;
   assertRoom(buf, offset, total, 'ICMP message');
-  const { rest } = message;
   buf[offset] = message.type;
   buf[offset + 1] = message.code;
-  buf[offset + 2] = 0;
-  buf[offset + 3] = 0;
-  buf[offset + 4] = rest >>> 24;
-  buf[offset + 5] = (rest >>> 16) & 0xff;
-  buf[offset + 6] = (rest >>> 8) & 0xff;
-  buf[offset + 7] = rest & 0xff;
+  writeU16(buf, offset + 2, 0);
+  writeU32(buf, offset + 4, message.rest);
   buf.set(message.body, offset + ICMP_HEADER_LENGTH);
-  const checksum = checksumFinish(checksumSum(buf, offset, offset + total));
-  buf[offset + 2] = checksum >>> 8;
-  buf[offset + 3] = checksum & 0xff;
+  writeU16(buf, offset + 2, checksumFinish(checksumSum(buf, offset, offset + total)));
   return total;
 }
 
@@ -74,7 +68,7 @@ export function writeIcmp(message: IcmpMessage, buf: Uint8Array, offset: number)
 export function icmpQuote(offending: Uint8Array): Uint8Array {
   if (offending.length < 20) throw new WireError('ERR_IPV4_TRUNCATED', `ICMP quote: ${offending.length} bytes is no IPv4 header`);
   if (offending[0]! >>> 4 !== 4) throw new WireError('ERR_IPV4_VERSION', 'ICMP quote: not an IPv4 datagram');
-  const totalLength = (offending[2]! << 8) | offending[3]!;
+  const totalLength = readU16(offending, 2);
   const limit = Math.min(offending.length, Math.max(totalLength, 20));
   return offending.subarray(0, Math.min(limit, (offending[0]! & 0x0f) * 4 + 8));
 }

@@ -2,20 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { assertOnlyWireErrors, hex, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip } from '../../test/helpers/wire-test-kit.ts';
+import { assertOnlyWireErrors, hex, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode as code } from '../../test/helpers/wire-test-kit.ts';
 import { internetChecksum } from './checksum.ts';
 import { type Ipv4Header, type Ipv4Packet, parseIpv4, writeIpv4Header } from './ipv4.ts';
-import { WireError } from './wire-error.ts';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof WireError, `expected WireError, got ${String(error)}`);
-    return error.code;
-  }
-  return 'no error';
-}
 
 /** Recomputes the header checksum after a test edits header bytes. */
 function fixChecksum(packet: Uint8Array): Uint8Array {

@@ -1,4 +1,5 @@
 // IPv4 header codec (RFC 791 §3.1): parseIpv4 validates and splits a datagram, writeIpv4Header emits one.
+import { readU16, readU32, writeU16, writeU32 } from './byte-order.ts';
 import { checksumFinish, checksumSum } from './checksum.ts';
 import { assertField, assertRoom, WireError } from './wire-error.ts';
 
@@ -68,7 +69,7 @@ export function parseIpv4(bytes: Uint8Array): Ipv4Packet {
   if (headerLength > length) {
     throw new WireError('ERR_IPV4_TRUNCATED', `IPv4: IHL says ${headerLength} header bytes, buffer holds ${length}`);
   }
-  const totalLength = (bytes[2]! << 8) | bytes[3]!;
+  const totalLength = readU16(bytes, 2);
   if (totalLength < headerLength || totalLength > length) {
     throw new WireError(
       'ERR_IPV4_TOTAL_LENGTH',
@@ -86,14 +87,14 @@ export function parseIpv4(bytes: Uint8Array): Ipv4Packet {
   }
   return {
     tos: bytes[1]!,
-    id: (bytes[4]! << 8) | bytes[5]!,
+    id: readU16(bytes, 4),
     dontFragment: (b6 & 0x40) !== 0,
     moreFragments,
     fragmentOffset,
     ttl: bytes[8]!,
     protocol: bytes[9]!,
-    src: ((bytes[12]! << 24) | (bytes[13]! << 16) | (bytes[14]! << 8) | bytes[15]!) >>> 0,
-    dst: ((bytes[16]! << 24) | (bytes[17]! << 16) | (bytes[18]! << 8) | bytes[19]!) >>> 0,
+    src: readU32(bytes, 12),
+    dst: readU32(bytes, 16),
     headerLength,
     totalLength,
     options: headerLength === IPV4_MIN_HEADER_LENGTH ? NO_OPTIONS : bytes.subarray(IPV4_MIN_HEADER_LENGTH, headerLength),
@@ -131,30 +132,19 @@ export function writeIpv4Header(header: Ipv4Header, payloadLength: number, buf: 
   assertField(header.dst, 0xffffffff, 'IPv4 dst');
   assertRoom(buf, offset, headerLength, 'IPv4 header');
 
-  const { src, dst } = header;
   buf[offset] = 0x40 | (headerLength >>> 2);
   buf[offset + 1] = tos;
-  buf[offset + 2] = totalLength >>> 8;
-  buf[offset + 3] = totalLength & 0xff;
-  buf[offset + 4] = header.id >>> 8;
-  buf[offset + 5] = header.id & 0xff;
+  writeU16(buf, offset + 2, totalLength);
+  writeU16(buf, offset + 4, header.id);
   buf[offset + 6] = (header.dontFragment ? 0x40 : 0) | (header.moreFragments ? 0x20 : 0) | (fragmentOffset >>> 8);
   buf[offset + 7] = fragmentOffset & 0xff;
   buf[offset + 8] = header.ttl;
   buf[offset + 9] = header.protocol;
   buf[offset + 10] = 0;
   buf[offset + 11] = 0;
-  buf[offset + 12] = src >>> 24;
-  buf[offset + 13] = (src >>> 16) & 0xff;
-  buf[offset + 14] = (src >>> 8) & 0xff;
-  buf[offset + 15] = src & 0xff;
-  buf[offset + 16] = dst >>> 24;
-  buf[offset + 17] = (dst >>> 16) & 0xff;
-  buf[offset + 18] = (dst >>> 8) & 0xff;
-  buf[offset + 19] = dst & 0xff;
+  writeU32(buf, offset + 12, header.src);
+  writeU32(buf, offset + 16, header.dst);
   if (optionsLength > 0) buf.set(header.options!, offset + IPV4_MIN_HEADER_LENGTH);
-  const checksum = checksumFinish(checksumSum(buf, offset, offset + headerLength));
-  buf[offset + 10] = checksum >>> 8;
-  buf[offset + 11] = checksum & 0xff;
+  writeU16(buf, offset + 10, checksumFinish(checksumSum(buf, offset, offset + headerLength)));
   return headerLength;
 }

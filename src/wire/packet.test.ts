@@ -2,25 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { assertOnlyWireErrors, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip } from '../../test/helpers/wire-test-kit.ts';
+import { assertOnlyWireErrors, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode as code } from '../../test/helpers/wire-test-kit.ts';
 import { parseIcmp } from './icmp.ts';
 import { parseIpv4, writeIpv4Header } from './ipv4.ts';
 import { buildIcmpUnreachablePacket, buildTcpPacket, parseTcpPacket, tcpPacketLength, type TcpPacket } from './packet.ts';
 import { TcpFlags, type TcpSegment } from './tcp-segment.ts';
-import { WireError } from './wire-error.ts';
 
 const VM = 0x0a010004;
 const IMDS = 0xa9fea9fe;
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof WireError, `expected WireError, got ${String(error)}`);
-    return error.code;
-  }
-  return 'no error';
-}
 
 const SYN: TcpSegment = {
   srcPort: 43210,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { assertOnlyWireErrors, hex, mutate, randomBytes, randomInt, testRoundTrip } from '../../test/helpers/wire-test-kit.ts';
+import { assertOnlyWireErrors, hex, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode } from '../../test/helpers/wire-test-kit.ts';
 import { NO_TCP_OPTIONS, parseTcpOptions, tcpOptionsLength, writeTcpOptions } from './tcp-options.ts';
 import type { TcpOptions } from './tcp-segment.ts';
 import { WireError } from './wire-error.ts';
@@ -13,13 +13,7 @@ function parse(text: string): TcpOptions {
 }
 
 function code(text: string): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.ok(error instanceof WireError);
-    return error.code;
-  }
-  return 'no error';
+  return wireErrorCode(() => parse(text));
 }
 
 /** Drops undefined keys so expectations can be written as plain literals. */

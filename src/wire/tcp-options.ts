@@ -1,4 +1,5 @@
 // TCP options codec (RFC 9293 §3.2, RFC 7323, RFC 2018): parse the option list, size and write it in Linux order.
+import { readU16, readU32, writeU16, writeU32 } from './byte-order.ts';
 import type { TcpOptions } from './tcp-segment.ts';
 import { assertField, assertRoom, WireError } from './wire-error.ts';
 
@@ -32,10 +33,6 @@ export const NO_TCP_OPTIONS: TcpOptions = Object.freeze({
   timestamps: undefined,
 });
 
-function u32(bytes: Uint8Array, i: number): number {
-  return ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
-}
-
 /**
  * Parses the options in bytes[start, end) (RFC 9293 §3.2). EOL ends the list, NOP is skipped, unknown
  * kinds are skipped by their length; a length below 2 or past the header is ERR_TCP_OPTION_LENGTH and a
@@ -66,7 +63,7 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
     switch (kind) {
       case TcpOptionKind.MSS:
         if (length !== 4) throw new WireError('ERR_TCP_OPTION_MSS', `TCP MSS option length ${length}, must be 4`);
-        mss = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+        mss = readU16(bytes, i + 2);
         break;
       case TcpOptionKind.WINDOW_SCALE:
         if (length !== 3) throw new WireError('ERR_TCP_OPTION_WSCALE', `TCP window scale option length ${length}, must be 3`);
@@ -83,12 +80,12 @@ export function parseTcpOptions(bytes: Uint8Array, start: number, end: number): 
           throw new WireError('ERR_TCP_OPTION_SACK', `TCP SACK option length ${length}, must be 2 + 8n with n ≥ 1`);
         }
         sackBlocks = [];
-        for (let j = i + 2; j < i + length; j += 8) sackBlocks.push({ left: u32(bytes, j), right: u32(bytes, j + 4) });
+        for (let j = i + 2; j < i + length; j += 8) sackBlocks.push({ left: readU32(bytes, j), right: readU32(bytes, j + 4) });
         break;
       }
       case TcpOptionKind.TIMESTAMPS:
         if (length !== 10) throw new WireError('ERR_TCP_OPTION_TIMESTAMPS', `TCP timestamps option length ${length}, must be 10`);
-        timestamps = { tsVal: u32(bytes, i + 2), tsEcr: u32(bytes, i + 6) };
+        timestamps = { tsVal: readU32(bytes, i + 2), tsEcr: readU32(bytes, i + 6) };
         break;
       default:
         break;
@@ -110,13 +107,6 @@ export function tcpOptionsLength(options: TcpOptions): number {
   return n;
 }
 
-function putU32(buf: Uint8Array, i: number, v: number): void {
-  buf[i] = v >>> 24;
-  buf[i + 1] = (v >>> 16) & 0xff;
-  buf[i + 2] = (v >>> 8) & 0xff;
-  buf[i + 3] = v & 0xff;
-}
-
 /**
  * Writes options at buf[offset] in the order and NOP padding Linux uses (tcp_options_write): MSS,
  * SACK-permitted+timestamps (or NOP NOP timestamps), NOP wscale, NOP NOP SACK-permitted, NOP NOP SACK.
@@ -135,8 +125,7 @@ export function writeTcpOptions(options: TcpOptions, buf: Uint8Array, offset: nu
     assertField(mss, 0xffff, 'TCP option mss');
     buf[i] = TcpOptionKind.MSS;
     buf[i + 1] = 4;
-    buf[i + 2] = mss >>> 8;
-    buf[i + 3] = mss & 0xff;
+    writeU16(buf, i + 2, mss);
     i += 4;
   }
   if (timestamps !== undefined) {
@@ -151,8 +140,8 @@ export function writeTcpOptions(options: TcpOptions, buf: Uint8Array, offset: nu
     }
     buf[i + 2] = TcpOptionKind.TIMESTAMPS;
     buf[i + 3] = 10;
-    putU32(buf, i + 4, timestamps.tsVal);
-    putU32(buf, i + 8, timestamps.tsEcr);
+    writeU32(buf, i + 4, timestamps.tsVal);
+    writeU32(buf, i + 8, timestamps.tsEcr);
     i += 12;
   }
   if (windowScale !== undefined) {
@@ -179,8 +168,8 @@ export function writeTcpOptions(options: TcpOptions, buf: Uint8Array, offset: nu
     for (const block of sackBlocks) {
       assertField(block.left, 0xffffffff, 'TCP SACK block left');
       assertField(block.right, 0xffffffff, 'TCP SACK block right');
-      putU32(buf, i, block.left);
-      putU32(buf, i + 4, block.right);
+      writeU32(buf, i, block.left);
+      writeU32(buf, i + 4, block.right);
       i += 8;
     }
   }

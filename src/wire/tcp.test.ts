@@ -2,25 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { assertOnlyWireErrors, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip } from '../../test/helpers/wire-test-kit.ts';
+import { assertOnlyWireErrors, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode as code } from '../../test/helpers/wire-test-kit.ts';
 import { checksumFinish, checksumSum, pseudoHeaderSum } from './checksum.ts';
 import { parseTcp, tcpSegmentLength, writeTcp } from './tcp.ts';
 import { TcpFlags, type TcpSegment } from './tcp-segment.ts';
-import { WireError } from './wire-error.ts';
 
 const SRC = 0x0a010004;
 const DST = 0xa9fea9fe;
 const SYN_TCP = LINUX_SYN.subarray(20);
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof WireError, `expected WireError, got ${String(error)}`);
-    return error.code;
-  }
-  return 'no error';
-}
 
 /** Re-checksums a crafted segment so a test reaches the check after the checksum. */
 function fixChecksum(seg: Uint8Array, src = SRC, dst = DST): Uint8Array {

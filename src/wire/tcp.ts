@@ -1,4 +1,5 @@
 // TCP segment codec (RFC 9293 §3.1): parseTcp verifies the checksum and options, writeTcp emits a segment.
+import { readU16, readU32, writeU16, writeU32 } from './byte-order.ts';
 import { checksumFinish, checksumSum, pseudoHeaderSum } from './checksum.ts';
 import { MAX_TCP_OPTIONS_LENGTH, NO_TCP_OPTIONS, parseTcpOptions, tcpOptionsLength, writeTcpOptions } from './tcp-options.ts';
 import type { TcpSegment } from './tcp-segment.ts';
@@ -27,13 +28,13 @@ export function parseTcp(bytes: Uint8Array, srcAddr: number, dstAddr: number): T
     );
   }
   return {
-    srcPort: (bytes[0]! << 8) | bytes[1]!,
-    dstPort: (bytes[2]! << 8) | bytes[3]!,
-    seq: ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0,
-    ack: ((bytes[8]! << 24) | (bytes[9]! << 16) | (bytes[10]! << 8) | bytes[11]!) >>> 0,
+    srcPort: readU16(bytes, 0),
+    dstPort: readU16(bytes, 2),
+    seq: readU32(bytes, 4),
+    ack: readU32(bytes, 8),
     flags: bytes[13]!,
-    window: (bytes[14]! << 8) | bytes[15]!,
-    urgentPointer: (bytes[18]! << 8) | bytes[19]!,
+    window: readU16(bytes, 14),
+    urgentPointer: readU16(bytes, 18),
     options: headerLength === TCP_MIN_HEADER_LENGTH ? NO_TCP_OPTIONS : parseTcpOptions(bytes, TCP_MIN_HEADER_LENGTH, headerLength),
     payload: bytes.subarray(headerLength),
   };
@@ -67,35 +68,21 @@ export function writeTcp(segment: TcpSegment, srcAddr: number, dstAddr: number, 
   assertField(segment.urgentPointer, 0xffff, 'TCP urgentPointer');
   assertRoom(buf, offset, total, 'TCP segment');
 
-  const { seq, ack } = segment;
-  buf[offset] = segment.srcPort >>> 8;
-  buf[offset + 1] = segment.srcPort & 0xff;
-  buf[offset + 2] = segment.dstPort >>> 8;
-  buf[offset + 3] = segment.dstPort & 0xff;
-  buf[offset + 4] = seq >>> 24;
-  buf[offset + 5] = (seq >>> 16) & 0xff;
-  buf[offset + 6] = (seq >>> 8) & 0xff;
-  buf[offset + 7] = seq & 0xff;
-  buf[offset + 8] = ack >>> 24;
-  buf[offset + 9] = (ack >>> 16) & 0xff;
-  buf[offset + 10] = (ack >>> 8) & 0xff;
-  buf[offset + 11] = ack & 0xff;
+  writeU16(buf, offset, segment.srcPort);
+  writeU16(buf, offset + 2, segment.dstPort);
+  writeU32(buf, offset + 4, segment.seq);
+  writeU32(buf, offset + 8, segment.ack);
   buf[offset + 12] = (headerLength >>> 2) << 4;
   buf[offset + 13] = segment.flags;
-  buf[offset + 14] = segment.window >>> 8;
-  buf[offset + 15] = segment.window & 0xff;
-  buf[offset + 16] = 0;
-  buf[offset + 17] = 0;
-  buf[offset + 18] = segment.urgentPointer >>> 8;
-  buf[offset + 19] = segment.urgentPointer & 0xff;
+  writeU16(buf, offset + 14, segment.window);
+  writeU16(buf, offset + 16, 0);
+  writeU16(buf, offset + 18, segment.urgentPointer);
   if (optionsLength > 0) writeTcpOptions(segment.options, buf, offset + TCP_MIN_HEADER_LENGTH);
   const payloadAt = offset + headerLength;
   if (payload.length > 0 && !(payload.buffer === buf.buffer && payload.byteOffset === buf.byteOffset + payloadAt)) {
     buf.set(payload, payloadAt);
   }
   const sum = checksumSum(buf, offset, offset + total, pseudoHeaderSum(srcAddr, dstAddr, TCP_PROTOCOL, total));
-  const checksum = checksumFinish(sum);
-  buf[offset + 16] = checksum >>> 8;
-  buf[offset + 17] = checksum & 0xff;
+  writeU16(buf, offset + 16, checksumFinish(sum));
   return total;
 }

@@ -74,6 +74,17 @@ export function guardedBytes(bytes: Uint8Array): Uint8Array {
   });
 }
 
+/** Runs `fn` and returns the code of the WireError it throws ('no error' if none); any other throw fails. */
+export function wireErrorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof WireError, `expected WireError, got ${String(error)}`);
+    return error.code;
+  }
+  return 'no error';
+}
+
 export function randomInt(rng: Random, below: number): number {
   return Math.floor(rng() * below);
 }

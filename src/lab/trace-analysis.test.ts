@@ -1,0 +1,92 @@
+// Trace analysis over synthetic packets (built with the wire codecs): handshake, SYN retries, duplicate
+// sightings on two interfaces, HTTP status and the request-log rule; the Linux cooked v2 frame decoder.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseIpv4Address } from '../util/ipv4-address.ts';
+import { buildTcpPacket } from '../wire/packet.ts';
+import { NO_TCP_OPTIONS } from '../wire/tcp-options.ts';
+import { TcpFlags } from '../wire/tcp-segment.ts';
+import { decodeFrame, LINKTYPE } from './pcap-read.ts';
+import { analyzeTrace, parseRequestLog, type CapturedPacket } from './trace-analysis.ts';
+import { formatTrace } from './trace-format.ts';
+
+const VM = parseIpv4Address('10.1.0.4');
+const IMDS = parseIpv4Address('169.254.169.254');
+
+function packet(timeUs: number, ifindex: number, toServer: boolean, seq: number, ack: number, flags: number, payload = ''): CapturedPacket {
+  const ip = toServer ? { src: VM, dst: IMDS } : { src: IMDS, dst: VM };
+  const segment = {
+    srcPort: toServer ? 40000 : 80,
+    dstPort: toServer ? 80 : 40000,
+    seq,
+    ack,
+    flags,
+    window: 64240,
+    urgentPointer: 0,
+    options: NO_TCP_OPTIONS,
+    payload: new TextEncoder().encode(payload),
+  };
+  return { timeUs, ifindex, ip: buildTcpPacket(ip, segment) };
+}
+
+const LOG = '2026-01-01T00:00:00.000Z 10.1.0.4 200 handler GET /metadata/versions 1.2ms\nimds-lab: serving on http://169.254.169.254:80\n';
+
+describe('analyzeTrace', () => {
+  it('summarises one request: interface, handshake, status and rule; sightings on a second interface count once', () => {
+    const packets = [
+      packet(1_000_000, 2, true, 100, 0, TcpFlags.SYN),
+      packet(1_000_050, 4, true, 100, 0, TcpFlags.SYN),
+      packet(1_000_400, 2, false, 900, 101, TcpFlags.SYN | TcpFlags.ACK),
+      packet(1_000_500, 2, true, 101, 901, TcpFlags.ACK),
+      packet(1_000_600, 2, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/versions HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n'),
+      packet(1_000_650, 4, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/versions HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n'),
+      packet(1_002_600, 2, false, 901, 160, TcpFlags.ACK | TcpFlags.PSH, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'),
+    ];
+    const result = analyzeTrace(packets, parseRequestLog(LOG));
+    assert.equal(result.connections.length, 1);
+    const c = result.connections[0]!;
+    assert.deepEqual([c.client, c.clientPort, c.synCount, c.ifindexes], ['10.1.0.4', 40000, 1, [2, 4]]);
+    assert.equal(c.synAckUs! - c.firstSynUs, 400);
+    assert.equal(c.ackUs! - c.firstSynUs, 500);
+    assert.deepEqual(c.exchanges, [{ request: 'GET /metadata/versions', requestUs: 1_000_600, status: 200, reason: 'OK', responseUs: 1_002_600, rule: 'handler' }]);
+    const text = formatTrace('x.pcap', result, { name: 'imds', scenario: 'healthy', fixed: false, nics: [{ device: 'eth0', ips: ['10.1.0.4'] }], proxy: null, hostInterfaces: { '2': 'nic0', '4': 'imds0' } }, 1);
+    assert.match(text, /#1 10\.1\.0\.4:40000 -> 169\.254\.169\.254:80 in on nic0 -> imds0 \(VM eth0, primary NIC, primary IP\)/);
+    assert.match(text, /SYN-ACK after 0\.40 ms, handshake 0\.50 ms/);
+    assert.match(text, /GET \/metadata\/versions -> 200 OK after 2\.00 ms; decided by rule handler/);
+  });
+
+  it('counts SYN retransmissions of an unanswered connection', () => {
+    const packets = [packet(0, 3, true, 7, 0, TcpFlags.SYN), packet(1_000_000, 3, true, 7, 0, TcpFlags.SYN), packet(3_000_000, 3, true, 7, 0, TcpFlags.SYN)];
+    const c = analyzeTrace(packets).connections[0]!;
+    assert.equal(c.synCount, 3);
+    assert.equal(c.synAckUs, null);
+    assert.match(formatTrace('y.pcap', analyzeTrace(packets), null, null), /3 SYNs \(retransmitted\), no answer/);
+  });
+
+  it('skips what is not TCP to or from port 80 and what fails to parse', () => {
+    const other = { ...packet(0, 1, true, 1, 0, TcpFlags.SYN) };
+    const broken = { timeUs: 0, ifindex: 1, ip: new Uint8Array([0x45, 0, 0]) };
+    const ssh = packet(0, 1, true, 1, 0, TcpFlags.SYN);
+    ssh.ip[22] = 0;
+    ssh.ip[23] = 22;
+    const result = analyzeTrace([other, broken, ssh]);
+    assert.equal(result.skipped, 2);
+    assert.equal(result.connections.length, 1);
+  });
+});
+
+describe('decodeFrame', () => {
+  it('reads the interface index of a Linux cooked v2 frame', () => {
+    const ip = packet(0, 0, true, 1, 0, TcpFlags.SYN).ip;
+    const frame = new Uint8Array(20 + ip.length);
+    new DataView(frame.buffer).setUint16(0, 0x0800);
+    new DataView(frame.buffer).setUint32(4, 7);
+    frame.set(ip, 20);
+    const decoded = decodeFrame(LINKTYPE.LINUX_SLL2, frame)!;
+    assert.equal(decoded.ifindex, 7);
+    assert.deepEqual([...decoded.ip], [...ip]);
+    assert.equal(decodeFrame(LINKTYPE.RAW, ip)!.ifindex, null);
+    frame[1] = 0xdd;
+    assert.equal(decodeFrame(LINKTYPE.LINUX_SLL2, frame), null, 'not IPv4');
+  });
+});

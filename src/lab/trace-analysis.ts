@@ -1,0 +1,175 @@
+// Explains captured IMDS traffic per TCP connection (pure: packets in, summaries out): client address and
+// the interface it arrived on, SYN retries, handshake timing, HTTP requests and statuses, and the
+// responder's request-log rule for each request. Packets are parsed with the wire/ codecs.
+import { formatIpv4Address } from '../util/ipv4-address.ts';
+import { TcpFlags } from '../wire/tcp-segment.ts';
+import { parseTcpPacket } from '../wire/packet.ts';
+
+export interface CapturedPacket {
+  /** Capture time in microseconds. */
+  readonly timeUs: number;
+  /** Interface index (Linux cooked v2 captures), null when the capture has none. */
+  readonly ifindex: number | null;
+  /** The IPv4 datagram. */
+  readonly ip: Uint8Array;
+}
+
+export interface RequestLogLine {
+  readonly time: string;
+  readonly remoteAddress: string;
+  readonly status: number;
+  readonly rule: string;
+  readonly method: string;
+  readonly target: string;
+}
+
+export interface TraceExchange {
+  readonly request: string;
+  readonly requestUs: number;
+  readonly status: number | null;
+  readonly reason: string;
+  readonly responseUs: number | null;
+  readonly rule: string | null;
+}
+
+export interface TraceConnection {
+  readonly client: string;
+  readonly clientPort: number;
+  readonly server: string;
+  readonly serverPort: number;
+  /** Interface indexes the client's packets were seen on, first sighting first. */
+  readonly ifindexes: readonly number[];
+  readonly firstSynUs: number;
+  readonly synCount: number;
+  readonly synAckUs: number | null;
+  readonly ackUs: number | null;
+  readonly resetBy: 'client' | 'server' | null;
+  readonly exchanges: readonly TraceExchange[];
+  readonly packets: number;
+}
+
+export interface TraceResult {
+  readonly connections: readonly TraceConnection[];
+  readonly packets: number;
+  /** Packets that were not IPv4/TCP to or from port 80, or failed to parse. */
+  readonly skipped: number;
+}
+
+const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) (\S+) HTTP\/1\.[01]\r?$/;
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3}) ?(.*?)\r?$/;
+const LOG_LINE = /^(\S+) (\d+\.\d+\.\d+\.\d+) (\d{3}) (\S+) ([A-Z]+) (\S+) [\d.]+ms$/;
+
+/** Parses `serve --log-requests` lines (other lines are ignored). */
+export function parseRequestLog(text: string): RequestLogLine[] {
+  const out: RequestLogLine[] = [];
+  for (const line of text.split('\n')) {
+    const m = LOG_LINE.exec(line.trim());
+    if (m) out.push({ time: m[1]!, remoteAddress: m[2]!, status: Number(m[3]), rule: m[4]!, method: m[5]!, target: m[6]! });
+  }
+  return out;
+}
+
+interface Building {
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  ifindexes: number[];
+  firstSynUs: number;
+  synCount: number;
+  synAckUs: number | null;
+  ackUs: number | null;
+  resetBy: 'client' | 'server' | null;
+  exchanges: { request: string; requestUs: number; status: number | null; reason: string; responseUs: number | null; rule: string | null }[];
+  packets: number;
+  seen: Set<string>;
+  lastSynUs: number | null;
+}
+
+export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: readonly RequestLogLine[] = [], serverPort = 80): TraceResult {
+  const connections = new Map<string, Building>();
+  const order: Building[] = [];
+  let skipped = 0;
+  for (const packet of packets) {
+    let parsed;
+    try {
+      parsed = parseTcpPacket(packet.ip);
+    } catch {
+      skipped++;
+      continue;
+    }
+    const { ip, tcp } = parsed;
+    const toServer = tcp.dstPort === serverPort;
+    if (!toServer && tcp.srcPort !== serverPort) {
+      skipped++;
+      continue;
+    }
+    const client = formatIpv4Address(toServer ? ip.src : ip.dst);
+    const clientPort = toServer ? tcp.srcPort : tcp.dstPort;
+    const server = formatIpv4Address(toServer ? ip.dst : ip.src);
+    const key = `${client}:${clientPort}>${server}`;
+    let c = connections.get(key);
+    const syn = (tcp.flags & TcpFlags.SYN) !== 0;
+    const ack = (tcp.flags & TcpFlags.ACK) !== 0;
+    if (!c || (toServer && syn && !ack && c.synAckUs !== null && c.resetBy === null && c.exchanges.length > 0)) {
+      // A new connection (or the port reused for a new one).
+      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synAckUs: null, ackUs: null, resetBy: null, exchanges: [], packets: 0, seen: new Set(), lastSynUs: null };
+      connections.set(key, c);
+      order.push(c);
+    }
+    if (toServer && packet.ifindex !== null && !c.ifindexes.includes(packet.ifindex)) c.ifindexes.push(packet.ifindex);
+    if (toServer && syn && !ack) {
+      // A SYN seen again within 200 ms is the same SYN on a second interface (e.g. nic0, then the TUN);
+      // later ones are the client's retransmissions (1 s, 2 s, 4 s … apart).
+      if (c.lastSynUs === null || packet.timeUs - c.lastSynUs > 200_000) {
+        c.synCount++;
+        c.packets++;
+        if (c.synCount === 1) c.firstSynUs = packet.timeUs;
+      }
+      c.lastSynUs = packet.timeUs;
+      continue;
+    }
+    // The same segment seen on two interfaces counts once.
+    const id = `${toServer ? '>' : '<'}${tcp.seq}|${tcp.ack}|${tcp.flags}|${tcp.payload.length}`;
+    if (c.seen.has(id)) continue;
+    c.seen.add(id);
+    c.packets++;
+    if (!toServer && syn && ack) {
+      if (c.synAckUs === null) c.synAckUs = packet.timeUs;
+    } else if (toServer && ack && c.synAckUs !== null && c.ackUs === null) {
+      c.ackUs = packet.timeUs;
+    }
+    if ((tcp.flags & TcpFlags.RST) !== 0 && c.resetBy === null) c.resetBy = toServer ? 'client' : 'server';
+    if (tcp.payload.length > 0) {
+      const first = new TextDecoder().decode(tcp.payload.subarray(0, Math.min(tcp.payload.length, 2048))).split('\n')[0]!;
+      if (toServer) {
+        const m = REQUEST_LINE.exec(first);
+        if (m) c.exchanges.push({ request: `${m[1]} ${m[2]}`, requestUs: packet.timeUs, status: null, reason: '', responseUs: null, rule: null });
+      } else {
+        const m = STATUS_LINE.exec(first);
+        const open = c.exchanges.find((e) => e.status === null);
+        if (m && open) {
+          open.status = Number(m[1]);
+          open.reason = m[2] ?? '';
+          open.responseUs = packet.timeUs;
+        }
+      }
+    }
+  }
+  // Which request rule decided, from the responder's log: same client, same request, in order.
+  const used = new Set<number>();
+  for (const c of order) {
+    for (const e of c.exchanges) {
+      const index = requestLog.findIndex((l, i) => !used.has(i) && l.remoteAddress === c.client && `${l.method} ${l.target}` === e.request);
+      if (index >= 0) {
+        used.add(index);
+        e.rule = requestLog[index]!.rule;
+      }
+    }
+  }
+  return {
+    connections: order.map(({ seen: _seen, lastSynUs: _last, ...rest }) => rest),
+    packets: packets.length,
+    skipped,
+  };
+}
