@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openTun } from '../src/link/tun.ts';
-import { addNetns, deleteNetns, ip, privilegedSkipReason, uniqueNsName } from '../test/tools/link-netns.ts';
+import { addNetns, deleteNetns, ip, privilegedSkipReason, uniqueNsName } from '../test/helpers/netns.ts';
 import { udpPacket } from '../test/tools/raw-ipv4.ts';
 
 const C_COMMON = `

@@ -72,7 +72,7 @@ function report(socket: ModeResult, tun: ModeResult): string {
   rows.push('| metric | socket mode | TUN path | ratio (TUN/socket) | target |');
   rows.push('|---|---|---|---|---|');
   const row = (name: string, s: number, t: number, digits: number, target: string): void => {
-    rows.push(`| ${name} | ${f(s, digits)} | ${f(t, digits)} | ${f(t / s, 2)} | ${target} |`);
+    rows.push(`| ${name} | ${f(s, digits)} | ${f(t, digits)} | ${s > 0 ? f(t / s, 2) : 'n/a'} | ${target} |`);
   };
   row('new connection per request: req/s', socket.newConn.rps, tun.newConn.rps, 0, '≥ 0.8×');
   row('new connection per request: p50 ms', socket.newConn.p50, tun.newConn.p50, 2, '');

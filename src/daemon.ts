@@ -1,7 +1,8 @@
-// The one composition root: loads the VM profile and the signing material, builds the IMDS context, route
-// table, rate limiter, fault set and HTTP server, then captures traffic (socket mode: node:net listener).
-import type { AddressInfo } from 'node:net';
+// The one composition root: loads the VM profile(s) and the signing material, builds per VM the IMDS context,
+// route table, rate limiter, fault set and HTTP server, then captures traffic (socket: node:net; tun: the
+// userspace stack) and hands each connection to the VM whose primary IP it came from.
 import type http from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { deepFreeze } from './config/deep-freeze.ts';
 import { DEFAULT_PROFILE } from './config/default-profile.ts';
 import { loadProfile } from './config/load-profile.ts';
@@ -13,35 +14,50 @@ import type { ImdsContext } from './imds/imds-context.ts';
 import { createRouteTable, defaultApiVersions } from './imds/route-table.ts';
 import { ScheduledEventsState } from './imds/scheduled-events-state.ts';
 import { createRateLimiter } from './ratelimit/rate-limiter.ts';
-import { loadSigningMaterial } from './signing/signing-material.ts';
+import { loadSigningMaterial, type SigningMaterial } from './signing/signing-material.ts';
 import { FakeClock, systemClock, type Clock } from './util/clock.ts';
 import { startDaemonTun, type DaemonTun, type TunCaptureSettings } from './capture/daemon-tun.ts';
+import { primaryIpOf } from './capture/primary-ip.ts';
+import { closeServers, createDispatchListener, listenSocket, plainIpv4 } from './capture/socket-capture.ts';
 import { ImdsLabError } from './util/errors.ts';
-// Control plane (engineer #9): runtime control over a Unix socket (docs/control.md).
+import { parseIpv4Address } from './util/ipv4-address.ts';
+// Control plane: runtime control over a Unix socket (docs/control.md).
 import { startControlServer, type ControlServer } from './control/control-server.ts';
-import type { ControlledVm, NetFaultPort } from './control/controlled-vm.ts';
+import type { ControlledVm, ListenerGate, NetFaultPort } from './control/controlled-vm.ts';
 import { createListenerGate } from './control/listener-gate.ts';
 import { NO_FAULTS, parseNetFaults, type NetFaults } from './stack/net-faults.ts';
+import type { TcpStack } from './stack/tcp-stack.ts';
 
 export class DaemonError extends ImdsLabError {}
 
 export const CAPTURE_MODES = ['socket', 'tun'] as const;
 export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
+/** One VM of a multi-VM daemon (a lab scale set). */
+export interface DaemonVmOptions {
+  /** How control requests and the request log name this VM (e.g. vm0, vm1). */
+  readonly name: string;
+  /** A profile file (JSON or YAML), a loaded profile, or undefined for the embedded default VM. */
+  readonly profile?: string | VmProfile;
+}
+
 export interface DaemonOptions {
   readonly capture: CaptureMode;
   /** Socket mode: where to listen (port 0 picks a free port). */
   readonly listen: { readonly host: string; readonly port: number };
-  /** A profile file (JSON or YAML), a loaded profile, or undefined for the embedded default VM. */
+  /** One VM: a profile file (JSON or YAML), a loaded profile, or undefined for the embedded default VM. */
   readonly profile?: string | VmProfile;
+  /** Several VMs behind one responder, each answered by its primary IP (excludes `profile`). */
+  readonly vms?: readonly DaemonVmOptions[];
   /** Holds the emulator PKI (<stateDir>/pki). */
   readonly stateDir: string;
   /** Overrides profile.service.rateLimit.enabled. */
   readonly rateLimit?: boolean;
   /** Overrides profile.service.serverHeader (null sends no Server header). */
   readonly serverHeader?: string | null;
-  /** Faults added at start, after the profile's own. */
+  /** Faults added at start (to every VM), after the profile's own. */
   readonly faults?: readonly HttpFault[];
+  /** IMDS time: tokens, attested documents, timelines, fault delays, scheduled events, the request log. The TCP stack always uses the real clock. */
   readonly clock?: Clock;
   /** Called with exceptions a handler did not expect (already answered 500). */
   readonly onUnexpectedError?: (error: unknown) => void;
@@ -51,40 +67,38 @@ export interface DaemonOptions {
   readonly control?: { readonly socketPath: string };
 }
 
+/** One served VM: its context, faults, HTTP server and profile hook. */
+export interface DaemonVm {
+  readonly name: string;
+  readonly context: ImdsContext;
+  readonly faults: HttpFaultSet;
+  readonly server: http.Server;
+  readonly profileSource: string;
+  /** The primary IP of the current profile (connections from it go to this VM), or undefined. */
+  primaryIp(): string | undefined;
+  setProfile(profile: VmProfile): void;
+}
+
 export interface DaemonHandle {
   /** Where the server listens (socket mode). */
   readonly address: { readonly host: string; readonly port: number; readonly url: string };
   readonly capture: CaptureMode;
+  /** The first VM's server (its context, faults and setProfile below). */
   readonly server: http.Server;
   readonly context: ImdsContext;
-  /** Runtime HTTP faults (add/remove/list). */
+  /** Runtime HTTP faults of the first VM (add/remove/list). */
   readonly faults: HttpFaultSet;
-  /** Where the profile came from ("embedded default" or the file name). */
+  /** Where the first VM's profile came from ("embedded default" or the file name). */
   readonly profileSource: string;
-  /** Swaps the VM profile at runtime (the control plane's hook); service overrides of the options still apply. */
+  /** Swaps the first VM's profile at runtime; service overrides of the options still apply. */
   setProfile(profile: VmProfile): void;
+  /** Every VM, in the order given. */
+  readonly vms: readonly DaemonVm[];
   /** Capture 'tun': the userspace stack, its TcpServer and stats. */
   readonly tun?: DaemonTun;
   /** The control server, when options.control was given. */
   readonly control?: ControlServer;
   close(): Promise<void>;
-}
-
-/** Control plane port for the userspace path's network faults (capture tun). */
-function tunNetFaultPort(tun: DaemonTun, initial: NetFaults): NetFaultPort {
-  let current = initial;
-  const apply = (faults: NetFaults): NetFaults => {
-    tun.capture.stack.setFaults(faults);
-    current = faults;
-    return faults;
-  };
-  return {
-    set: (spec) => apply(parseNetFaults(spec, 'faults')),
-    check: (spec) => void parseNetFaults(spec, 'faults'),
-    clear: () => void apply(NO_FAULTS),
-    current: () => current,
-    restore: (snapshot) => void apply(snapshot as NetFaults),
-  };
 }
 
 /** Applies the command-line overrides to a profile's service settings (returns a new frozen profile). */
@@ -98,39 +112,25 @@ export function applyServiceOverrides(profile: VmProfile, options: Pick<DaemonOp
   return deepFreeze({ ...profile, service });
 }
 
-function listenSocket(server: http.Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      reject(new DaemonError(error.code ?? 'ERR_LISTEN', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
+function safePrimaryIp(profile: VmProfile): string | undefined {
+  try {
+    return primaryIpOf(profile);
+  } catch {
+    return undefined;
+  }
 }
 
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle> {
-  const clock = options.clock ?? systemClock;
-  const loaded = typeof options.profile === 'string' ? await loadProfile(options.profile) : (options.profile ?? DEFAULT_PROFILE);
-  const profileSource = typeof options.profile === 'string' ? options.profile : options.profile ? 'given profile' : 'embedded default';
+async function buildVm(
+  spec: DaemonVmOptions | undefined,
+  options: DaemonOptions,
+  signing: SigningMaterial,
+  clock: Clock,
+  onProfile: () => void,
+): Promise<DaemonVm> {
+  const source = spec ? spec.profile : options.profile;
+  const loaded = typeof source === 'string' ? await loadProfile(source) : (source ?? DEFAULT_PROFILE);
+  const profileSource = typeof source === 'string' ? source : source ? 'given profile' : 'embedded default';
   let profile = applyServiceOverrides(loaded, options);
-  const signing = await loadSigningMaterial(options.stateDir, clock);
   const context: ImdsContext = {
     profile: () => profile,
     clock,
@@ -140,74 +140,178 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   };
   const faults = new HttpFaultSet(profile.service.faults);
   for (const fault of options.faults ?? []) faults.add(fault);
-  const vmName = String(profile.instance.compute['name'] ?? 'vm');
+  const name = spec?.name ?? String(profile.instance.compute['name'] ?? 'vm');
   const server = createImdsServer({
     routes: createRouteTable(context),
     settings: () => profile.service,
     clock,
+    // Rate limits are per VM: each VM has its own limiter (keyed by its name).
     rateLimiter: createRateLimiter(profile.service.rateLimit),
     defaultVersions: () => defaultApiVersions(context),
     faults,
-    vmName,
+    vmName: name,
     ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
   });
+  return {
+    name,
+    context,
+    faults,
+    server,
+    profileSource,
+    primaryIp: () => safePrimaryIp(profile),
+    setProfile(next) {
+      profile = applyServiceOverrides(next, options);
+      onProfile();
+    },
+  };
+}
 
-  // The capture choice: how connections reach `server` (socket: a node:net listener; tun: the userspace
-  // stack's TcpServer emitting 'connection' with its TcpSocket Duplexes).
-  let address: AddressInfo;
+/** Control plane port for one VM's network faults on the userspace path (capture tun). */
+function tunNetFaultPort(stack: TcpStack, initial: NetFaults, source: (() => number | undefined) | undefined): NetFaultPort {
+  let current = initial;
+  const apply = (faults: NetFaults): NetFaults => {
+    // One VM: the stack's default faults (every source, e.g. a proxy too). Several: this VM's primary IP only.
+    stack.setFaults(faults, source?.());
+    current = faults;
+    return faults;
+  };
+  return {
+    set: (spec) => apply(parseNetFaults(spec, 'faults')),
+    check: (spec) => void parseNetFaults(spec, 'faults'),
+    clear: () => void apply(NO_FAULTS),
+    current: () => current,
+    restore: (snapshot) => void apply(snapshot as NetFaults),
+  };
+}
+
+/** Several VMs in socket mode: "refuse" resets this VM's new connections (the shared listener stays open). */
+function resetGate(server: http.Server): ListenerGate & { readonly refusing: boolean } {
+  let refusing = false;
+  return {
+    get refusing() {
+      return refusing;
+    },
+    refuse: async () => {
+      refusing = true;
+      server.closeIdleConnections();
+    },
+    accept: async () => {
+      refusing = false;
+    },
+  };
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle> {
+  const clock = options.clock ?? systemClock;
+  if (options.vms !== undefined && options.profile !== undefined) throw new DaemonError('ERR_DAEMON_OPTIONS', 'give either profile (one VM) or vms (several), not both');
+  if (options.vms !== undefined && options.vms.length === 0) throw new DaemonError('ERR_DAEMON_OPTIONS', 'vms: give at least one VM');
+  const names = new Set(options.vms?.map((v) => v.name));
+  if (options.vms && names.size !== options.vms.length) throw new DaemonError('ERR_DAEMON_OPTIONS', 'vms: VM names must be unique');
+  const signing = await loadSigningMaterial(options.stateDir, clock);
   let tun: DaemonTun | undefined;
+  const refresh = (): void => tun?.refreshSourcePolicy();
+  const specs: readonly (DaemonVmOptions | undefined)[] = options.vms ?? [undefined];
+  const vms: DaemonVm[] = [];
+  for (const spec of specs) vms.push(await buildVm(spec, options, signing, clock, refresh));
+  const first = vms[0]!;
+  const several = vms.length > 1;
+  const gates = new Map<DaemonVm, ReturnType<typeof resetGate>>();
+
+  /** The VM a connection belongs to: by source = primary IP; other sources (e.g. a lab proxy) go to the first VM. */
+  const vmFor = (remoteAddress: string | undefined): DaemonVm => {
+    if (!several) return first;
+    const source = plainIpv4(remoteAddress);
+    return vms.find((vm) => vm.primaryIp() === source) ?? first;
+  };
+
+  let address: AddressInfo;
+  let listener: NetServer | undefined;
   switch (options.capture) {
     case 'socket':
-      address = await listenSocket(server, options.listen.host, options.listen.port);
+      if (several) {
+        for (const vm of vms) gates.set(vm, resetGate(vm.server));
+        listener = createDispatchListener((socket: Socket) => {
+          const vm = vmFor(socket.remoteAddress);
+          if (gates.get(vm)?.refusing) socket.resetAndDestroy();
+          else vm.server.emit('connection', socket);
+        });
+      } else {
+        listener = first.server;
+      }
+      address = await listenSocket(listener, options.listen.host, options.listen.port);
       break;
-    case 'tun':
-      tun = await startDaemonTun({ server, profile, listen: options.listen, settings: options.tun ?? {}, clock });
+    case 'tun': {
+      const settings = options.tun ?? {};
+      const primaryIps = (): readonly string[] => {
+        if (!several) return settings.primaryIps ?? [primaryIpOf(first.context.profile())];
+        const ips = vms.map((vm) => vm.primaryIp()).filter((ip): ip is string => ip !== undefined);
+        return [...new Set([...ips, ...(settings.primaryIps ?? [])])];
+      };
+      // The stack's TCP timers run on the real clock, whatever IMDS time does (a frozen virtual clock must
+      // not stall retransmissions; docs/control.md).
+      tun = await startDaemonTun({
+        listen: options.listen,
+        settings,
+        clock: systemClock,
+        primaryIps,
+        sourceReaction: () => first.context.profile().sourcePolicy,
+        onConnection: (socket) => vmFor(socket.remoteAddress).server.emit('connection', socket),
+      });
       address = { address: options.listen.host, port: options.listen.port, family: 'IPv4' };
       break;
+    }
   }
   const host = address.address;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const setProfile = (next: VmProfile): void => {
-    profile = applyServiceOverrides(next, options);
-    tun?.updateProfile(profile);
+  const servers = vms.map((vm) => vm.server);
+  const shutdown = async (): Promise<void> => {
+    await tun?.close();
+    await closeServers(listener, servers);
   };
+
   let control: ControlServer | undefined;
   if (options.control) {
-    const controlled: ControlledVm = {
-      name: vmName,
-      capture: options.capture,
-      context,
-      faults,
-      setProfile,
-      ...(tun ? { net: tunNetFaultPort(tun, options.tun?.netFaults ?? NO_FAULTS) } : { listener: createListenerGate(server) }),
-    };
+    const controlled: ControlledVm[] = vms.map((vm) => {
+      const ip = vm.primaryIp.bind(vm);
+      const source = several ? (): number | undefined => (ip() === undefined ? undefined : parseIpv4Address(ip()!)) : undefined;
+      return {
+        name: vm.name,
+        capture: options.capture,
+        context: vm.context,
+        faults: vm.faults,
+        setProfile: (profile: VmProfile) => vm.setProfile(profile),
+        ...(tun
+          ? { net: tunNetFaultPort(tun.capture.stack, several ? NO_FAULTS : (options.tun?.netFaults ?? NO_FAULTS), source) }
+          : { listener: several ? gates.get(vm)! : createListenerGate(first.server) }),
+      };
+    });
     try {
       control = await startControlServer({
         socketPath: options.control.socketPath,
-        vms: [controlled],
+        vms: controlled,
         clock,
         ...(clock instanceof FakeClock ? { virtualClock: clock } : {}),
       });
     } catch (error) {
-      await tun?.close();
-      await closeServer(server);
+      await shutdown();
       throw error;
     }
   }
+
   return {
     address: { host, port: address.port, url: `http://${urlHost}:${address.port}` },
     capture: options.capture,
-    server,
-    context,
-    faults,
-    profileSource,
-    setProfile,
+    server: first.server,
+    context: first.context,
+    faults: first.faults,
+    profileSource: first.profileSource,
+    setProfile: (profile) => first.setProfile(profile),
+    vms,
     ...(tun ? { tun } : {}),
     ...(control ? { control } : {}),
     close: async () => {
       await control?.close();
-      await tun?.close();
-      await closeServer(server);
+      await shutdown();
     },
   };
 }

@@ -98,7 +98,7 @@ describe('attested document through the openssl verification recipe', () => {
   it('smime -verify rejects a document whose content was altered', async () => {
     const der = await readFile(join(work.path, 'decodedsignature'));
     const at = der.indexOf(Buffer.from(nonce));
-    assert.ok(at > 0);
+    assert.ok(at > 0, 'at > 0');
     der[at + nonce.length - 1] = '6'.charCodeAt(0);
     await writeFile(join(work.path, 'tampered.der'), der);
     await ok(work.path, 'openssl', ['pkcs7', '-in', 'tampered.der', '-inform', 'DER', '-out', 'tampered.pk7']);

@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTopology, netnsList, privilegedSkipReason, type Topology } from './helpers/netns.ts';
+import { createTopology, netnsList, privilegedSkipReason, removeLeftoversAfterTests, type Topology } from './helpers/netns.ts';
 import { curl, IMDS_URL, startServe } from './helpers/netns-imds.ts';
 
 const skip = privilegedSkipReason();
+removeLeftoversAfterTests();
 const URL = `${IMDS_URL}/metadata/instance/compute/name?api-version=2021-02-01&format=text`;
 
 /** [fault spec, curl -m seconds, expected curl exit, check on elapsed ms] */

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withImpairedPath } from './tools/impair-relay-path.ts';
-import { createTopology, netnsList, privilegedSkipReason, type Topology } from './helpers/netns.ts';
+import { createTopology, netnsList, privilegedSkipReason, removeLeftoversAfterTests, type Topology } from './helpers/netns.ts';
 import { IMDS_URL, nodeFetch, runLoad, startServe, type Served } from './helpers/netns-imds.ts';
 
 const skip = privilegedSkipReason();
+removeLeftoversAfterTests();
 const URL = `${IMDS_URL}/metadata/instance?api-version=2021-02-01`;
 
 describe('1,000 requests over an impaired path to the TUN capture', { skip }, () => {
@@ -41,7 +42,7 @@ describe('1,000 requests over an impaired path to the TUN capture', { skip }, ()
         const stats = path.stats();
         assert.deepEqual({ ok: result.ok, failed: result.failed, mismatched: result.mismatched, errors: result.errors }, { ok: 1000, failed: 0, mismatched: 0, errors: {} });
         assert.ok(stats.forward.dropped > 100 && stats.backward.dropped > 100, `impairments applied: ${JSON.stringify({ forward: stats.forward, backward: stats.backward })}`);
-        assert.ok(stats.forward.corrupted + stats.backward.corrupted > 0);
+        assert.ok(stats.forward.corrupted + stats.backward.corrupted > 0, 'stats.forward.corrupted + stats.backward.corrupted > 0');
         process.stderr.write(`# impaired load: ${JSON.stringify({ durationMs: Math.round(result.durationMs), p50: result.p50, p99: result.p99, forward: stats.forward, backward: stats.backward })}\n`);
       },
     );

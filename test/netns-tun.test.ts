@@ -8,10 +8,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTopology, ip, netnsList, privilegedSkipReason, type Topology } from './helpers/netns.ts';
+import { createTopology, ip, netnsList, privilegedSkipReason, removeLeftoversAfterTests, type Topology } from './helpers/netns.ts';
 import { curl, IMDS_URL, MAIN, nodeFetch, pythonFetch, ROOT, startServe } from './helpers/netns-imds.ts';
 
 const skip = privilegedSkipReason();
+removeLeftoversAfterTests();
 type PcapParser = { on(event: string, listener: (arg: never) => void): void };
 const pcapParser = createRequire(import.meta.url)('pcap-parser') as { parse(path: string): PcapParser };
 const PATHS = [
@@ -92,11 +93,11 @@ describe('IMDS through the TUN capture path in namespaces', { skip }, () => {
     });
     assert.ok(tun.python.equals(socketMode.python), 'python output identical');
     // Statuses really vary (200 and 400/404 paths are covered).
-    assert.ok(new Set(tun.node.map((r) => r.status)).size >= 3);
+    assert.ok(new Set(tun.node.map((r) => r.status)).size >= 3, 'new Set(tun.node.map((r) => r.status)).size >= 3');
     // After stop: the TUN and its route are gone.
     assert.doesNotMatch(spawnSync('ip', ['-n', topo.host, 'link'], { encoding: 'utf8' }).stdout, /imds0/);
     // The pcap holds the handshake: SYN from 10.1.0.4 and SYN-ACK from 169.254.169.254.
-    assert.ok(existsSync(pcap));
+    assert.ok(existsSync(pcap), 'existsSync(pcap)');
     const packets = await readPcap(pcap);
     const tcp = packets.filter((p) => p[9] === 6);
     const syn = tcp.find((p) => flagsOf(p) === 0x02 && addr(p, 12) === '10.1.0.4' && addr(p, 16) === '169.254.169.254');
@@ -112,7 +113,7 @@ describe('IMDS through the TUN capture path in namespaces', { skip }, () => {
       assert.equal(ok.code, 0, ok.stderr.toString());
       const r = await curl(topo.client, `${IMDS_URL}/metadata/versions`, ['-m', '3', '--interface', '10.1.0.5']);
       assert.equal(r.code, 28, `curl exit ${r.code}: ${r.stderr.toString()}`);
-      assert.ok(r.ms >= 2900);
+      assert.ok(r.ms >= 2900, `timed out after the full -m 3: ${r.ms} ms`);
     } finally {
       assert.equal(await served.stop(), 0);
     }

@@ -91,7 +91,7 @@ describe('serve + Node http and Python urllib', () => {
     const instance = await python(`${serve.base}/metadata/instance?api-version=2021-02-01`);
     assert.equal(instance.status, 200);
     assert.equal(instance.contentType, 'application/json; charset=utf-8');
-    assert.ok(JSON.parse(instance.body).network.interface.length >= 1);
+    assert.ok(JSON.parse(instance.body).network.interface.length >= 1, 'JSON.parse(instance.body).network.interface.length >= 1');
     const leaf = await python(`${serve.base}/metadata/instance/compute/location?api-version=2020-06-01&format=text`);
     assert.equal(leaf.status, 200);
     assert.equal(leaf.body, defaultProfileDocument().instance.compute['location']);

@@ -142,7 +142,7 @@ describe('serve + curl (docs commands)', () => {
     const probe = await curl(['--noproxy', '*', '--max-time', '2', url]);
     assert.equal(probe.status, 400);
     assert.equal(probe.body, '{"error":"invalid_request","error_description":"Required metadata header not specified"}');
-    assert.ok(Date.now() - started < 2000);
+    assert.ok(Date.now() - started < 2000, 'Date.now() - started < 2000');
   });
 
   it('identity info: {"tenantId":…}', async () => {
@@ -211,7 +211,7 @@ describe('serve + curl (docs commands)', () => {
       );
       assert.equal(chain.stdout.trim(), 'signer.pem: OK', chain.stderr);
       // The Python sample's check: the nonce appears in the raw DER (content attached, unencrypted).
-      assert.ok((await readFile(join(work, 'decodedsignature'))).includes(Buffer.from('"nonce":"1234576"')));
+      assert.ok((await readFile(join(work, 'decodedsignature'))).includes(Buffer.from('"nonce":"1234576"')), '(await readFile(join(work, \'decodedsignature\'))).includes(Buffer.fr...');
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -51,7 +51,7 @@ describe('Swagger conformance of the example VM (served over HTTP by startDaemon
 
   it('startDaemon returns a handle with the real port and the embedded profile', () => {
     assert.equal(daemon.address.host, '127.0.0.1');
-    assert.ok(daemon.address.port > 0);
+    assert.ok(daemon.address.port > 0, 'daemon.address.port > 0');
     assert.equal(daemon.capture, 'socket');
     assert.equal(daemon.profileSource, 'embedded default');
     assert.equal(daemon.context.profile().service.rateLimit.enabled, false, '--no-rate-limit override applied');

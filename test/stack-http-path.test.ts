@@ -71,7 +71,7 @@ describe('IMDS over the userspace stack on a memory link', () => {
         assert.equal(viaStack.status, viaSocket.status, r.path);
         assert.equal(viaStack.headers['content-type'], viaSocket.type, r.path);
         assert.ok(viaStack.body.equals(viaSocket.body), `${r.path}: bodies differ`);
-        assert.ok(viaStack.body.length > 0);
+        assert.ok(viaStack.body.length > 0, 'viaStack.body.length > 0');
       }
       const s = stack.stats.snapshot();
       assert.equal(s.connectionsEstablished, REQUESTS.length);

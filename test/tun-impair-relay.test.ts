@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyNftImpairment } from './tools/impair-relay-nft.ts';
 import { withImpairedPath } from './tools/impair-relay-path.ts';
-import { addNetns, deleteNetns, ip, netnsExists, nsRunAsync, nsSpawn, privilegedSkipReason, stopChild, uniqueNsName, until } from './tools/link-netns.ts';
+import { addNetns, deleteNetns, ip, netnsExists, nsRunAsync, nsSpawn, privilegedSkipReason, removeLeftoversAfterTests, stopChild, uniqueNsName, until } from './helpers/netns.ts';
 
 const skip = privilegedSkipReason();
+removeLeftoversAfterTests();
 
 /** TCP InCsumErrors of a namespace's kernel (from /proc/net/snmp read inside it). */
 async function tcpChecksumErrors(ns: string): Promise<number> {
@@ -38,7 +39,7 @@ describe('impairment relay between two namespaces', { skip }, () => {
     let relayNs = '';
     await withImpairedPath({ clientNs, serverNs }, async (path) => {
       relayNs = path.relayNs;
-      assert.ok(netnsExists(relayNs));
+      assert.ok(netnsExists(relayNs), 'netnsExists(relayNs)');
       const out = await nsRunAsync(clientNs, ['ping', '-c', '5', '-i', '0.1', '-W', '2', path.serverAddress]);
       assert.match(out, /5 packets transmitted, 5 received/);
       const stats = path.stats();

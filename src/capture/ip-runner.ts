@@ -1,13 +1,17 @@
-// Runs `ip` (iproute2) with an argv array, never a shell string, for the TUN route step.
-// NOTE: the architecture reserves spawning to src/lab/; switch to the lab executor when it exists.
-import { execFile } from 'node:child_process';
+// Runs `ip` (iproute2) for the TUN route step through the lab's process runner (src/lab: the one place
+// that spawns programs, argv arrays only), turning a non-zero exit into an ImdsLabError with ip's stderr.
+import type { LabRunner } from '../lab/lab-runner.ts';
+import { processRunner } from '../lab/process-runner.ts';
 import { ImdsLabError } from '../util/errors.ts';
 
-export function runIp(argv: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('ip', [...argv], { timeout: 10_000 }, (error, _stdout, stderr) => {
-      if (error) reject(new ImdsLabError('ERR_IP_COMMAND', `ip ${argv.join(' ')}: ${String(stderr).trim() || error.message}`, { cause: error }));
-      else resolve();
-    });
-  });
+/** An IpRunner (see tun-capture.ts) over `runner` (the real process runner by default). */
+export function ipRunnerOver(runner: LabRunner): (argv: readonly string[]) => Promise<void> {
+  return async (argv) => {
+    const result = await runner.run(['ip', ...argv], { timeoutMs: 10_000 });
+    if (result.code !== 0) {
+      throw new ImdsLabError('ERR_IP_COMMAND', `ip ${argv.join(' ')}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    }
+  };
 }
+
+export const runIp = ipRunnerOver(processRunner);

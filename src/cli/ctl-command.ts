@@ -1,5 +1,6 @@
 // `imds-lab ctl …`: changes a running daemon through its control socket (docs/control.md): HTTP and network
 // faults, timelines, the virtual clock, scheduled events, profile changes and the request log.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,12 +11,18 @@ import { parsePhaseShorthand } from '../control/timeline-spec.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { resolveStateDir } from './state-dir.ts';
+import { relayControlSocket } from '../control/control-relay.ts';
+import { execInNamespace } from '../lab/vm-exec.ts';
+import { parseName, readRunningLab, requireRoot, selfCommand } from './lab-cli-support.ts';
 
-const HELP = `Usage: imds-lab ctl [--socket PATH | --state-dir DIR] [--vm NAME] COMMAND …
+const HELP = `Usage: imds-lab ctl [--lab NAME | --socket PATH | --state-dir DIR] [--vm NAME] COMMAND …
 
 Talks to a running daemon (imds-lab serve --control …) over its control socket. Prints JSON results
-(the request log as JSON lines). The socket: --socket, else $IMDS_LAB_CONTROL_SOCKET, else
-<state-dir>/control/control.sock. Run ctl in the daemon's network namespace (lab: ip netns exec <lab>-host …).
+(the request log as JSON lines). The socket: --lab NAME (the lab's responder; ctl then runs itself in
+<NAME>-host, the only namespace the control plane answers), else --socket, else $IMDS_LAB_CONTROL_SOCKET,
+else <state-dir>/control/control.sock. Without --lab, run ctl in the daemon's network namespace yourself.
+--vm picks the VM of a scale set (vm0, vm1, …; default: the only VM).
+--stdio relays the control protocol between the socket and stdin/stdout (library mode; no COMMAND).
 
 Commands:
   ping | vms
@@ -41,6 +48,8 @@ Commands:
   log [--follow] [--since SEQ] [--path P] [--status N] [--rule R] [--limit N]`;
 
 const OPTIONS = {
+  lab: { type: 'string' },
+  stdio: { type: 'boolean' },
   socket: { type: 'string' },
   'state-dir': { type: 'string' },
   vm: { type: 'string' },
@@ -210,8 +219,28 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     throw usage((error as Error).message);
   }
-  const values = parsed.values as Values;
+  let values = parsed.values as Values;
   const words = parsed.positionals;
+  if (values.lab !== undefined) {
+    requireRoot('imds-lab ctl --lab');
+    const state = readRunningLab(io.env, parseName(values.lab));
+    const host = state.namespaces.host!;
+    if (!inNamespace(host)) {
+      // The control plane answers only its own network namespace: run this ctl again inside <lab>-host.
+      const rest = withoutLabFlag(argv);
+      return execInNamespace(host, [...selfCommand(), 'ctl', '--socket', state.controlSocket, ...rest], { ...io.env }, {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        inheritStdin: values.stdio === true,
+      });
+    }
+    values = { ...values, socket: state.controlSocket };
+  }
+  if (values.stdio) {
+    if (words.length > 0) throw usage('--stdio takes no command');
+    await relayControlSocket(controlSocketPath(values, io.env), process.stdin, io.stdout);
+    return 0;
+  }
   const client = await ControlClient.connect(controlSocketPath(values, io.env), values.vm !== undefined ? { vm: values.vm } : {});
   try {
     if (words[0] === 'log' && values.follow) {
@@ -240,6 +269,27 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } finally {
     await client.close();
   }
+}
+
+/** True when this process runs in the named network namespace (ip netns: /run/netns/NAME). */
+function inNamespace(name: string): boolean {
+  try {
+    const own = statSync('/proc/self/ns/net');
+    const named = statSync(`/run/netns/${name}`);
+    return own.ino === named.ino && own.dev === named.dev;
+  } catch {
+    return false;
+  }
+}
+
+/** argv without --lab NAME / --lab=NAME. */
+function withoutLabFlag(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--lab') i++;
+    else if (!argv[i]!.startsWith('--lab=')) out.push(argv[i]!);
+  }
+  return out;
 }
 
 export const ctlCommand: CliCommand = {

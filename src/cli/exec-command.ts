@@ -3,12 +3,13 @@ import { parseArgs } from 'node:util';
 import { LabError } from '../lab/lab-error.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
-import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
+import { parseName, readRunningLab, requireRoot, vmEnvironment, vmNamespace } from './lab-cli-support.ts';
 
-const HELP = `Usage: imds-lab exec [--name N] -- CMD [ARGS…]
+const HELP = `Usage: imds-lab exec [--name N] [--vm VM] -- CMD [ARGS…]
 
 Runs CMD inside the VM namespace of lab N (default imds), with your environment plus the scenario's
-variables (e.g. HTTP_PROXY in proxy-leak). Exits with CMD's exit code.`;
+variables (e.g. HTTP_PROXY in proxy-leak). Exits with CMD's exit code.
+In a scale set (up --vms N), --vm vm1 … picks the VM (default vm0); the scenario's variables apply to vm0 only.`;
 
 /** Splits `[options] -- CMD…`. */
 export function splitCommand(argv: readonly string[]): { options: string[]; command: string[] } {
@@ -23,13 +24,15 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { options, command } = splitCommand(argv);
   let values;
   try {
-    ({ values } = parseArgs({ args: options, strict: true, allowPositionals: false, options: { name: { type: 'string' } } }));
+    ({ values } = parseArgs({ args: options, strict: true, allowPositionals: false, options: { name: { type: 'string' }, vm: { type: 'string' } } }));
   } catch (error) {
     throw new LabError('ERR_LAB_USAGE', (error as Error).message);
   }
   requireRoot('imds-lab exec');
   const state = readRunningLab(io.env, parseName(values.name));
-  return execInNamespace(state.namespaces.vm!, command, vmEnvironment(io.env, state), { stdout: io.stdout, stderr: io.stderr, inheritStdin: io.stdout === process.stdout });
+  const namespace = vmNamespace(state, values.vm);
+  const env = namespace === state.namespaces.vm ? vmEnvironment(io.env, state) : vmEnvironment(io.env, { env: {} });
+  return execInNamespace(namespace, command, env, { stdout: io.stdout, stderr: io.stderr, inheritStdin: io.stdout === process.stdout });
 }
 
 export const execCommand: CliCommand = { name: 'exec', summary: "run a command in a lab's VM namespace", help: HELP, run };

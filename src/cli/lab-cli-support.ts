@@ -12,6 +12,7 @@ import { labStateDir, readLabState, type LabState } from '../lab/lab-state.ts';
 import { formatStep } from '../lab/lab-step.ts';
 import { CAPTURE_MODES, checkLabName, type CaptureMode } from '../lab/lab-topology.ts';
 import { planLab, type LabPlan } from '../lab/plan-lab.ts';
+import { MAX_LAB_VMS } from '../lab/lab-scale-set.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import type { CliIo } from './cli-command.ts';
 
@@ -59,10 +60,33 @@ export interface LabUpArguments {
   readonly fixed: boolean;
   readonly capture: CaptureMode;
   readonly pcap: string | undefined;
+  /** Number of VMs (a scale set when > 1); default 1 or what the scenario needs. */
+  readonly vms?: number | undefined;
+  /** Profiles of VMs 1, 2, … (the second, third … --profile). */
+  readonly vmProfiles?: readonly string[];
+  /** The responder runs on a virtual clock (ctl clock advance). */
+  readonly virtualClock?: boolean;
+}
+
+/** Parses --vms N. */
+export function parseVmCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LAB_VMS) throw new LabError('ERR_LAB_USAGE', `--vms: expected 1..${MAX_LAB_VMS}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The namespace of VM `vm` (vm0, vm1, …; default vm0) of a running lab. */
+export function vmNamespace(state: LabState, vm: string | undefined): string {
+  if (vm === undefined || ((state.vms?.length ?? 1) <= 1 && vm === 'vm0')) return state.namespaces.vm!;
+  const found = state.vms?.find((v) => v.name === vm);
+  if (!found) throw new LabError('ERR_LAB_USAGE', `--vm: lab ${state.name} has no VM ${JSON.stringify(vm)} (VMs: ${(state.vms ?? []).map((v) => v.name).join(', ') || 'vm0'})`);
+  return found.namespace;
 }
 
 export async function buildPlan(args: LabUpArguments, env: NodeJS.ProcessEnv): Promise<{ plan: LabPlan; stateDir: string; pcapFile: string | null }> {
   const profile = await loadLabProfile(args.profile);
+  const vmProfiles = await Promise.all((args.vmProfiles ?? []).map((file) => loadProfile(file)));
   const root = stateRoot(env);
   const stateDir = labStateDir(root, args.name);
   const pcapFile = args.pcap === undefined ? null : resolve(args.pcap);
@@ -78,6 +102,9 @@ export async function buildPlan(args: LabUpArguments, env: NodeJS.ProcessEnv): P
     profileFile: args.profile === undefined ? null : resolve(args.profile),
     pcapFile,
     dhclientScript: `${netnsDirectory()}dhclient-script`,
+    ...(args.vms !== undefined ? { vmCount: args.vms } : {}),
+    vmProfiles,
+    virtualClock: args.virtualClock ?? false,
   });
   return { plan, stateDir, pcapFile };
 }

@@ -8,7 +8,7 @@ import { teardownLab } from '../lab/teardown.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { splitCommand } from './exec-command.ts';
-import { parseCapture, parseName, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
+import { parseCapture, parseName, parseVmCount, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
 import { runUp } from './up-command.ts';
 
 const HELP = `Usage: imds-lab run [options] -- CMD [ARGS…]
@@ -20,7 +20,9 @@ Options:
   --name N          Lab name (default: run<PID>, so parallel runs do not collide).
   --scenario S      Failure scenario (default healthy).
   --fixed           Apply the scenario's documented fix.
-  --profile FILE    VM profile (default: the embedded example VM).
+  --profile FILE    VM profile (default: the embedded example VM); repeat for the VMs of a scale set.
+  --vms N           A scale set of N VMs (see imds-lab up --help); CMD runs on vm0.
+  --virtual-clock   Run the responder on a virtual clock (imds-lab ctl --lab N clock advance).
   --capture MODE    tun or socket (default tun).
   --pcap FILE       Record the IMDS traffic for imds-lab trace.
   --keep            Leave the lab up afterwards (remove it with imds-lab down --name N).`;
@@ -37,7 +39,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         name: { type: 'string' },
         scenario: { type: 'string' },
         fixed: { type: 'boolean' },
-        profile: { type: 'string' },
+        profile: { type: 'string', multiple: true },
+        vms: { type: 'string' },
+        'virtual-clock': { type: 'boolean' },
         capture: { type: 'string' },
         pcap: { type: 'string' },
         keep: { type: 'boolean' },
@@ -50,7 +54,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const name = parseName(values.name ?? `run${process.pid % 100000}`);
   const args = {
     name,
-    profile: values.profile,
+    profile: values.profile?.[0],
+    vmProfiles: (values.profile ?? []).slice(1),
+    vms: parseVmCount(values.vms),
+    virtualClock: values['virtual-clock'] ?? false,
     scenario: values.scenario ?? 'healthy',
     fixed: values.fixed ?? false,
     capture: parseCapture(values.capture),

@@ -38,6 +38,10 @@ Options:
   --listen HOST:PORT       Address to listen on (required). IPv6 as [::1]:8080. Port 0 picks a free
                            port; the ready line shows the real one.
   --profile FILE           VM profile (JSON or YAML; see docs/profile.md). Default: the embedded example VM.
+  --vm NAME=FILE           Serve several VMs (repeat the flag; excludes --profile): each is answered by its
+                           profile's primary IP, with its own identity, faults, events and rate limits;
+                           NAME addresses it in ctl --vm and tags its request-log entries. Other answered
+                           sources (e.g. --primary-ip) go to the first VM.
   --state-dir DIR          Where the emulator PKI lives (created on first use).
                            Default: $IMDS_LAB_STATE_DIR, else $XDG_STATE_HOME/imds-lab, else
                            ~/.local/state/imds-lab.
@@ -92,6 +96,8 @@ export function parseListen(text: string): ListenAddress {
 export interface ServeArguments {
   readonly listen: ListenAddress;
   readonly profile: string | undefined;
+  /** --vm NAME=FILE (several VMs); empty for one VM. */
+  readonly vms: readonly { readonly name: string; readonly profile: string }[];
   readonly stateDir: string | undefined;
   readonly rateLimit: boolean | undefined;
   readonly serverHeader: string | null | undefined;
@@ -115,6 +121,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
       options: {
         listen: { type: 'string' },
         profile: { type: 'string' },
+        vm: { type: 'string', multiple: true },
         'state-dir': { type: 'string' },
         'no-rate-limit': { type: 'boolean' },
         'server-header': { type: 'string' },
@@ -140,6 +147,9 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
   if (values['server-header'] !== undefined && values['no-server-header']) {
     throw new UsageError('--server-header and --no-server-header exclude each other');
   }
+  const vms = (values.vm ?? []).map(parseVmFlag);
+  if (vms.length > 0 && values.profile !== undefined) throw new UsageError('--vm and --profile exclude each other (give each VM its profile: --vm NAME=FILE)');
+  if (new Set(vms.map((v) => v.name)).size !== vms.length) throw new UsageError('--vm: VM names must be unique');
   const capture = values.capture ?? 'socket';
   if (!(CAPTURE_MODES as readonly string[]).includes(capture)) throw new UsageError(`--capture: expected socket or tun, got ${JSON.stringify(capture)}`);
   const tun = capture === 'tun' ? parseTunSettings(values) : undefined;
@@ -151,6 +161,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
   return {
     listen: parseListen(values.listen ?? `${IMDS_ADDRESS}:80`),
     profile: values.profile,
+    vms,
     stateDir: values['state-dir'],
     rateLimit: values['no-rate-limit'] ? false : undefined,
     serverHeader: values['no-server-header'] ? null : values['server-header'],
@@ -161,6 +172,17 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
     virtualClock: virtualClockFlag(values['virtual-clock'], values.control === true || values['control-socket'] !== undefined),
     tun,
   };
+}
+
+/** --vm NAME=FILE */
+export function parseVmFlag(text: string): { name: string; profile: string } {
+  const eq = text.indexOf('=');
+  const name = eq < 0 ? text : text.slice(0, eq);
+  const file = eq < 0 ? '' : text.slice(eq + 1);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name) || file === '') {
+    throw new UsageError(`--vm: expected NAME=FILE (NAME: letters, digits, _ . -), got ${JSON.stringify(text)}`);
+  }
+  return { name, profile: resolve(file) };
 }
 
 function parseTunSettings(values: {
@@ -228,6 +250,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     stateDir,
     faults: args.faults,
     ...(args.profile !== undefined ? { profile: args.profile } : {}),
+    ...(args.vms.length > 0 ? { vms: args.vms } : {}),
     ...(args.rateLimit !== undefined ? { rateLimit: args.rateLimit } : {}),
     ...(args.serverHeader !== undefined ? { serverHeader: args.serverHeader } : {}),
     ...(args.tun !== undefined ? { tun: args.tun } : {}),
@@ -237,7 +260,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ? subscribeRequests((e) => io.stderr.write(`${formatRequestLine(e)}\n`))
     : () => {};
   if (handle.control) io.stdout.write(`imds-lab: control socket ${handle.control.socketPath}${args.virtualClock ? ' (virtual clock)' : ''}\n`);
-  io.stdout.write(`imds-lab: serving on ${handle.address.url} (capture ${handle.capture}, profile ${handle.profileSource})\n`);
+  io.stdout.write(`imds-lab: serving on ${handle.address.url} (capture ${handle.capture}, ${handle.vms.length > 1 ? `VMs ${handle.vms.map((v) => v.name).join(', ')}` : `profile ${handle.profileSource}`})\n`);
   const signal = await waitForSignal();
   unsubscribe();
   await handle.close();

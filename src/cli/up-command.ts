@@ -9,7 +9,7 @@ import type { LabState } from '../lab/lab-state.ts';
 import { findScenario } from '../lab/lab-data-files.ts';
 import { renderTemplate } from '../lab/lab-topology.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
-import { buildPlan, clearProgress, parseCapture, parseName, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
+import { buildPlan, clearProgress, parseCapture, parseName, parseVmCount, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab up [options]
 
@@ -19,12 +19,18 @@ Nothing is connected to the root namespace. Run programs in the VM with: imds-la
 
 Options:
   --name N            Lab name (default imds); several labs with different names run side by side.
-  --profile FILE      VM profile (JSON/YAML); default: the embedded example VM.
+  --profile FILE      VM profile (JSON/YAML); default: the embedded example VM. Repeat for a scale set:
+                      the 2nd, 3rd … file is the profile of vm1, vm2 …
+  --vms N             A scale set of N VMs (namespaces <name>-vm0 … <name>-vm<N-1>) on the primary subnet,
+                      answered by one responder by source IP; VMs without a --profile are derived from the
+                      first (own vmId, name, IP, MAC, system identity). The scenario applies to vm0.
   --scenario S        Failure scenario (default healthy); list them with: imds-lab scenario list
   --fixed             Apply the scenario's documented fix.
   --capture MODE      tun (TUN device + userspace TCP) or socket (node:net on 169.254.169.254:80 in the
                       host namespace). Default tun.
   --pcap FILE         Record the IMDS traffic seen in the host namespace (tcpdump) for imds-lab trace.
+  --virtual-clock     Run the responder on a virtual clock: IMDS time (timelines, fault delays, tokens,
+                      scheduled events) moves only with imds-lab ctl --lab N clock advance.
   --dry-run           Print the commands, one per line, and exit.
   -v, --verbose       Print every step as it runs.
 
@@ -40,7 +46,9 @@ export function parseUpArguments(argv: readonly string[]): LabUpArguments & { dr
       allowPositionals: false,
       options: {
         name: { type: 'string' },
-        profile: { type: 'string' },
+        profile: { type: 'string', multiple: true },
+        vms: { type: 'string' },
+        'virtual-clock': { type: 'boolean' },
         scenario: { type: 'string' },
         fixed: { type: 'boolean' },
         capture: { type: 'string' },
@@ -54,7 +62,10 @@ export function parseUpArguments(argv: readonly string[]): LabUpArguments & { dr
   }
   return {
     name: parseName(values.name),
-    profile: values.profile,
+    profile: values.profile?.[0],
+    vmProfiles: (values.profile ?? []).slice(1),
+    vms: parseVmCount(values.vms),
+    virtualClock: values['virtual-clock'] ?? false,
     scenario: values.scenario ?? 'healthy',
     fixed: values.fixed ?? false,
     capture: parseCapture(values.capture),
@@ -72,7 +83,11 @@ export function describeLab(state: LabState): string {
     `  VM namespace   ${state.namespaces.vm}: ${state.nics.map((n) => `${n.device} ${n.ips.join(',')}/${n.prefix} (gateway ${n.gateway})`).join('; ')}${state.dhcp ? ' [addresses by DHCP]' : ''}`,
     `  host namespace ${state.namespaces.host}: gateway side, IMDS responder on 169.254.169.254:80`,
   ];
-  if (state.proxy) lines.push(`  proxy          ${state.namespaces.proxy}: tinyproxy on ${state.proxy.ip}:${state.proxy.port}`);
+  if ((state.vms?.length ?? 1) > 1) {
+    lines[1] = `  VM namespaces  ${state.vms.map((v) => `${v.name} ${v.namespace} ${v.ip}`).join('; ')} (scale set on ${state.nics[0]!.subnet}/${state.nics[0]!.prefix}; the scenario applies to vm0)`;
+  }
+  lines.push(`  control        imds-lab ctl --lab ${state.name} …  (socket ${state.controlSocket}${state.virtualClock ? ', virtual clock' : ''})`);
+  if (state.proxy) lines.push(`  proxy          ${state.proxy.role === 'proxy' || state.proxy.role === undefined ? state.namespaces.proxy : `on ${state.proxy.role}`}: tinyproxy on ${state.proxy.ip}:${state.proxy.port}${state.proxy.forwardedFor ? '' : ' (no X-Forwarded-For)'}`);
   if (state.cluster) lines.push(`  dead end       ${state.namespaces.dead}: peer of the VM's ${state.cluster.device} (${state.cluster.ip}/${state.cluster.prefix})`);
   if (Object.keys(state.env).length) lines.push(`  VM environment ${Object.entries(state.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (state.scenario !== 'healthy') {

@@ -1,6 +1,7 @@
 // ControlClient: the typed client of the control socket (tests, library mode, `imds-lab ctl`). Connects,
 // passes the network-namespace proof, then sends one JSON line per request and matches answers by id.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { HttpFault, LoadBalancerProfile, ScheduledEventProfile, UserAssignedIdentity, VmProfile } from '../config/vm-profile.ts';
 import type { FaultState } from '../http/http-faults.ts';
 import type { Acknowledgement, ScheduledEventsSnapshot } from '../imds/scheduled-events-state.ts';
@@ -74,7 +75,7 @@ interface Pending {
 
 /** One connection; ControlClient views share it. */
 class Connection {
-  readonly socket: net.Socket;
+  readonly socket: Duplex;
   readonly vms: readonly string[];
   readonly virtualClock: boolean;
   private readonly pending = new Map<string, Pending>();
@@ -82,7 +83,7 @@ class Connection {
   private nextId = 1;
   private closedError: Error | undefined;
 
-  constructor(socket: net.Socket, splitter: LineSplitter, ready: { vms: string[]; virtualClock: boolean }, rest: string[]) {
+  constructor(socket: Duplex, splitter: LineSplitter, ready: { vms: string[]; virtualClock: boolean }, rest: string[]) {
     this.socket = socket;
     this.vms = ready.vms;
     this.virtualClock = ready.virtualClock;
@@ -162,9 +163,11 @@ class Connection {
   }
 }
 
-/** Opens the socket and passes the namespace proof; resolves with the connection once the daemon says ready. */
-async function open(socketPath: string, timeoutMs: number): Promise<Connection> {
-  const socket = net.connect({ path: socketPath });
+/**
+ * Passes the namespace proof on `socket` (a Unix socket, or a relay's stdio that already passed it: then the
+ * first line is `ready`); resolves with the connection once the daemon says ready.
+ */
+async function open(socket: Duplex, socketPath: string, timeoutMs: number): Promise<Connection> {
   const splitter = new LineSplitter();
   return new Promise<Connection>((resolve, reject) => {
     let settled = false;
@@ -228,7 +231,15 @@ export class ControlClient {
   }
 
   static async connect(socketPath: string, options: ConnectOptions = {}): Promise<ControlClient> {
-    return new ControlClient(await open(socketPath, options.timeoutMs ?? 5000), options.vm);
+    return new ControlClient(await open(net.connect({ path: socketPath }), socketPath, options.timeoutMs ?? 5000), options.vm);
+  }
+
+  /**
+   * A client over any duplex stream that carries the control protocol, e.g. the stdio of `imds-lab ctl --stdio`
+   * run in the daemon's namespace (library mode: the relay passes the namespace proof). `label` names it in errors.
+   */
+  static async overStream(stream: Duplex, label: string, options: ConnectOptions = {}): Promise<ControlClient> {
+    return new ControlClient(await open(stream, label, options.timeoutMs ?? 10_000), options.vm);
   }
 
   /** VM names the daemon serves. */

@@ -182,13 +182,20 @@ function serveConnection(socket: net.Socket, ctx: OperationContext, proof: Proof
       if (!OPERATION_NAMES.includes(op)) {
         throw new ControlError(CONTROL_ERROR_CODES.unknownOp, `op: unknown operation ${JSON.stringify(op)} (known: ${OPERATION_NAMES.join(', ')})`, { field: 'op' });
       }
-      const vm = resolveVm(message['vm'], ctx);
+      // Daemon-wide operations need no VM; the log without a VM covers every VM of the daemon.
+      const daemonWide = DAEMON_WIDE_OPS.includes(op);
+      const vm = resolveVm(message['vm'], ctx, daemonWide);
+      const logVm = message['vm'] === undefined && ctx.vms.size > 1 ? undefined : vm.name;
       const rest: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(message)) if (!(ENVELOPE as readonly string[]).includes(key)) rest[key] = value;
       const params = new Params(rest, '');
       let result: unknown;
-      if (op === 'log.follow') result = follow(params, vm.name, id);
+      if (op === 'log.follow') result = follow(params, logVm, id);
       else if (op === 'log.unfollow') result = unfollow(params);
+      else if (op === 'log.query') {
+        params.only([...LOG_FILTER_KEYS]);
+        result = { entries: ctx.log.query(readLogFilter(params, logVm)), lastSeq: ctx.log.lastSeq };
+      }
       else result = await OPERATIONS[op]!(params, vm, ctx);
       send({ id, ok: true, result: result ?? null });
     } catch (error) {
@@ -196,7 +203,7 @@ function serveConnection(socket: net.Socket, ctx: OperationContext, proof: Proof
     }
   }
 
-  function follow(params: Params, vmName: string, id: string | number | null): unknown {
+  function follow(params: Params, vmName: string | undefined, id: string | number | null): unknown {
     params.only([...LOG_FILTER_KEYS]);
     if (id === null) throw fieldError('id', 'is required for log.follow (stream events carry it)');
     const key = String(id);
@@ -232,9 +239,12 @@ function serveConnection(socket: net.Socket, ctx: OperationContext, proof: Proof
   }
 }
 
-function resolveVm(value: unknown, ctx: OperationContext): ControlledVm {
+/** Operations about the daemon, not one VM: with several VMs they need no `vm`. */
+const DAEMON_WIDE_OPS: readonly string[] = ['ping', 'vm.list', 'clock.get', 'clock.advance', 'log.query', 'log.follow', 'log.unfollow'];
+
+function resolveVm(value: unknown, ctx: OperationContext, daemonWide: boolean): ControlledVm {
   if (value === undefined) {
-    if (ctx.vms.size === 1) return ctx.vms.values().next().value!;
+    if (ctx.vms.size === 1 || daemonWide) return ctx.vms.values().next().value!;
     throw fieldError('vm', `is required: this daemon serves several VMs (${[...ctx.vms.keys()].join(', ')})`);
   }
   if (typeof value !== 'string') throw fieldError('vm', `must be a string, got ${describeValue(value)}`);

@@ -23,8 +23,8 @@ export interface LogFilter {
 
 export const LOG_FILTER_KEYS = ['since', 'path', 'status', 'rule', 'limit'] as const;
 
-/** Reads a filter from request params (vm comes from the request's own `vm` field). */
-export function readLogFilter(params: Params, vm: string): LogFilter {
+/** Reads a filter from request params (vm comes from the request's own `vm` field; undefined: every VM). */
+export function readLogFilter(params: Params, vm: string | undefined): LogFilter {
   const path = params.optionalString('path');
   if (path !== undefined && !path.startsWith('/')) throw fieldError(params.field('path'), `must start with "/", got ${JSON.stringify(path)}`);
   const since = params.optionalInteger('since', 0, Number.MAX_SAFE_INTEGER);
@@ -32,7 +32,7 @@ export function readLogFilter(params: Params, vm: string): LogFilter {
   const rule = params.optionalString('rule');
   const limit = params.optionalInteger('limit', 1, 1_000_000);
   return {
-    vm,
+    ...(vm !== undefined ? { vm } : {}),
     ...(since !== undefined ? { since } : {}),
     ...(path !== undefined ? { path } : {}),
     ...(status !== undefined ? { status } : {}),

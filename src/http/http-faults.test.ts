@@ -46,7 +46,7 @@ describe('HttpFaultSet', () => {
       { path: '/b', status: 500, probability: 1, count: 1 },
     ]);
     for (let i = 0; i < 20; i++) assert.equal(set.take('/a'), undefined);
-    assert.ok(set.take('/b'));
+    assert.ok(set.take('/b'), 'set.take(\'/b\')');
     assert.equal(set.take('/b'), undefined);
   });
 

@@ -1,5 +1,6 @@
 // Supported api-versions: the instance family (instance, attested, identity, loadbalancer, versions;
 // imds-spec §3.1) and scheduled events (imds-spec §3.3), ascending; plus comparison helpers.
+import type { ServiceSettings } from '../config/vm-profile.ts';
 
 /** The 35 instance-family versions of the current docs, ascending (imds-spec §3.1). */
 export const INSTANCE_API_VERSIONS: readonly string[] = Object.freeze([
@@ -61,17 +62,7 @@ export function isAtLeast(version: string, minimum: string): boolean {
   return compareApiVersions(version, minimum) >= 0;
 }
 
-/** True when `version` is in `list` (exact, case-sensitive match). */
-export function isSupportedVersion(list: readonly string[], version: string): boolean {
-  return list.includes(version);
-}
-
-/** The `count` newest versions of `list`, newest first (the `newest-versions` member, imds-spec §2.3). */
-export function newestVersions(list: readonly string[], count = 3): string[] {
-  return [...list].sort(compareApiVersions).reverse().slice(0, count);
-}
-
-/** The newest version of `list` (undefined for an empty list). */
-export function newestVersion(list: readonly string[]): string | undefined {
-  return newestVersions(list, 1)[0];
+/** The instance-family versions a VM supports, ascending: the profile's service.apiVersions, else the built-in list. */
+export function instanceVersionsOf(service: Pick<ServiceSettings, 'apiVersions'>): readonly string[] {
+  return service.apiVersions ?? INSTANCE_API_VERSIONS;
 }

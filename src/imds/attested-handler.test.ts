@@ -57,7 +57,7 @@ describe('handleAttested', () => {
     const leaf = new X509Certificate(summary.certificatePems[0]!);
     assert.equal(leaf.subjectAltName, `DNS:${(compute.location as string).toLowerCase()}.metadata.azure.com, DNS:metadata.azure.com`);
     assert.ok(verify('sha256', summary.content, leaf.publicKey, summary.signature), 'RSA signature over the content verifies');
-    assert.ok(leaf.checkIssued(new X509Certificate(fx.signing.issuingCertificatePem)));
+    assert.ok(leaf.checkIssued(new X509Certificate(fx.signing.issuingCertificatePem)), 'leaf.checkIssued(new X509Certificate(fx.signing.issuingCertificateP...');
   });
 
   it('uses the default nonce (expiresOn as yyyyMMdd-HHmmss) when none is given, and follows the clock', async () => {

@@ -47,7 +47,7 @@ describe('Swagger conformance of attested and identity responses', () => {
         () => assert.fail('expected an error'),
         (e: unknown) => e,
       );
-      assert.ok(error instanceof HttpError);
+      assert.ok(error instanceof HttpError, 'error instanceof HttpError');
       assert.deepEqual(validateAgainstSwagger(VERSION, '/attested/document', error.status, error.body, { closed: true }), []);
     }
   });

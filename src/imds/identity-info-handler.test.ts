@@ -29,7 +29,7 @@ describe('handleIdentityInfo', () => {
   it('answers 400 "Identity not found" without a system-assigned identity (even with user-assigned ones)', () => {
     const base = defaultProfileDocument();
     const profile = { ...base, identity: { ...base.identity, systemAssigned: null } };
-    assert.ok(profile.identity.userAssigned.length > 0);
+    assert.ok(profile.identity.userAssigned.length > 0, 'profile.identity.userAssigned.length > 0');
     assert.throws(
       () => handleIdentityInfo(request, context(profile)),
       (error: unknown) =>

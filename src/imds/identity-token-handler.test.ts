@@ -69,7 +69,7 @@ describe('handleIdentityToken', () => {
     try {
       handleIdentityToken(imdsRequest(PATH, { 'api-version': '2018-02-01', ...query }), fx.ctx);
     } catch (e) {
-      assert.ok(e instanceof HttpError);
+      assert.ok(e instanceof HttpError, 'e instanceof HttpError');
       return { status: e.status, body: JSON.stringify(e.body) };
     }
     assert.fail('expected an error');
@@ -94,9 +94,9 @@ describe('handleIdentityToken', () => {
     const { body } = token({ resource: ARM });
     const jwt = decodeJwt(body.access_token);
     assert.deepEqual(jwt.header, { typ: 'JWT', alg: 'RS256', x5t: fx.signing.tokenKeyId, kid: fx.signing.tokenKeyId });
-    assert.ok(verify('sha256', Buffer.from(jwt.signingInput), fx.signing.tokenPublicKey, jwt.signature));
+    assert.ok(verify('sha256', Buffer.from(jwt.signingInput), fx.signing.tokenPublicKey, jwt.signature), 'verify(\'sha256\', Buffer.from(jwt.signingInput), fx.signing.tokenPub...');
     const tampered = Buffer.from(jwt.signingInput.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
-    assert.ok(!verify('sha256', tampered, fx.signing.tokenPublicKey, jwt.signature));
+    assert.ok(!verify('sha256', tampered, fx.signing.tokenPublicKey, jwt.signature), '!verify(\'sha256\', tampered, fx.signing.tokenPublicKey, jwt.signature)');
     const tenant = base.identity.tenantId;
     const system = base.identity.systemAssigned!;
     const c = jwt.claims;

@@ -4,14 +4,13 @@
 import type { ImdsRequest, ImdsResponse } from '../http/imds-request.ts';
 import { HttpError } from '../http/http-error.ts';
 import type { ImdsContext } from './imds-context.ts';
-import { INSTANCE_API_VERSIONS, isAtLeast, newestVersion } from './api-versions.ts';
+import { JSON_CONTENT_TYPE } from '../http/error-response.ts';
+import { instanceVersionsOf, isAtLeast } from './api-versions.ts';
 import { instanceForVersion } from './instance-version-gate.ts';
 import { isLeaf, parseInstanceRoute, resolveRoute } from './instance-route.ts';
 import type { ResponseNode } from './instance-route.ts';
 import { toSortedCompactJson } from './instance-json.ts';
 import { TEXT_CONTENT_TYPE, renderText } from './instance-text.ts';
-
-export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Oldest api-version that accepts `extended=true` (cloud-init's choice; older versions answer 400). */
 export const EXTENDED_MIN_API_VERSION = '2021-08-01';
@@ -56,7 +55,7 @@ function readExtended(query: ReadonlyMap<string, string>, version: string): bool
 export function handleInstance(request: ImdsRequest, ctx: ImdsContext): ImdsResponse {
   const profile = ctx.profile();
   // The request rules guarantee a supported version; fall back to the newest one if a caller skipped them.
-  const version = request.apiVersion ?? newestVersion(profile.service.apiVersions ?? INSTANCE_API_VERSIONS)!;
+  const version = request.apiVersion ?? instanceVersionsOf(profile.service).at(-1)!;
   const format = readFormat(request.query);
   const extended = readExtended(request.query, version);
 

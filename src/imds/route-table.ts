@@ -20,64 +20,50 @@ const exactly =
 /** `/metadata/instance` and every route-filtered sub-path below it (imds-spec §5.2). */
 const instanceTree = (candidate: string): boolean => candidate === '/metadata/instance' || candidate.startsWith('/metadata/instance/');
 
+/** A route as written in the table: GET, instance style, instance-family versions and general rate class unless given. */
+interface RouteSpec {
+  readonly name: string;
+  readonly matches: (path: string) => boolean;
+  readonly methods?: readonly string[];
+  readonly errorStyle?: RouteDefinition['errorStyle'];
+  /** 'instance-family' follows the profile's service.apiVersions (read on every request); null = unversioned. */
+  readonly versions?: 'instance-family' | readonly string[] | null;
+  readonly rateClass?: RouteDefinition['rateClass'];
+  readonly handle: (request: ImdsRequest) => ReturnType<RouteDefinition['handle']>;
+}
+
 export function createRouteTable(ctx: ImdsContext): RouteDefinition[] {
-  // A getter, so a profile swapped at runtime (service.apiVersions) takes effect at once.
-  const instanceFamily = {
-    get versions(): readonly string[] {
-      return supportedInstanceVersions(ctx);
-    },
-  };
-  const route = (
-    definition: Omit<RouteDefinition, 'versions' | 'handle'> & { versions: 'instance-family' | readonly string[] | null },
-    handle: (request: ImdsRequest) => ReturnType<RouteDefinition['handle']>,
-  ): RouteDefinition => {
-    const { versions, ...rest } = definition;
+  const route = (spec: RouteSpec): RouteDefinition => {
+    const versions = spec.versions === undefined ? 'instance-family' : spec.versions;
     return {
-      ...rest,
+      name: spec.name,
+      matches: spec.matches,
+      methods: spec.methods ?? ['GET'],
+      errorStyle: spec.errorStyle ?? 'instance',
+      rateClass: spec.rateClass ?? 'general',
+      // A getter, so a profile swapped at runtime (service.apiVersions) takes effect at once.
       get versions() {
-        return versions === 'instance-family' ? instanceFamily.versions : versions;
+        return versions === 'instance-family' ? supportedInstanceVersions(ctx) : versions;
       },
-      handle,
+      handle: spec.handle,
     };
   };
+  const identity = { errorStyle: 'identity', rateClass: 'identity' } as const;
   return [
-    route({ name: 'versions', matches: exactly('/metadata/versions'), methods: ['GET'], errorStyle: 'instance', versions: null, rateClass: 'general' }, (r) =>
-      handleVersions(r, ctx),
-    ),
-    route({ name: 'instance', matches: instanceTree, methods: ['GET'], errorStyle: 'instance', versions: 'instance-family', rateClass: 'general' }, (r) =>
-      handleInstance(r, ctx),
-    ),
-    route(
-      { name: 'attested', matches: exactly('/metadata/attested/document'), methods: ['GET'], errorStyle: 'instance', versions: 'instance-family', rateClass: 'general' },
-      (r) => handleAttested(r, ctx),
-    ),
-    route(
-      { name: 'identity-token', matches: exactly('/metadata/identity/oauth2/token'), methods: ['GET'], errorStyle: 'identity', versions: 'instance-family', rateClass: 'identity' },
-      (r) => handleIdentityToken(r, ctx),
-    ),
-    route(
-      { name: 'identity-info', matches: exactly('/metadata/identity/info'), methods: ['GET'], errorStyle: 'identity', versions: 'instance-family', rateClass: 'identity' },
-      (r) => handleIdentityInfo(r, ctx),
-    ),
-    route(
-      { name: 'loadbalancer', matches: exactly('/metadata/loadbalancer'), methods: ['GET'], errorStyle: 'instance', versions: 'instance-family', rateClass: 'general' },
-      (r) => handleLoadBalancer(r, ctx),
-    ),
-    route(
-      {
-        name: 'scheduledevents',
-        matches: exactly('/metadata/scheduledevents'),
-        methods: ['GET', 'POST'],
-        errorStyle: 'instance',
-        versions: SCHEDULED_EVENTS_API_VERSIONS,
-        rateClass: 'general',
-      },
-      (r) => handleScheduledEvents(r, ctx),
-    ),
-    route(
-      { name: 'reprovisiondata', matches: exactly('/metadata/reprovisiondata'), methods: ['GET'], errorStyle: 'instance', versions: 'instance-family', rateClass: 'general' },
-      (r) => handleReprovisionData(r, ctx),
-    ),
+    route({ name: 'versions', matches: exactly('/metadata/versions'), versions: null, handle: (r) => handleVersions(r, ctx) }),
+    route({ name: 'instance', matches: instanceTree, handle: (r) => handleInstance(r, ctx) }),
+    route({ name: 'attested', matches: exactly('/metadata/attested/document'), handle: (r) => handleAttested(r, ctx) }),
+    route({ name: 'identity-token', matches: exactly('/metadata/identity/oauth2/token'), ...identity, handle: (r) => handleIdentityToken(r, ctx) }),
+    route({ name: 'identity-info', matches: exactly('/metadata/identity/info'), ...identity, handle: (r) => handleIdentityInfo(r, ctx) }),
+    route({ name: 'loadbalancer', matches: exactly('/metadata/loadbalancer'), handle: (r) => handleLoadBalancer(r, ctx) }),
+    route({
+      name: 'scheduledevents',
+      matches: exactly('/metadata/scheduledevents'),
+      methods: ['GET', 'POST'],
+      versions: SCHEDULED_EVENTS_API_VERSIONS,
+      handle: (r) => handleScheduledEvents(r, ctx),
+    }),
+    route({ name: 'reprovisiondata', matches: exactly('/metadata/reprovisiondata'), handle: (r) => handleReprovisionData(r, ctx) }),
   ];
 }
 

@@ -54,6 +54,14 @@ describe('GET /metadata/scheduledevents', () => {
     assert.deepEqual(ids('2019-01-01'), ['P', 'T']);
   });
 
+  it('the 2017-03-01 preview prefixes resource names with "_" and calls Freeze "Pause"; 2017-08-01 does not', () => {
+    const ctx = context(new ScheduledEventsState({ documentIncarnation: 1, events: [DOC_EVENT, event('R', { eventType: 'Reboot', resources: ['vm'] })] }, new FakeClock()));
+    const events = (v: string) =>
+      JSON.parse(handleScheduledEvents(request('GET', v), ctx).body as string).Events.map((e: { EventType: string; Resources: string[] }) => [e.EventType, e.Resources]);
+    assert.deepEqual(events('2017-03-01'), [['Pause', ['_WestNO_0', '_WestNO_1']], ['Reboot', ['_vm']]]);
+    assert.deepEqual(events('2017-08-01'), [['Freeze', ['WestNO_0', 'WestNO_1']], ['Reboot', ['vm']]]);
+  });
+
   it('an empty schedule is {"DocumentIncarnation":0,"Events":[]}', () => {
     const ctx = context(new ScheduledEventsState({ documentIncarnation: 0, events: [] }, new FakeClock()));
     assert.equal(handleScheduledEvents(request('GET', '2020-07-01'), ctx).body, '{"DocumentIncarnation":0,"Events":[]}');

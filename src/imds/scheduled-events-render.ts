@@ -10,18 +10,25 @@ export const SE_FIELD_SINCE = {
   DurationInSeconds: '2020-07-01',
 } as const;
 
+/**
+ * Before 2017-08-01 (the 2017-03-01 preview) resource names carried a leading underscore and Freeze was
+ * called Pause (imds-spec §10.1 "removed leading underscore", §10.3 EventType / Resources rows).
+ */
+export const SE_GA_VERSION = '2017-08-01';
+
 export const SE_EVENT_TYPE_SINCE: Readonly<Partial<Record<ScheduledEventType, string>>> = {
   Preempt: '2017-11-01',
   Terminate: '2019-01-01',
 };
 
 function renderEvent(event: ScheduledEventProfile, version: string): Record<string, unknown> {
+  const preview = version < SE_GA_VERSION;
   const out: Record<string, unknown> = {
     EventId: event.eventId,
     EventStatus: event.eventStatus,
-    EventType: event.eventType,
+    EventType: preview && event.eventType === 'Freeze' ? 'Pause' : event.eventType,
     ResourceType: event.resourceType,
-    Resources: [...event.resources],
+    Resources: preview ? event.resources.map((name) => `_${name}`) : [...event.resources],
     NotBefore: event.eventStatus === 'Started' ? '' : event.notBefore,
   };
   if (version >= SE_FIELD_SINCE.Description) out.Description = event.description;

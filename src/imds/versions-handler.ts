@@ -2,13 +2,16 @@
 // or the profile's service.apiVersions override (e.g. to mimic a list lagging the newest version).
 import type { ImdsRequest, ImdsResponse } from '../http/imds-request.ts';
 import type { ImdsContext } from './imds-context.ts';
-import { INSTANCE_API_VERSIONS, compareApiVersions } from './api-versions.ts';
-import { JSON_CONTENT_TYPE } from './instance-handler.ts';
+import { JSON_CONTENT_TYPE } from '../http/error-response.ts';
+import { compareApiVersions, instanceVersionsOf } from './api-versions.ts';
 import { toSortedCompactJson } from './instance-json.ts';
 
-/** The instance-family versions this VM supports, ascending. */
-export function supportedInstanceVersions(ctx: ImdsContext): readonly string[] {
-  return ctx.profile().service.apiVersions ?? INSTANCE_API_VERSIONS;
+/**
+ * The instance-family versions this VM supports, ascending. The route table gives this same list to the
+ * api-version rule, so /metadata/versions, acceptance and `newest-versions` always agree.
+ */
+export function supportedInstanceVersions(ctx: Pick<ImdsContext, 'profile'>): readonly string[] {
+  return instanceVersionsOf(ctx.profile().service);
 }
 
 export function handleVersions(_request: ImdsRequest, ctx: ImdsContext): ImdsResponse {

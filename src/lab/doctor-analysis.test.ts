@@ -88,6 +88,15 @@ describe('analyzeDoctorFacts', () => {
     assert.match(r.summary, /403/);
   });
 
+  it('a quiet proxy on another VM (proxy-vm): 200 through it, but with another vmId', () => {
+    const env = { HTTP_PROXY: 'http://10.1.0.5:8888' };
+    const r = analyzeDoctorFacts(facts({ env, appProbe: { ...ok, body: 'other-vm-id', proxy: env.HTTP_PROXY }, directProbe: ok }));
+    assert.equal(r.cause, 'proxy');
+    assert.match(r.summary, /adds no X-Forwarded-For/);
+    assert.match(r.summary, /vmId other-vm-id, but this VM is vm-id: the app silently receives another VM's metadata/);
+    assert.match(r.fix, /NO_PROXY=169\.254\.169\.254/);
+  });
+
   it('a proxy that is bypassed is fine', () => {
     const env = { http_proxy: 'http://p:8888', NO_PROXY: 'localhost,169.254.169.254' };
     assert.equal(analyzeDoctorFacts(facts({ env })).cause, 'ok');

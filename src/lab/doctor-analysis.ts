@@ -173,6 +173,16 @@ export function analyzeDoctorFacts(f: DoctorFacts): DoctorReport {
   const app = f.appProbe;
   if (proxy && (app.status !== 200 || (f.directProbe?.status === 200 && app.status === 200))) {
     const result = app.status !== null ? `answered ${app.status}${app.body ? ` ${app.body.trim().slice(0, 80)}` : ''}` : describeProbe(app);
+    const appVmId = app.body.trim();
+    const ownVmId = f.directProbe?.body.trim() ?? '';
+    if (app.status === 200 && f.directProbe?.status === 200 && appVmId !== ownVmId) {
+      // proxy-vm: a proxy without X-Forwarded-For on another VM; IMDS answers as THAT VM.
+      return done(
+        'proxy',
+        `The app's environment sends IMDS requests through the proxy ${proxy}, which adds no X-Forwarded-For: IMDS answers as the proxy's VM. Through the proxy the app gets vmId ${appVmId}, but this VM is ${ownVmId}: the app silently receives another VM's metadata and managed-identity tokens.`,
+        `Bypass the proxy for the metadata address: NO_PROXY=${IMDS} and no_proxy=${IMDS} (curl: --noproxy '*').`,
+      );
+    }
     return done(
       'proxy',
       `The app's environment sends IMDS requests through the proxy ${proxy}; IMDS does not support proxies (a forwarding proxy adds X-Forwarded-For, which IMDS rejects with 403). Through the proxy the request ${result}.`,

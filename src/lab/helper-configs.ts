@@ -13,8 +13,8 @@ export function tinyproxyConfig(t: LabTopology): string {
     'MaxClients 16',
     'LogLevel Info',
     ...t.nics.map((n) => `Allow ${n.subnet}/${n.prefix}`),
-    'ViaProxyName "imds-lab-proxy"',
-    'XTinyproxy Yes',
+    // proxy-vm: a quiet proxy (no Via, no X-Tinyproxy, no X-Forwarded-For): IMDS cannot tell it is one.
+    ...(proxy.forwardedFor ? ['ViaProxyName "imds-lab-proxy"', 'XTinyproxy Yes'] : ['DisableViaHeader Yes', 'XTinyproxy No']),
   ];
   if (proxy.forwardedFor) lines.push(`AddHeader "X-Forwarded-For" "${t.nics[0]!.ips[0]}"`);
   return `${lines.join('\n')}\n`;

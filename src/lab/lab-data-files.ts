@@ -115,7 +115,7 @@ export function parseBaseTopology(document: unknown, file = 'base.yaml'): BaseTo
 }
 
 function parseTopology(r: Reader, value: unknown): ScenarioTopology {
-  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env']);
+  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env']);
   const vm = r.obj(o.vm ?? {}, 'topology.vm', ['removeRoutes', 'routes', 'neighbors']);
   let clusterAdapter: ScenarioTopology['clusterAdapter'] = null;
   if (o.clusterAdapter !== undefined) {
@@ -124,8 +124,9 @@ function parseTopology(r: Reader, value: unknown): ScenarioTopology {
   }
   let proxy: ScenarioTopology['proxy'] = null;
   if (o.proxy !== undefined) {
-    const p = r.obj(o.proxy, 'topology.proxy', ['port', 'forwardedFor']);
+    const p = r.obj(o.proxy, 'topology.proxy', ['port', 'forwardedFor', 'vm']);
     proxy = { port: r.int(p.port, 'topology.proxy.port', 1, 65535), forwardedFor: r.bool(p.forwardedFor ?? true, 'topology.proxy.forwardedFor') };
+    if (p.vm !== undefined) proxy = { ...proxy, vm: r.int(p.vm, 'topology.proxy.vm', 1, 15) };
   }
   let dhcp: ScenarioTopology['dhcp'] = null;
   if (o.dhcp !== undefined) {
@@ -136,6 +137,7 @@ function parseTopology(r: Reader, value: unknown): ScenarioTopology {
   return {
     nics: o.nics === undefined ? 1 : r.int(o.nics, 'topology.nics', 1, 4),
     secondaryIps: o.secondaryIps === undefined ? 1 : r.int(o.secondaryIps, 'topology.secondaryIps', 1, 8),
+    vms: o.vms === undefined ? 1 : r.int(o.vms, 'topology.vms', 1, 16),
     removeRoutes: r.strings(vm.removeRoutes, 'topology.vm.removeRoutes'),
     routes: r.list(vm.routes, 'topology.vm.routes').map((v, i) => r.route(v, `topology.vm.routes[${i}]`, 'vm')),
     neighbors: r.list(vm.neighbors, 'topology.vm.neighbors').map((v, i) => r.neighbor(v, `topology.vm.neighbors[${i}]`)),

@@ -6,6 +6,19 @@ import type { LabRunner } from './lab-runner.ts';
 import { formatStep, type LabStep } from './lab-step.ts';
 import type { LabNic } from './lab-nics.ts';
 import type { CaptureMode, LabRole, LabTopology } from './lab-topology.ts';
+import { controlSocketOf } from './plan-lab.ts';
+
+/** A VM of the lab as recorded in the state file. */
+export interface LabVmRecord {
+  /** vm0, vm1, … */
+  readonly name: string;
+  readonly namespace: string;
+  readonly ip: string;
+  readonly mac: string;
+  /** compute.name and compute.vmId of its profile. */
+  readonly computeName: string;
+  readonly vmId: string;
+}
 
 export interface LabProcessRecord {
   readonly id: string;
@@ -29,6 +42,12 @@ export interface LabState {
   readonly fingerprint: string;
   readonly namespaces: Readonly<Partial<Record<LabRole, string>>>;
   readonly nics: readonly LabNic[];
+  /** Every VM (VM 0 first); more than one for a scale set. */
+  readonly vms: readonly LabVmRecord[];
+  /** The responder's control socket (imds-lab ctl --lab NAME; run it in the host namespace). */
+  readonly controlSocket: string;
+  /** The responder runs on a virtual clock (ctl clock advance). */
+  readonly virtualClock: boolean;
   readonly proxy: LabTopology['proxy'];
   readonly cluster: LabTopology['cluster'];
   readonly dhcp: boolean;
@@ -67,7 +86,14 @@ export function writeLabState(runner: LabRunner, state: LabState): void {
   runner.writeFile(`${state.stateDir}/${STATE_FILE}`, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
-export function initialState(topology: LabTopology, steps: readonly LabStep[], stateDir: string, pcapFile: string | null, now: Date): LabState {
+export function initialState(
+  topology: LabTopology,
+  steps: readonly LabStep[],
+  stateDir: string,
+  pcapFile: string | null,
+  now: Date,
+  virtualClock = false,
+): LabState {
   return {
     version: 1,
     name: topology.name,
@@ -81,6 +107,16 @@ export function initialState(topology: LabTopology, steps: readonly LabStep[], s
     fingerprint: planFingerprint(steps, topology.env),
     namespaces: topology.namespaces,
     nics: topology.nics,
+    vms: topology.vms.map((vm) => ({
+      name: vm.name,
+      namespace: vm.namespace,
+      ip: vm.nic.ips[0]!,
+      mac: vm.nic.mac,
+      computeName: String(vm.profile.instance.compute['name'] ?? ''),
+      vmId: String(vm.profile.instance.compute['vmId'] ?? ''),
+    })),
+    controlSocket: controlSocketOf(stateDir),
+    virtualClock,
     proxy: topology.proxy,
     cluster: topology.cluster,
     dhcp: topology.dhcpRoutes !== null,

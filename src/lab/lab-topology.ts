@@ -3,12 +3,25 @@
 import type { VmProfile } from '../config/vm-profile.ts';
 import { formatIpv4Address, IMDS_ADDRESS, parseIpv4Address, WIRESERVER_ADDRESS } from '../util/ipv4-address.ts';
 import { checkNicCollisions, ensureIpCount, ensureNicCount, proxySubnet } from './lab-addressing.ts';
+import { planScaleSet, type LabVm } from './lab-scale-set.ts';
 import { LabError } from './lab-error.ts';
 import { profileNics, type LabNic } from './lab-nics.ts';
 import type { BaseTopology, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
 
 export const LAB_ROLES = ['vm', 'host', 'proxy', 'dead'] as const;
-export type LabRole = (typeof LAB_ROLES)[number];
+/** VM k >= 1 of a scale set lives in the namespace <name>-vm<k> (VM 0 keeps the role `vm`). */
+export type ScaleSetRole = `vm${number}`;
+export type LabRole = (typeof LAB_ROLES)[number] | ScaleSetRole;
+
+/** The role of scale-set VM k: `vm` for VM 0, else `vm<k>`. */
+export function vmRole(index: number): 'vm' | ScaleSetRole {
+  return index === 0 ? 'vm' : `vm${index}`;
+}
+
+/** True for `vm` and `vm<k>`. */
+export function isVmRole(role: string): boolean {
+  return role === 'vm' || /^vm[1-9][0-9]?$/.test(role);
+}
 
 export const CAPTURE_MODES = ['tun', 'socket'] as const;
 export type CaptureMode = (typeof CAPTURE_MODES)[number];
@@ -18,6 +31,16 @@ export interface VethEnd {
   readonly dev: string;
   readonly mac: string | null;
   /** CIDR strings (address/prefix). */
+  readonly addresses: readonly string[];
+  /** A bridge this end is enslaved to (scale sets: the host side of the shared subnet). */
+  readonly master?: string;
+}
+
+/** A bridge in a lab namespace (scale sets: `nic0` in the host namespace is the shared subnet's gateway). */
+export interface LabBridge {
+  readonly role: LabRole;
+  readonly dev: string;
+  readonly mac: string | null;
   readonly addresses: readonly string[];
 }
 
@@ -44,6 +67,9 @@ export interface LabTopology {
   /** Namespace name per role in use. */
   readonly namespaces: Readonly<Partial<Record<LabRole, string>>>;
   readonly nics: readonly LabNic[];
+  /** The VMs: VM 0 (`vm`, the scenario's VM) first; a scale set has more (docs/lab.md "Scale sets"). */
+  readonly vms: readonly LabVm[];
+  readonly bridges: readonly LabBridge[];
   readonly veths: readonly VethPair[];
   /** Addresses on a namespace's lo (socket capture: 169.254.169.254/32 in the host namespace). */
   readonly loopback: readonly { readonly role: LabRole; readonly cidr: string }[];
@@ -52,7 +78,15 @@ export interface LabTopology {
   readonly routes: readonly LabRoute[];
   /** Routes the documented fix adds or replaces (applied last with --fixed). */
   readonly fixRoutes: readonly LabRoute[];
-  readonly proxy: { readonly ip: string; readonly hostIp: string; readonly prefix: number; readonly port: number; readonly forwardedFor: boolean } | null;
+  /** The HTTP proxy: in `<name>-proxy` (role proxy) or on a scale-set VM (proxy-vm). */
+  readonly proxy: {
+    readonly ip: string;
+    readonly hostIp: string;
+    readonly prefix: number;
+    readonly port: number;
+    readonly forwardedFor: boolean;
+    readonly role: LabRole;
+  } | null;
   readonly cluster: { readonly device: string; readonly ip: string; readonly prefix: number } | null;
   /** Option 121 routes when eth0 is configured by DHCP: [destination CIDR, gateway]. */
   readonly dhcpRoutes: readonly (readonly [string, string])[] | null;
@@ -71,6 +105,10 @@ export interface TopologyOptions {
   readonly base: BaseTopology;
   readonly fixed: boolean;
   readonly capture: CaptureMode;
+  /** Number of VMs (default 1, or what the scenario needs); VMs 1.. are derived from `profile` … */
+  readonly vmCount?: number;
+  /** … unless given here: profiles of VMs 1, 2, … */
+  readonly vmProfiles?: readonly VmProfile[];
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,14}$/;
@@ -85,6 +123,7 @@ export function checkLabName(name: string): void {
       throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)} ends in "-${role}", which would look like another lab's namespace`);
     }
   }
+  if (/-vm[0-9]+$/.test(name)) throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)} ends in "-vm<N>", which would look like a scale-set VM's namespace`);
 }
 
 export function namespaceName(name: string, role: LabRole): string {
@@ -148,18 +187,32 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
   let nics = ensureNicCount(profileNics(profile), t.nics);
   nics = [ensureIpCount(nics[0]!, t.secondaryIps), ...nics.slice(1)];
   checkNicCollisions(nics);
+  const vmCount = Math.max(options.vmCount ?? 1, 1 + (options.vmProfiles?.length ?? 0), t.vms, t.proxy?.vm !== undefined ? t.proxy.vm + 1 : 1);
+  if (vmCount > 1 && t.dhcp !== null) throw new LabError('ERR_LAB_USAGE', `scenario ${scenario.name} configures eth0 by DHCP and runs with one VM only`);
+  const vms = planScaleSet(name, profile, nics, vmCount, options.vmProfiles ?? []);
+  const several = vms.length > 1;
 
-  const proxyNet = t.proxy ? proxySubnet(nics) : null;
-  const proxy =
-    t.proxy && proxyNet
-      ? { ip: proxyNet.proxyIp, hostIp: proxyNet.hostIp, prefix: proxyNet.prefix, port: t.proxy.port, forwardedFor: t.proxy.forwardedFor }
-      : null;
+  let proxy: LabTopology['proxy'] = null;
+  if (t.proxy && t.proxy.vm !== undefined) {
+    // proxy-vm: tinyproxy on another VM of the scale set; IMDS sees that VM's primary IP.
+    const host = vms[t.proxy.vm]!;
+    proxy = { ip: host.nic.ips[0]!, hostIp: host.nic.gateway, prefix: host.nic.prefix, port: t.proxy.port, forwardedFor: t.proxy.forwardedFor, role: host.role };
+  } else if (t.proxy) {
+    const proxyNet = proxySubnet(nics);
+    proxy = { ip: proxyNet.proxyIp, hostIp: proxyNet.hostIp, prefix: proxyNet.prefix, port: t.proxy.port, forwardedFor: t.proxy.forwardedFor, role: 'proxy' };
+  }
   const cluster = t.clusterAdapter ? { device: 'cluster0', ip: t.clusterAdapter.address, prefix: t.clusterAdapter.prefix } : null;
   if (cluster && !/^169\.254\./.test(cluster.ip)) throw new LabError('ERR_LAB_DATA', `clusterAdapter.address ${cluster.ip} must be a 169.254.x.x address`);
   const vars = buildVars(name, nics, proxy, cluster);
+  for (const vm of vms) {
+    vars[`${vm.name}.ip`] = vm.nic.ips[0]!;
+    vars[`${vm.name}.mac`] = vm.nic.mac;
+    vars[`${vm.name}.namespace`] = vm.namespace;
+  }
 
-  const namespaces: Partial<Record<LabRole, string>> = { vm: namespaceName(name, 'vm'), host: namespaceName(name, 'host') };
-  if (proxy) namespaces.proxy = namespaceName(name, 'proxy');
+  const namespaces: Partial<Record<LabRole, string>> = { host: namespaceName(name, 'host') };
+  for (const vm of vms) namespaces[vm.role] = vm.namespace;
+  if (proxy?.role === 'proxy') namespaces.proxy = namespaceName(name, 'proxy');
   if (cluster) namespaces.dead = namespaceName(name, 'dead');
 
   const dhcp = t.dhcp !== null;
@@ -171,9 +224,23 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
       mac: nic.mac,
       addresses: dhcp && nic.index === 0 ? [] : nic.ips.map((ip) => `${ip}/${nic.prefix}`),
     },
-    b: { role: 'host', dev: `nic${nic.index}`, mac: base.gatewayMac, addresses: [`${nic.gateway}/${nic.prefix}`] },
+    b:
+      several && nic.index === 0
+        ? { role: 'host', dev: 'nic0p0', mac: null, addresses: [], master: 'nic0' }
+        : { role: 'host', dev: `nic${nic.index}`, mac: base.gatewayMac, addresses: [`${nic.gateway}/${nic.prefix}`] },
   }));
-  if (proxy) {
+  // A scale set shares the primary subnet: the host side is a bridge nic0 (the gateway), one port per VM.
+  const bridges: LabBridge[] = several
+    ? [{ role: 'host', dev: 'nic0', mac: base.gatewayMac, addresses: [`${nics[0]!.gateway}/${nics[0]!.prefix}`] }]
+    : [];
+  for (const vm of vms.slice(1)) {
+    veths.push({
+      purpose: `primary NIC eth0 of scale-set VM ${vm.name}`,
+      a: { role: vm.role, dev: 'eth0', mac: vm.nic.mac, addresses: [`${vm.nic.ips[0]}/${vm.nic.prefix}`] },
+      b: { role: 'host', dev: `nic0p${vm.index}`, mac: null, addresses: [], master: 'nic0' },
+    });
+  }
+  if (proxy?.role === 'proxy') {
     veths.push({
       purpose: 'proxy link',
       a: { role: 'host', dev: 'proxy0', mac: null, addresses: [`${proxy.hostIp}/${proxy.prefix}`] },
@@ -197,7 +264,11 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     }
   }
   routes.push(...t.routes.map((r) => resolveRoute(r, vars)));
-  if (proxy) {
+  // The other VMs of a scale set get Azure's routes on their eth0 (the scenario breaks VM 0 only).
+  for (const vm of vms.slice(1)) {
+    for (const r of base.vmRoutes) routes.push({ ...resolveRoute(r, vars), role: vm.role });
+  }
+  if (proxy?.role === 'proxy') {
     // The proxy reaches IMDS and answers the VM's subnets through the host namespace, nothing else.
     routes.push({ role: 'proxy', to: `${IMDS_ADDRESS}/32`, via: proxy.hostIp, dev: 'eth0' });
     for (const nic of nics) routes.push({ role: 'proxy', to: `${nic.subnet}/${nic.prefix}`, via: proxy.hostIp, dev: 'eth0' });
@@ -232,6 +303,8 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     capture,
     namespaces,
     nics,
+    vms,
+    bridges,
     veths,
     loopback: capture === 'socket' ? [{ role: 'host', cidr: `${IMDS_ADDRESS}/32` }] : [],
     sysctls,

@@ -25,7 +25,7 @@ export interface UpOptions extends ExecuteOptions {
 export async function labIsHealthy(runner: LabRunner, state: LabState): Promise<{ healthy: boolean; problems: string[] }> {
   const problems: string[] = [];
   const present = new Set(await existingLabNamespaces(runner, state.name));
-  for (const ns of Object.values(state.namespaces)) if (!present.has(ns)) problems.push(`namespace ${ns} is missing`);
+  for (const ns of Object.values(state.namespaces)) if (ns !== undefined && !present.has(ns)) problems.push(`namespace ${ns} is missing`);
   for (const p of state.processes) if (!runner.isAlive(p.pid)) problems.push(`${p.id} (pid ${p.pid}) is not running`);
   if (!state.complete) problems.push('setup did not complete');
   return { healthy: problems.length === 0, problems };
@@ -60,7 +60,7 @@ export async function bringUp(runner: LabRunner, plan: LabPlan, options: UpOptio
     replaced = await teardownLab(runner, name, options.stateDir);
   }
 
-  let state: LabState = initialState(plan.topology, plan.steps, options.stateDir, options.pcapFile, now());
+  let state: LabState = initialState(plan.topology, plan.steps, options.stateDir, options.pcapFile, now(), plan.virtualClock);
   writeLabState(runner, state);
   const done = await executePlan(runner, plan.steps, {
     ...options,

@@ -5,7 +5,7 @@ import { cidrContains, parseCidr } from './lab-addressing.ts';
 import { LabError } from './lab-error.ts';
 import type { LabStep } from './lab-step.ts';
 import { formatArgv } from './lab-step.ts';
-import { LAB_ROLES, type LabRole, type LabTopology } from './lab-topology.ts';
+import { isVmRole, LAB_ROLES, type LabRole, type LabTopology } from './lab-topology.ts';
 
 export interface EscapeProblem {
   readonly where: string;
@@ -15,9 +15,12 @@ export interface EscapeProblem {
 const FORBIDDEN_TOKENS = ['nsenter', '/proc/1/ns', '/var/run/netns/..', 'unshare'];
 
 function checkTopology(t: LabTopology, labNamespaces: ReadonlySet<string>, problems: EscapeProblem[]): void {
+  const scaleSet = (t.vms?.length ?? 1) > 1;
   for (const [role, name] of Object.entries(t.namespaces)) {
-    if (!(LAB_ROLES as readonly string[]).includes(role) || name !== `${t.name}-${role}`) {
-      problems.push({ where: `namespace ${name}`, reason: `not a lab namespace of ${t.name} (expected ${t.name}-<${LAB_ROLES.join('|')}>)` });
+    // A scale set names VM 0's namespace <name>-vm0 (role vm) and VM k's <name>-vm<k>.
+    const expected = role === 'vm' && scaleSet ? `${t.name}-vm0` : `${t.name}-${role}`;
+    if (!((LAB_ROLES as readonly string[]).includes(role) || isVmRole(role)) || name !== expected) {
+      problems.push({ where: `namespace ${name}`, reason: `not a lab namespace of ${t.name} (expected ${t.name}-<${LAB_ROLES.join('|')}|vm<N>>)` });
     }
   }
   const devices = new Map<string, Map<string, readonly string[]>>();
@@ -33,6 +36,12 @@ function checkTopology(t: LabTopology, labNamespaces: ReadonlySet<string>, probl
       addDevice(end.role, end.dev, end.addresses);
     }
   }
+  for (const bridge of t.bridges ?? []) {
+    if (!t.namespaces[bridge.role] || !labNamespaces.has(t.namespaces[bridge.role]!)) {
+      problems.push({ where: `bridge ${bridge.dev}`, reason: `would live outside the lab (role ${bridge.role})` });
+    }
+    addDevice(bridge.role, bridge.dev, bridge.addresses);
+  }
   for (const route of [...t.routes, ...t.fixRoutes]) {
     const where = `route ${route.to} in ${route.role}`;
     const dev = devices.get(route.role)?.get(route.dev);
@@ -40,10 +49,10 @@ function checkTopology(t: LabTopology, labNamespaces: ReadonlySet<string>, probl
       problems.push({ where, reason: `device ${route.dev} is not a lab device of the ${route.role} namespace` });
       continue;
     }
-    if (route.role !== 'vm' && route.role !== 'proxy') {
+    if (!isVmRole(route.role) && route.role !== 'proxy') {
       problems.push({ where, reason: `the ${route.role} namespace must not have routes beyond its own links (it is the lab's end)` });
     }
-    if ((route.to === 'default' || route.to === '0.0.0.0/0') && route.role !== 'vm') {
+    if ((route.to === 'default' || route.to === '0.0.0.0/0') && !isVmRole(route.role)) {
       problems.push({ where, reason: 'a default route outside the VM namespace would point out of the lab' });
     }
   }
@@ -97,14 +106,14 @@ function checkStep(step: LabStep, index: number, labNamespaces: ReadonlySet<stri
 
 /** All problems found (empty = the plan cannot reach outside the lab). */
 export function findEscapes(plan: { readonly topology: LabTopology; readonly steps: readonly LabStep[] }): EscapeProblem[] {
-  const labNamespaces = new Set(Object.values(plan.topology.namespaces));
+  const labNamespaces = new Set(Object.values(plan.topology.namespaces).filter((n): n is string => n !== undefined));
   const problems: EscapeProblem[] = [];
   checkTopology(plan.topology, labNamespaces, problems);
   plan.steps.forEach((step, i) => checkStep(step, i, labNamespaces, problems));
   // A VM route must use a gateway on one of the VM's own lab links (so it ends in the host namespace).
   for (const route of plan.topology.routes) {
-    if (route.role === 'vm' && route.via) {
-      const pair = plan.topology.veths.find((p) => p.a.role === 'vm' && p.a.dev === route.dev);
+    if (isVmRole(route.role) && route.via) {
+      const pair = plan.topology.veths.find((p) => p.a.role === route.role && p.a.dev === route.dev);
       const peerSubnets = pair ? [...pair.a.addresses, ...pair.b.addresses] : [];
       const dhcp = plan.topology.dhcpRoutes !== null;
       if (pair && !dhcp && peerSubnets.length > 0 && !peerSubnets.some((cidr) => cidrContains(parseCidr(cidr), route.via!))) {

@@ -42,15 +42,16 @@ describe('planLab', () => {
           const p = plan(name, { capture, fixed });
           assert.deepEqual(findEscapes(p), []);
           const text = lines(p.steps);
-          for (const line of text) assert.match(line, /^(ip (-n imds-(vm|host|proxy|dead) |netns (add|exec) imds-(vm|host|proxy|dead)\b)|# write \/run\/imds-lab\/imds\/)/);
-          assert.equal(text[0], 'ip netns add imds-vm');
+          for (const line of text) assert.match(line, /^(ip (-n imds-(vm[0-9]*|host|proxy|dead) |netns (add|exec) imds-(vm[0-9]*|host|proxy|dead)\b)|# write \/run\/imds-lab\/imds\/)/);
+          // One VM: imds-vm; a scale set (proxy-vm): imds-vm0, imds-vm1, …
+          assert.match(text[0]!, /^ip netns add imds-vm0?$/);
           assert.ok(text.includes('ip netns add imds-host'));
           // Exactly one responder, started in the host namespace with the right capture.
           const responders = text.filter((l) => l.includes(' serve --capture '));
           assert.equal(responders.length, 1);
           assert.ok(responders[0]!.startsWith(`ip netns exec imds-host /usr/bin/node /opt/imds-lab/dist/src/cli/main.js serve --capture ${capture} --listen 169.254.169.254:80`));
           // Only the host namespace routes 169.254.169.254 to the responder; no default route outside the VM.
-          assert.equal(text.filter((l) => / route add default /.test(l) && !l.startsWith('ip -n imds-vm ')).length, 0);
+          assert.equal(text.filter((l) => / route add default /.test(l) && !/^ip -n imds-vm[0-9]* /.test(l)).length, 0);
         });
       }
     }

@@ -20,6 +20,8 @@ export interface PlanOptions extends TopologyOptions {
   readonly serveStateDir: string;
   /** The dhclient script (netns/dhclient-script). */
   readonly dhclientScript: string;
+  /** Run the responder on a virtual clock (moved only by ctl clock advance). */
+  readonly virtualClock?: boolean;
 }
 
 export interface LabPlan {
@@ -27,10 +29,22 @@ export interface LabPlan {
   readonly steps: readonly LabStep[];
   /** Environment for programs run in the VM namespace. */
   readonly env: Readonly<Record<string, string>>;
+  /** The responder runs on a virtual clock. */
+  readonly virtualClock: boolean;
 }
 
 /** Name of the nftables table the lab adds in the host namespace (socket capture). */
 export const NFT_TABLE = 'imds_lab';
+
+/** The responder's control socket: one per lab, in the lab's state directory (docs/control.md). */
+export function controlSocketOf(stateDir: string): string {
+  return `${stateDir}/control/control.sock`;
+}
+
+/** Where a scale-set VM's profile is written for the responder. */
+export function vmProfileFile(stateDir: string, vmName: string): string {
+  return `${stateDir}/${vmName}.profile.json`;
+}
 
 function ns(topology: LabTopology, role: LabRole): string {
   const name = topology.namespaces[role];
@@ -66,11 +80,20 @@ function listening(topology: LabTopology, role: LabRole, protocol: '-t' | '-u', 
 
 function networkSteps(t: LabTopology): LabStep[] {
   const steps: LabStep[] = [];
-  for (const role of ['vm', 'host', 'proxy', 'dead'] as const) {
+  const roles: LabRole[] = ['vm', ...t.vms.slice(1).map((vm) => vm.role), 'host', 'proxy', 'dead'];
+  for (const role of roles) {
     const name = t.namespaces[role];
     if (!name) continue;
     steps.push(run(['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name]));
     steps.push(run(ipIn(t, role, 'link', 'set', 'lo', 'up'), null));
+  }
+  for (const bridge of t.bridges) {
+    const mac = bridge.mac ? ['address', bridge.mac] : [];
+    steps.push(run(ipIn(t, bridge.role, 'link', 'add', bridge.dev, ...mac, 'type', 'bridge'), ipIn(t, bridge.role, 'link', 'del', bridge.dev)));
+    for (const cidr of bridge.addresses) {
+      steps.push(run(ipIn(t, bridge.role, 'addr', 'add', cidr, 'dev', bridge.dev), ipIn(t, bridge.role, 'addr', 'del', cidr, 'dev', bridge.dev)));
+    }
+    steps.push(run(ipIn(t, bridge.role, 'link', 'set', bridge.dev, 'up'), ipIn(t, bridge.role, 'link', 'set', bridge.dev, 'down')));
   }
   for (const pair of t.veths) {
     const a = ['link', 'add', pair.a.dev, ...(pair.a.mac ? ['address', pair.a.mac] : [])];
@@ -82,6 +105,7 @@ function networkSteps(t: LabTopology): LabStep[] {
       for (const cidr of end.addresses) {
         steps.push(run(ipIn(t, end.role, 'addr', 'add', cidr, 'dev', end.dev), ipIn(t, end.role, 'addr', 'del', cidr, 'dev', end.dev)));
       }
+      if (end.master) steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'master', end.master), null));
       steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'up'), ipIn(t, end.role, 'link', 'set', end.dev, 'down')));
     }
   }
@@ -110,7 +134,8 @@ function firewallSteps(t: LabTopology): LabStep[] {
     run(nft('add', 'chain', 'ip', NFT_TABLE, 'input', '{ type filter hook input priority 0 ; policy accept ; }'), null),
     rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'nic0', 'ip', 'saddr', t.nics[0]!.ips[0]!, 'accept'),
   ];
-  if (t.proxy) steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'proxy0', 'ip', 'saddr', t.proxy.ip, 'accept'));
+  for (const vm of t.vms.slice(1)) steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'nic0', 'ip', 'saddr', vm.nic.ips[0]!, 'accept'));
+  if (t.proxy?.role === 'proxy') steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'proxy0', 'ip', 'saddr', t.proxy.ip, 'accept'));
   if (t.sourcePolicy === 'rst') steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'meta', 'l4proto', 'tcp', ...verdict));
   steps.push(rule('ip', 'daddr', IMDS_ADDRESS, t.sourcePolicy === 'rst' ? 'drop' : verdict[0]!, ...verdict.slice(1)));
   return steps;
@@ -130,13 +155,23 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
     });
   }
   const serve = [...o.selfCommand, 'serve', '--capture', t.capture, '--listen', `${IMDS_ADDRESS}:80`, '--log-requests'];
+  const several = t.vms.length > 1;
   if (t.capture === 'tun') {
-    // The userspace stack answers the VM's primary IP (and the proxy, whose request IMDS must see and reject).
-    serve.push('--primary-ip', t.nics[0]!.ips[0]!);
-    if (t.proxy) serve.push('--primary-ip', t.proxy.ip);
+    // The userspace stack answers the VMs' primary IPs (and the proxy's, whose request IMDS must see and reject).
+    if (!several) serve.push('--primary-ip', t.nics[0]!.ips[0]!);
+    if (t.proxy?.role === 'proxy') serve.push('--primary-ip', t.proxy.ip);
   }
   serve.push('--state-dir', o.serveStateDir);
-  if (o.profileFile) serve.push('--profile', o.profileFile);
+  if (several) {
+    // One responder answers every VM by its primary IP; each VM has its own profile file.
+    for (const vm of t.vms) {
+      const file = vmProfileFile(sd, vm.name);
+      steps.push({ kind: 'write-file', path: file, content: `${JSON.stringify(vm.profile, null, 2)}\n` });
+      serve.push('--vm', `${vm.name}=${file}`);
+    }
+  } else if (o.profileFile) serve.push('--profile', o.profileFile);
+  serve.push('--control-socket', controlSocketOf(sd));
+  if (o.virtualClock) serve.push('--virtual-clock');
   if (!t.serve.rateLimit) serve.push('--no-rate-limit');
   for (const fault of t.serve.faults) serve.push('--fault', fault);
   steps.push({
@@ -153,9 +188,9 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
     steps.push({
       kind: 'spawn',
       id: 'tinyproxy',
-      argv: execIn(t, 'proxy', 'tinyproxy', '-d', '-c', conf),
+      argv: execIn(t, t.proxy.role, 'tinyproxy', '-d', '-c', conf),
       log: `${sd}/tinyproxy.log`,
-      ready: listening(t, 'proxy', '-t', t.proxy.ip, t.proxy.port),
+      ready: listening(t, t.proxy.role, '-t', t.proxy.ip, t.proxy.port),
       readyTimeoutMs: 10_000,
     });
   }
@@ -192,7 +227,7 @@ function fixSteps(t: LabTopology): LabStep[] {
 export function planLab(profile: VmProfile, options: PlanOptions): LabPlan {
   const topology = buildTopology(profile, options);
   const steps = [...networkSteps(topology), ...firewallSteps(topology), ...processSteps(topology, options), ...fixSteps(topology)];
-  const plan = { topology, steps, env: topology.env };
+  const plan = { topology, steps, env: topology.env, virtualClock: options.virtualClock ?? false };
   assertNoEscape(plan);
   return plan;
 }

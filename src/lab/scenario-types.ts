@@ -27,7 +27,7 @@ export const FIX_KINDS = ['none', 'environment', 'client'] as const;
 export type FixKind = (typeof FIX_KINDS)[number];
 
 /**
- * What a client in the VM sees: ok (200), unreachable (immediate ENETUNREACH), timeout (no answer within the
+ * What a client in the VM sees: ok (200), other-vm (200 with another VM's metadata), unreachable (immediate ENETUNREACH), timeout (no answer within the
  * client's timeout), status:N (one HTTP status), statuses:A,B,… (successive requests).
  */
 export type ExpectedOutcome = string;
@@ -37,12 +37,18 @@ export interface ScenarioTopology {
   readonly nics: number;
   /** How many IPs eth0 needs. */
   readonly secondaryIps: number;
+  /** How many VMs the lab needs at least (a scale set; extra VMs are derived from the profile). */
+  readonly vms: number;
   /** `to` values of base VM routes to leave out. */
   readonly removeRoutes: readonly string[];
   readonly routes: readonly RouteTemplate[];
   readonly neighbors: readonly NeighborTemplate[];
   readonly clusterAdapter: { readonly address: string; readonly prefix: number } | null;
-  readonly proxy: { readonly port: number; readonly forwardedFor: boolean } | null;
+  /**
+   * An HTTP proxy (tinyproxy): in its own namespace (`vm` absent), or on VM number `vm` of the scale set
+   * (proxy-vm: the app's requests reach IMDS from that VM's primary IP).
+   */
+  readonly proxy: { readonly port: number; readonly forwardedFor: boolean; readonly vm?: number } | null;
   /** Option 121 routes "DEST/PREFIX GATEWAY"; when set, eth0 gets address and routes from DHCP instead. */
   readonly dhcp: { readonly routes: readonly string[] } | null;
   /** `serve --fault` specs, and whether the real rate limiter stays on. */

@@ -18,10 +18,12 @@ export async function existingLabNamespaces(runner: LabRunner, name: string): Pr
   const result = await runner.run(['ip', 'netns', 'list']);
   if (result.code !== 0) return [];
   const wanted = new Set(LAB_ROLES.map((role) => `${name}-${role}`));
+  // Scale-set VMs: <name>-vm0, <name>-vm1, …
+  const scaleSetVm = new RegExp(`^${name.replace(/[^a-z0-9]/g, '\\$&')}-vm[0-9]+$`);
   return result.stdout
     .split('\n')
     .map((line) => line.trim().split(/\s+/)[0] ?? '')
-    .filter((ns) => wanted.has(ns));
+    .filter((ns) => wanted.has(ns) || scaleSetVm.test(ns));
 }
 
 async function namespacePids(runner: LabRunner, ns: string): Promise<number[]> {

@@ -27,7 +27,7 @@ test('addresses, bytes counters and end() -> FIN', async () => {
   await h.settle();
   const out = h.take().filter((r) => r.tcp!.payload.length > 0 || r.tcp!.flags & TcpFlags.FIN);
   assert.equal(Buffer.from(out.map((r) => Buffer.from(r.tcp!.payload)).reduce((a, b) => Buffer.concat([a, b]))).toString(), 'pong');
-  assert.ok(out.some((r) => r.tcp!.flags & TcpFlags.FIN));
+  assert.ok(out.some((r) => r.tcp!.flags & TcpFlags.FIN), 'out.some((r) => r.tcp!.flags & TcpFlags.FIN)');
   assert.equal(socket.bytesWritten, 4);
   h.close();
 });
@@ -90,11 +90,11 @@ test('destroy() with unread data aborts with RST (RFC 2525 §2.17); resetAndDest
   h.take();
   socket.destroy();
   await h.settle();
-  assert.ok(h.take().some((r) => r.tcp!.flags & TcpFlags.RST));
+  assert.ok(h.take().some((r) => r.tcp!.flags & TcpFlags.RST), 'h.take().some((r) => r.tcp!.flags & TcpFlags.RST)');
   await h.handshake(46004);
   const other = new TcpSocket(h.accepted[1]!, { clock: h.clock });
   other.resetAndDestroy();
   await h.settle();
-  assert.ok(h.take().some((r) => r.tcp!.dstPort === 46004 && r.tcp!.flags & TcpFlags.RST));
+  assert.ok(h.take().some((r) => r.tcp!.dstPort === 46004 && r.tcp!.flags & TcpFlags.RST), 'h.take().some((r) => r.tcp!.dstPort === 46004 && r.tcp!.flags & TcpFlags.RST)');
   h.close();
 });

@@ -59,7 +59,7 @@ describe('createRateLimiter', () => {
   it('a rate refusal does not keep the concurrency slot', async () => {
     const limiter = createRateLimiter({ ...NUMBERS, identityPerSecond: 1, identityConcurrent: 1 });
     const first = await limiter.acquire('identity', 'vm');
-    assert.ok(first.allowed);
+    assert.ok(first.allowed, 'first.allowed');
     first.release();
     const second = await limiter.acquire('identity', 'vm');
     assert.equal(second.allowed === false && second.reason, 'rate');
@@ -83,7 +83,7 @@ describe('ConcurrencyGate', () => {
     a();
     a();
     assert.equal(gate.inUse('k'), 1);
-    assert.ok(gate.tryAcquire('k'));
+    assert.ok(gate.tryAcquire('k'), 'gate.tryAcquire(\'k\')');
     assert.equal(gate.inUse('other'), 0);
   });
 });

@@ -38,8 +38,8 @@ describe('loadSigningMaterial', () => {
     const issuing = new X509Certificate(material.issuingCertificatePem);
     assert.match(root.subject, new RegExp(`CN=${ROOT_CA_COMMON_NAME}`));
     assert.match(issuing.subject, new RegExp(`CN=${ISSUING_CA_COMMON_NAME}`));
-    assert.ok(root.ca && issuing.ca);
-    assert.ok(issuing.checkIssued(root) && issuing.verify(root.publicKey));
+    assert.ok(root.ca && issuing.ca, 'root.ca && issuing.ca');
+    assert.ok(issuing.checkIssued(root) && issuing.verify(root.publicKey), 'issuing.checkIssued(root) && issuing.verify(root.publicKey)');
     assert.equal(createPublicKey(material.rootCertificatePem).asymmetricKeyDetails?.modulusLength, 2048);
     assert.deepEqual((await readdir(tmp.path)).filter((n) => n.includes('.tmp-')), []);
   });
@@ -68,10 +68,10 @@ describe('loadSigningMaterial', () => {
     assert.equal(leaf.subjectAltName, 'DNS:westeurope.metadata.azure.com, DNS:metadata.azure.com');
     assert.deepEqual(leaf.keyUsage, ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
     assert.equal(leaf.infoAccess?.trim(), `CA Issuers - URI:${DEFAULT_CA_ISSUERS_URI}`);
-    assert.ok(!leaf.ca);
+    assert.ok(!leaf.ca, '!leaf.ca');
     const days = (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / DAY;
     assert.ok(days > 364 && days < 367, `validity ${days} days`);
-    assert.ok(leaf.checkIssued(new X509Certificate(material.issuingCertificatePem)));
+    assert.ok(leaf.checkIssued(new X509Certificate(material.issuingCertificatePem)), 'leaf.checkIssued(new X509Certificate(material.issuingCertificatePem))');
   });
 
   it('renews a leaf near expiry with the same key, both when loading and while running', async () => {
@@ -84,8 +84,8 @@ describe('loadSigningMaterial', () => {
     clock.advance(40 * DAY);
     const renewed = new X509Certificate(await material.attestedLeafPem(NAMES));
     assert.notEqual(renewed.serialNumber, original.serialNumber);
-    assert.ok(renewed.publicKey.equals(original.publicKey));
-    assert.ok(Date.parse(renewed.validTo) > clock.wallTime() + 300 * DAY);
+    assert.ok(renewed.publicKey.equals(original.publicKey), 'renewed.publicKey.equals(original.publicKey)');
+    assert.ok(Date.parse(renewed.validTo) > clock.wallTime() + 300 * DAY, 'Date.parse(renewed.validTo) > clock.wallTime() + 300 * DAY');
     const reloaded = await loadSigningMaterial(stateDir, clock);
     assert.equal(new X509Certificate(await reloaded.attestedLeafPem(NAMES)).serialNumber, renewed.serialNumber);
     const later = new FakeClock({ wallTime: clock.wallTime() + 400 * DAY });
@@ -124,14 +124,14 @@ describe('loadSigningMaterial', () => {
     const material = await loadSigningMaterial(stateDir, clock);
     await writeFile(join(material.pkiDirectory, PKI_FILES.tokenKey), 'not a key\n');
     await assert.rejects(loadSigningMaterial(stateDir, clock), (error: unknown) => {
-      assert.ok(error instanceof SigningError);
+      assert.ok(error instanceof SigningError, 'error instanceof SigningError');
       assert.equal(error.code, 'ERR_SIGNING_KEY_INVALID');
       assert.match(error.message, /token-signing\.key\.pem/);
       return true;
     });
     await rm(join(material.pkiDirectory, PKI_FILES.attestedKey));
     await assert.rejects(loadSigningMaterial(stateDir, clock), (error: unknown) => {
-      assert.ok(error instanceof SigningError);
+      assert.ok(error instanceof SigningError, 'error instanceof SigningError');
       assert.equal(error.code, 'ERR_SIGNING_KEY_MISSING');
       assert.match(error.message, /attested-signing\.key\.pem is missing/);
       return true;
@@ -146,7 +146,7 @@ describe('loadSigningMaterial', () => {
     assert.deepEqual(JSON.parse(Buffer.from(h, 'base64url').toString()), { typ: 'JWT', alg: 'RS256', x5t: material.tokenKeyId, kid: material.tokenKeyId });
     const thumbprint = Buffer.from(new X509Certificate(material.tokenSigningCertificatePem).fingerprint.replaceAll(':', ''), 'hex').toString('base64url');
     assert.equal(material.tokenKeyId, thumbprint);
-    assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), material.tokenPublicKey, Buffer.from(s, 'base64url')));
-    assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), new X509Certificate(material.tokenSigningCertificatePem).publicKey, Buffer.from(s, 'base64url')));
+    assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), material.tokenPublicKey, Buffer.from(s, 'base64url')), 'verify(\'sha256\', Buffer.from(`${h}.${p}`), material.tokenPublicKey,...');
+    assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), new X509Certificate(material.tokenSigningCertificatePem).publicKey, Buffer.from(s, 'base64url')), 'verify(\'sha256\', Buffer.from(`${h}.${p}`), new X509Certificate(mate...');
   });
 });

@@ -43,7 +43,7 @@ test('delays: at least the base, below base + jitter', () => {
     const d = decideSyn(f, r);
     assert.equal(d.action, 'accept');
     if (d.action === 'accept') {
-      assert.ok(d.delayMs >= 2000 && d.delayMs < 2500);
+      assert.ok(d.delayMs >= 2000 && d.delayMs < 2500, 'd.delayMs >= 2000 && d.delayMs < 2500');
       seen.add(d.delayMs);
     }
   }
@@ -66,7 +66,7 @@ test('loss, stall and seed parse; loss decisions follow the probability', () => 
   assert.ok(lost > 900 && lost < 1100, `lost ${lost}`);
   assert.equal(decideLoss(0, r), false);
   assert.equal(decideLoss(1, r), true);
-  assert.ok(hasFaults(f));
+  assert.ok(hasFaults(f), 'hasFaults(f)');
 });
 
 test('bad specs name the item and the reason', () => {

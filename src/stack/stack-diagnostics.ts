@@ -1,5 +1,7 @@
 // node:diagnostics_channel channels of the stack (undici style): subscribers get events, nobody logs.
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { formatIpv4Address } from '../util/ipv4-address.ts';
+import type { StackConnection } from './stack-connection.ts';
 
 /** Connection lifecycle: { event: 'open' | 'close', 4-tuple as dotted strings, reason? }. */
 export const tcpChannel = diagnosticsChannel.channel('imds-lab:tcp');
@@ -30,4 +32,23 @@ export interface FaultChannelMessage {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly delayMs?: number;
+}
+
+/** Publishes a connection's 'open' or 'close' (with its reason) when someone listens. */
+export function publishTcp(event: 'open' | 'close', c: StackConnection, reason?: string): void {
+  if (!tcpChannel.hasSubscribers) return;
+  const message: TcpChannelMessage = { event, localAddress: c.localAddressText, localPort: c.localPort, remoteAddress: c.remoteAddressText, remotePort: c.remotePort };
+  tcpChannel.publish(reason === undefined ? message : { ...message, reason });
+}
+
+export function publishDrop(reason: string, source?: number): void {
+  if (!dropChannel.hasSubscribers) return;
+  const message: DropChannelMessage = source === undefined ? { reason } : { reason, remoteAddress: formatIpv4Address(source) };
+  dropChannel.publish(message);
+}
+
+export function publishFault(fault: string, remote: number, port: number, delayMs?: number): void {
+  if (!faultChannel.hasSubscribers) return;
+  const message: FaultChannelMessage = { fault, remoteAddress: formatIpv4Address(remote), remotePort: port, delayMs };
+  faultChannel.publish(message);
 }

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
-import { segment, StackHarness, synSegment, VM } from '../../test/helpers/stack-harness.ts';
+import { IMDS, segment, StackHarness, synSegment, VM } from '../../test/helpers/stack-harness.ts';
 import { TcpSocket } from '../net/tcp-socket.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
+import { buildTcpPacket } from '../wire/packet.ts';
 import { parseNetFaults } from './net-faults.ts';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -25,10 +26,10 @@ test('handshake, data both ways, and ONE clock timer however many connections re
   assert.equal(h.clock.pendingTimers(), 1);
   await h.advance(1100);
   const again = h.take().filter((r) => r.tcp && r.tcp.payload.length === 5);
-  assert.ok(again.length >= n);
+  assert.ok(again.length >= n, `retransmissions: ${again.length} of ${n}`);
   assert.equal(new Set(again.map((r) => r.tcp!.dstPort)).size, n, 'each connection retransmitted');
   assert.equal(h.clock.pendingTimers(), 1);
-  assert.ok(h.stack.stats.timerFirings >= 1);
+  assert.ok(h.stack.stats.timerFirings >= 1, 'h.stack.stats.timerFirings >= 1');
   // Client data arrives in order on the right connection.
   h.send(segment({ srcPort: 41003, seq: seqs[3]!.clientSeq, ack: seqs[3]!.serverSeq + 5, flags: TcpFlags.ACK | TcpFlags.PSH, payload: text('GET') }));
   await h.settle();
@@ -126,7 +127,7 @@ test('stall: the handshake completes and data is ACKed, but nothing is ever sent
   // The client gives up with FIN: we close too (still no data).
   h.send(segment({ srcPort: 43200, seq: clientSeq + 18, ack: serverSeq, flags: TcpFlags.FIN | TcpFlags.ACK }));
   await h.settle();
-  assert.ok(h.take().some((r) => r.tcp!.flags & TcpFlags.FIN));
+  assert.ok(h.take().some((r) => r.tcp!.flags & TcpFlags.FIN), 'h.take().some((r) => r.tcp!.flags & TcpFlags.FIN)');
   h.close();
 });
 
@@ -173,5 +174,27 @@ test('the source of an accepted connection is the VM', async () => {
   await h.handshake(43500);
   assert.equal(h.accepted[0]!.remoteAddress, VM);
   assert.equal(h.accepted[0]!.remoteAddressText, '10.1.0.4');
+  h.close();
+});
+
+test('the link may reuse its receive buffer: data and a held-back SYN survive the buffer being overwritten', async () => {
+  const h = new StackHarness({ faults: parseNetFaults('delay-synack=100') });
+  // A SYN carrying data is held 100 ms by the fault; its buffer is scribbled over right after ingest.
+  const synBuffer = buildTcpPacket({ src: VM, dst: IMDS }, segment({ srcPort: 47000, seq: 1000, flags: TcpFlags.SYN, options: { mss: 1460 }, payload: text('SYNDATA') }));
+  h.stack.ingest(synBuffer);
+  synBuffer.fill(0xee);
+  await h.advance(100);
+  const synAck = h.take().find((r) => r.tcp?.flags === (TcpFlags.SYN | TcpFlags.ACK));
+  assert.ok(synAck?.tcp, 'SYN-ACK after the delay');
+  const serverSeq = (synAck.tcp.seq + 1) >>> 0;
+  const acked = (synAck.tcp.ack - 1001) >>> 0;
+  // Whatever the Tcb kept of the SYN's data must be the original bytes, then in-order data after it.
+  const buffer = buildTcpPacket({ src: VM, dst: IMDS }, segment({ srcPort: 47000, seq: 1001 + acked, ack: serverSeq, flags: TcpFlags.ACK | TcpFlags.PSH, payload: text('GET /') }));
+  h.stack.ingest(buffer);
+  buffer.fill(0xee);
+  await h.settle();
+  assert.equal(h.accepted.length, 1, 'connection established');
+  const got = new TextDecoder().decode(h.accepted[0]!.read());
+  assert.equal(got, acked > 0 ? 'SYNDATAGET /' : 'GET /', `bytes read: ${JSON.stringify(got)}`);
   h.close();
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { IMDS, SECONDARY, segment, StackHarness, synSegment, VM } from '../../test/helpers/stack-harness.ts';
+import { parseIpv4Address } from '../util/ipv4-address.ts';
 import { seededRandom } from '../util/seeded-random.ts';
 import { buildTcpPacket } from '../wire/packet.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
@@ -37,7 +38,7 @@ test('malformed packets are counted per WireError code and dropped; nothing is s
   assert.equal(s.drops['internal-error'] ?? 0, 0);
   const wireDrops = Object.entries(s.drops).filter(([k]) => k.startsWith('ERR_'));
   assert.ok(wireDrops.length >= 4, `several codes counted: ${JSON.stringify(s.drops)}`);
-  assert.ok((s.drops.ERR_IPV4_CHECKSUM ?? 0) > 0 && (s.drops.ERR_IPV4_TRUNCATED ?? 0) > 0);
+  assert.ok((s.drops.ERR_IPV4_CHECKSUM ?? 0) > 0 && (s.drops.ERR_IPV4_TRUNCATED ?? 0) > 0, '(s.drops.ERR_IPV4_CHECKSUM ?? 0) > 0 && (s.drops.ERR_IPV4_TRUNCATED ?? 0) > 0');
   // Mutations that survive the checksums are RST-answered ACKs at most; no crash, no connection.
   assert.equal(h.stack.connectionCount, 0);
   for (const r of h.take()) assert.ok(r.tcp && r.tcp.flags & TcpFlags.RST, 'only resets come back');
@@ -87,6 +88,18 @@ test('a SYN to a closed port gets RST+ACK, an ACK for no connection gets RST (RF
   assert.equal(unknown!.tcp!.seq, 99999);
   assert.equal(h.stack.stats.resetsSent, 2);
   h.close();
+});
+
+test('no RST or ICMP towards a source that is not a single host (RFC 1122 §4.2.3.10, §3.2.2)', async () => {
+  for (const reaction of ['rst', 'icmp'] as const) {
+    const h = new StackHarness({ reaction, allowed: [VM] });
+    for (const source of ['224.0.0.5', '127.0.0.1', '0.0.0.0', '255.255.255.255']) h.send(synSegment(43100, 1), parseIpv4Address(source));
+    h.send(segment({ dstPort: 81, flags: TcpFlags.SYN, seq: 5000 }), parseIpv4Address('239.1.2.3'));
+    await h.settle();
+    assert.deepEqual(h.take(), [], `${reaction}: nothing sent`);
+    assert.equal(h.stack.stats.dropCount('source-policy'), 5, `${reaction}: each counted as a source-policy drop`);
+    h.close();
+  }
 });
 
 for (const reaction of ['drop', 'rst', 'icmp'] as const) {

@@ -1,6 +1,6 @@
 // The userspace IPv4/TCP stack for one served endpoint (169.254.169.254:80): parse each packet once,
-// apply source policy and net faults, demux by 4-tuple to a Tcb or the TcpListener, send what the Tcbs
-// queue in batches, and keep ONE clock timer armed at the earliest deadline.
+// apply source policy and net faults, demux by 4-tuple to a Tcb or the TcpListener. Outgoing packets
+// are batched by PacketOutput; every deadline runs from the ONE StackTimer.
 import { randomBytes } from 'node:crypto';
 import type { Link } from '../link/link.ts';
 import { createIsnSource, sipHashKeyedHash } from '../tcp/isn.ts';
@@ -8,19 +8,19 @@ import { resetForClosed } from '../tcp/reset.ts';
 import type { TcpCloseReason } from '../tcp/tcb-types.ts';
 import { resolveTcpConfig, type TcpConfig } from '../tcp/tcp-config.ts';
 import { TcpListener } from '../tcp/tcp-listener.ts';
-import type { Clock, TimerId } from '../util/clock.ts';
-import { formatIpv4Address } from '../util/ipv4-address.ts';
-import { seededRandom, type Random } from '../util/seeded-random.ts';
+import type { Clock } from '../util/clock.ts';
 import { type IcmpUnreachableCode, mayAnswerWithIcmpError } from '../wire/icmp.ts';
 import type { Ipv4Packet } from '../wire/ipv4.ts';
 import { buildIcmpUnreachablePacket, buildTcpPacket, parseTcpPacket } from '../wire/packet.ts';
 import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
 import { WireError } from '../wire/wire-error.ts';
-import { DeadlineQueue } from './deadline-queue.ts';
+import { FaultTable } from './fault-table.ts';
 import { decideLoss, decideSyn, NO_FAULTS, type NetFaults } from './net-faults.ts';
 import { decideSource, type SourcePolicy } from './source-policy.ts';
 import { StackConnection, type ConnectionOwner } from './stack-connection.ts';
-import { dropChannel, errorChannel, faultChannel, tcpChannel } from './stack-diagnostics.ts';
+import { errorChannel, publishDrop, publishFault, publishTcp } from './stack-diagnostics.ts';
+import { PacketOutput } from './packet-output.ts';
+import { StackTimer } from './stack-timer.ts';
 import { DropReason, StackStats } from './stack-stats.ts';
 
 export interface TcpStackOptions {
@@ -59,21 +59,13 @@ export class TcpStack implements ConnectionOwner {
   private readonly listener: TcpListener;
   private readonly connections = new Map<number, StackConnection>();
   private readonly pendingSyns = new Map<number, number>();
-  private readonly queue = new DeadlineQueue<TimerTask>();
+  private readonly timer: StackTimer<TimerTask>;
+  private readonly output: PacketOutput;
   private readonly maxConnections: number;
   private sourcePolicy: SourcePolicy;
-  private defaultFaults: NetFaults;
-  private faultsBySource: Map<number, NetFaults>;
-  private readonly randoms = new Map<number, Random>();
+  private readonly faults: FaultTable;
   private onConnection: ((connection: StackConnection) => void) | undefined;
-  private outgoing: Uint8Array[] = [];
-  private flushScheduled = false;
-  private timer: TimerId | undefined;
-  private timerAt = Infinity;
-  private ipId = 0;
   private closed = false;
-  private readonly flushBound = (): void => this.flush();
-  private readonly onTimerBound = (): void => this.onClockTimer();
 
   constructor(options: TcpStackOptions) {
     this.link = options.link;
@@ -81,10 +73,18 @@ export class TcpStack implements ConnectionOwner {
     this.localAddress = options.localAddress >>> 0;
     this.localPort = options.localPort;
     this.sourcePolicy = options.sourcePolicy;
-    this.defaultFaults = options.faults ?? NO_FAULTS;
-    this.faultsBySource = new Map(options.faultsBySource ?? []);
+    this.faults = new FaultTable(options.faults ?? NO_FAULTS, options.faultsBySource);
     this.maxConnections = options.maxConnections ?? 65536;
     this.onConnection = options.onConnection;
+    this.output = new PacketOutput(this.link, this.stats);
+    this.timer = new StackTimer<TimerTask>(
+      this.clock,
+      (task, now) => this.runTimerTask(task, now),
+      () => {
+        this.stats.timerFirings++;
+        this.output.scheduleFlush();
+      },
+    );
     const config: TcpConfig = resolveTcpConfig({ mss: Math.max(64, this.link.mtu - 40), ...options.tcpConfig });
     this.listener = new TcpListener({
       localAddress: this.localAddress,
@@ -106,13 +106,7 @@ export class TcpStack implements ConnectionOwner {
 
   /** Replaces the faults of one VM (by primary IP) or, with `source` undefined, the default. */
   setFaults(faults: NetFaults, source?: number): void {
-    if (source === undefined) {
-      this.defaultFaults = faults;
-      this.randoms.clear();
-    } else {
-      this.faultsBySource.set(source >>> 0, faults);
-      this.randoms.delete(source >>> 0);
-    }
+    this.faults.set(faults, source);
   }
 
   get connectionCount(): number {
@@ -137,7 +131,7 @@ export class TcpStack implements ConnectionOwner {
         if (errorChannel.hasSubscribers) errorChannel.publish({ error });
       }
     }
-    this.scheduleFlush();
+    this.output.scheduleFlush();
   }
 
   private process(packet: Uint8Array): void {
@@ -150,21 +144,21 @@ export class TcpStack implements ConnectionOwner {
       else if (source === 'icmp') this.sendIcmp(ip, packet, 13);
       return;
     }
-    const faults = this.faultsBySource.get(ip.src) ?? this.defaultFaults;
-    if (faults.inboundLoss > 0 && decideLoss(faults.inboundLoss, this.randomFor(ip.src, faults))) {
+    const faults = this.faults.faultsFor(ip.src);
+    if (faults.inboundLoss > 0 && decideLoss(faults.inboundLoss, this.faults.randomFor(ip.src))) {
       return this.drop(DropReason.FAULT_LOSS_IN, ip.src);
     }
     if (tcp.dstPort !== this.localPort) return this.sendReset(ip, tcp);
-    // The link may reuse its receive buffer after we return: the Tcb gets its own copy of the payload.
-    const segment = tcp.payload.length > 0 ? { ...tcp, payload: tcp.payload.slice() } : tcp;
+    // `tcp.payload` is a view of the link's receive buffer, which may be reused once we return: the Tcb
+    // and the listener copy what they keep; only a SYN held back by a fault (toListener) copies here.
     const key = tupleKey(ip.src, tcp.srcPort);
     const connection = this.connections.get(key);
     if (connection !== undefined) {
-      const verdict = connection.tcb.handleSegment(segment, this.clock.now());
+      const verdict = connection.tcb.handleSegment(tcp, this.clock.now());
       this.service(connection);
       if (verdict !== 'reuse') return;
     }
-    this.toListener(ip, packet, segment, key, faults);
+    this.toListener(ip, packet, tcp, key, faults);
   }
 
   /** A segment for no connection: new SYNs pass the fault plan, everything else the listener. */
@@ -173,9 +167,9 @@ export class TcpStack implements ConnectionOwner {
     if (isSyn) {
       if (this.pendingSyns.has(key)) return this.drop(DropReason.SYN_PENDING, ip.src);
       if (this.connections.size >= this.maxConnections) return this.drop(DropReason.TABLE_FULL, ip.src);
-      const decision = decideSyn(faults, this.randomFor(ip.src, faults));
-      if (decision.action !== 'accept') this.publishFault(`syn-${decision.action}`, ip.src, segment.srcPort);
-      else if (decision.delayMs > 0) this.publishFault('delay-synack', ip.src, segment.srcPort, decision.delayMs);
+      const decision = decideSyn(faults, this.faults.randomFor(ip.src));
+      if (decision.action !== 'accept') publishFault(`syn-${decision.action}`, ip.src, segment.srcPort);
+      else if (decision.delayMs > 0) publishFault('delay-synack', ip.src, segment.srcPort, decision.delayMs);
       switch (decision.action) {
         case 'drop':
           return this.drop(DropReason.FAULT_SYN_DROP, ip.src);
@@ -186,10 +180,13 @@ export class TcpStack implements ConnectionOwner {
         case 'accept':
           if (decision.delayMs > 0) {
             const at = this.clock.now() + decision.delayMs;
+            const source = ip.src;
+            // Kept past this call: copy the payload out of the link's reusable buffer.
+            const held = segment.payload.length > 0 ? { ...segment, payload: segment.payload.slice() } : segment;
             this.pendingSyns.set(key, at);
-            this.schedule(at, () => {
+            this.timer.schedule(at, () => {
               this.pendingSyns.delete(key);
-              if (!this.connections.has(key)) this.listen(ip.src, segment, key, faults);
+              if (!this.connections.has(key)) this.listen(source, held, key, faults);
             });
             return;
           }
@@ -210,7 +207,7 @@ export class TcpStack implements ConnectionOwner {
       case 'accepted': {
         connection.tcb = verdict.tcb;
         connection.stalled = faults.stall;
-        const random = this.randomFor(remoteAddress, faults);
+        const random = this.faults.randomFor(remoteAddress);
         const d = faults.firstByteDelay;
         connection.firstByteDelayMs = d.ms + (d.jitterMs > 0 ? Math.floor(random() * d.jitterMs) : 0);
         this.connections.set(key, connection);
@@ -232,21 +229,21 @@ export class TcpStack implements ConnectionOwner {
     const segments = connection.tcb.takeOutgoing();
     if (segments.length > 0) {
       for (let i = 0; i < segments.length; i++) this.sendSegment(connection.remoteAddress, segments[i]!, false);
-      this.scheduleFlush();
+      this.output.scheduleFlush();
     }
     if (connection.isClosed) return;
     const at = connection.tcb.pollAt();
     if (at !== undefined && (connection.scheduledAt === undefined || at < connection.scheduledAt)) {
       connection.scheduledAt = at;
-      this.schedule(at, connection);
+      this.timer.schedule(at, connection);
     }
   }
 
   connectionEstablished(connection: StackConnection): void {
     this.stats.connectionsEstablished++;
-    if (tcpChannel.hasSubscribers) tcpChannel.publish(this.tupleMessage('open', connection));
+    publishTcp('open', connection);
     if (connection.stalled) {
-      this.publishFault('stall', connection.remoteAddress, connection.remotePort);
+      publishFault('stall', connection.remoteAddress, connection.remotePort);
       return;
     }
     this.onConnection?.(connection);
@@ -256,116 +253,62 @@ export class TcpStack implements ConnectionOwner {
     if (this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
     this.stats.connectionsActive--;
     this.stats.connectionClosed(reason);
-    if (tcpChannel.hasSubscribers) tcpChannel.publish({ ...this.tupleMessage('close', connection), reason });
-  }
-
-  private tupleMessage(event: 'open' | 'close', c: StackConnection): { event: 'open' | 'close'; localAddress: string; localPort: number; remoteAddress: string; remotePort: number } {
-    return { event, localAddress: c.localAddressText, localPort: c.localPort, remoteAddress: c.remoteAddressText, remotePort: c.remotePort };
-  }
-
-  private randomFor(source: number, faults: NetFaults): Random {
-    let random = this.randoms.get(source);
-    if (random === undefined) {
-      random = seededRandom((faults.seed ^ source) >>> 0);
-      this.randoms.set(source, random);
-    }
-    return random;
+    publishTcp('close', connection, reason);
   }
 
   private drop(reason: string, source?: number): void {
     this.stats.drop(reason);
-    if (dropChannel.hasSubscribers) {
-      dropChannel.publish(source === undefined ? { reason } : { reason, remoteAddress: formatIpv4Address(source) });
-    }
+    publishDrop(reason, source);
   }
 
-  private publishFault(fault: string, remote: number, port: number, delayMs?: number): void {
-    if (faultChannel.hasSubscribers) {
-      faultChannel.publish({ fault, remoteAddress: formatIpv4Address(remote), remotePort: port, delayMs });
-    }
-  }
-
-  /** RFC 9293 §3.10.7.1: a segment for a closed port or unknown connection gets a RST (never for a RST). */
+  /**
+   * RFC 9293 §3.10.7.1: a segment for a closed port or unknown connection gets a RST (never for a RST).
+   * RFC 1122 §4.2.3.10: not to a source that is not a single host (0/8, loopback, multicast, class E).
+   */
   private sendReset(ip: Ipv4Packet, segment: TcpSegment): void {
+    const top = ip.src >>> 24;
+    if (top === 0 || top === 127 || top >= 224) return;
     const reply = resetForClosed(segment);
     if (reply !== undefined) this.sendSegment(ip.src, reply, true);
   }
 
   private sendIcmp(ip: Ipv4Packet, packet: Uint8Array, code: IcmpUnreachableCode): void {
     if (!mayAnswerWithIcmpError(ip)) return;
-    this.outgoing.push(buildIcmpUnreachablePacket({ src: this.localAddress, dst: ip.src, id: this.nextId() }, code, packet));
+    this.output.push(buildIcmpUnreachablePacket({ src: this.localAddress, dst: ip.src, id: this.output.nextId() }, code, packet));
     this.stats.icmpSent++;
   }
 
   private sendSegment(remoteAddress: number, segment: TcpSegment, isReset: boolean): void {
-    const faults = this.faultsBySource.get(remoteAddress) ?? this.defaultFaults;
-    if (faults.outboundLoss > 0 && decideLoss(faults.outboundLoss, this.randomFor(remoteAddress, faults))) {
+    const faults = this.faults.faultsFor(remoteAddress);
+    if (faults.outboundLoss > 0 && decideLoss(faults.outboundLoss, this.faults.randomFor(remoteAddress))) {
       this.drop(DropReason.FAULT_LOSS_OUT, remoteAddress);
       return;
     }
     if (isReset || segment.flags & TcpFlags.RST) this.stats.resetsSent++;
-    this.outgoing.push(buildTcpPacket({ src: this.localAddress, dst: remoteAddress, id: this.nextId() }, segment));
+    this.output.push(buildTcpPacket({ src: this.localAddress, dst: remoteAddress, id: this.output.nextId() }, segment));
   }
 
-  private nextId(): number {
-    this.ipId = (this.ipId + 1) & 0xffff;
-    return this.ipId;
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.outgoing.length === 0) return;
-    this.flushScheduled = true;
-    queueMicrotask(this.flushBound);
-  }
-
-  /** Sends every queued packet in one batch. */
+  /** Sends every queued packet now (normally done once per microtask). */
   flush(): void {
-    this.flushScheduled = false;
-    const batch = this.outgoing;
-    if (batch.length === 0 || this.closed) return;
-    this.outgoing = [];
-    this.stats.packetsOut += batch.length;
-    for (let i = 0; i < batch.length; i++) this.stats.bytesOut += batch[i]!.length;
-    this.link.send(batch);
-  }
-
-  private schedule(at: number, task: TimerTask): void {
-    this.queue.push(at, task);
-    if (at < this.timerAt) this.armClock(at);
-  }
-
-  private armClock(at: number): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = this.clock.setTimeout(this.onTimerBound, Math.max(0, Math.ceil(at - this.clock.now())));
-  }
-
-  private onClockTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    if (this.closed) return;
-    this.stats.timerFirings++;
-    const now = this.clock.now();
-    for (;;) {
-      const task = this.queue.popDue(now);
-      if (task === undefined) break;
-      try {
-        if (typeof task === 'function') task();
-        else this.runConnectionTimer(task, now);
-      } catch (error) {
-        this.drop(DropReason.INTERNAL);
-        if (errorChannel.hasSubscribers) errorChannel.publish({ error });
-      }
-    }
-    const next = this.queue.peek();
-    if (next !== undefined) this.armClock(next);
-    this.scheduleFlush();
+    this.output.flush();
   }
 
   scheduleHold(connection: StackConnection, at: number): void {
-    this.schedule(at, () => connection.holdExpired(this.clock.now()));
+    this.timer.schedule(at, () => connection.holdExpired(this.clock.now()));
   }
 
+  /** One due timer entry; a bug in it is counted and published, never thrown into the clock. */
+  private runTimerTask(task: TimerTask, now: number): void {
+    try {
+      if (typeof task === 'function') task();
+      else this.runConnectionTimer(task, now);
+    } catch (error) {
+      this.drop(DropReason.INTERNAL);
+      if (errorChannel.hasSubscribers) errorChannel.publish({ error });
+    }
+  }
+
+  /** A connection's entry is stale when its deadline moved later or it closed (lazy deletion). */
   private runConnectionTimer(connection: StackConnection, now: number): void {
     if (connection.isClosed) return;
     if (connection.scheduledAt === undefined || connection.scheduledAt > now) return;
@@ -378,11 +321,10 @@ export class TcpStack implements ConnectionOwner {
   close(): void {
     if (this.closed) return;
     for (const connection of [...this.connections.values()]) connection.abort();
-    this.flush();
+    this.output.close();
     this.closed = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.queue.clear();
+    this.timer.stop();
+    this.pendingSyns.clear();
     this.link.setReceiver(() => {});
   }
 }

@@ -32,6 +32,15 @@ async function checkOutcome(ctx: LabTestContext, name: string, expected: string,
       assert.equal(status, 200, label);
       assert.match(body, /^[0-9a-f-]{36}$/, label);
       break;
+    case 'other-vm': {
+      // proxy-vm: 200, but the answer is another VM's (vm1's vmId, not the app's VM's).
+      assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+      assert.equal(status, 200, label);
+      const state = JSON.parse((await ctx.cli(['status', '--name', name, '--json'])).stdout) as { state: { vms: { vmId: string }[] } };
+      assert.equal(body, state.state.vms[1]?.vmId, `${label}: expected vm1's vmId`);
+      assert.notEqual(body, state.state.vms[0]?.vmId, `${label}: got the app's own vmId`);
+      break;
+    }
     case 'unreachable':
       assert.equal(r.code, 7, `${label}: curl exit ${r.code} ${r.stderr}`);
       assert.ok(seconds < 1, `${label}: unreachable should fail at once, took ${seconds} s`);

@@ -22,7 +22,12 @@ export async function startServe(topo: Topology, ns: string, args: readonly stri
   let text = '';
   child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
-  await waitForOutput(child, (t) => t.includes('serving on'), 30_000);
+  try {
+    await waitForOutput(child, (t) => t.includes('serving on'), 30_000);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
   return { child, output: () => text, stop: () => stopChild(child) };
 }
 

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import type { ImpairmentOptions } from '../../src/link/impairment.ts';
 import { ImpairRelay, type ImpairRelayStats } from './impair-relay.ts';
-import { addNetns, deleteNetns, ip, nsRun, uniqueNsName } from './link-netns.ts';
+import { addNetns, deleteNetns, ip, nsRun, uniqueNsName } from '../helpers/netns.ts';
 
 export type ImpairedPathOptions = ImpairmentOptions & {
   clientNs: string;

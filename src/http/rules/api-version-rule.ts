@@ -8,13 +8,13 @@ import type { RuleContext } from './rule-context.ts';
 export const API_VERSION_ERROR =
   'Bad request. api-version is invalid or was not specified in the request. For more information refer to aka.ms/azureimds';
 
-/** The three highest versions of an ascending list, newest first. */
-export function newestVersions(ascending: readonly string[]): string[] {
-  return ascending.slice(-3).reverse();
+/** The three highest versions of a list, newest first (YYYY-MM-DD strings order as dates). */
+export function newestVersions(versions: readonly string[]): string[] {
+  return [...versions].sort().slice(-3).reverse();
 }
 
-export function apiVersionErrorBody(ascending: readonly string[]): string {
-  return JSON.stringify({ error: API_VERSION_ERROR, 'newest-versions': newestVersions(ascending) });
+export function apiVersionErrorBody(versions: readonly string[]): string {
+  return JSON.stringify({ error: API_VERSION_ERROR, 'newest-versions': newestVersions(versions) });
 }
 
 /** Returns the accepted api-version, or undefined on an unversioned route. */

@@ -43,7 +43,7 @@ function ctx(overrides: Partial<RuleContext> & { search?: string } = {}): RuleCo
 
 function rejects(fn: () => unknown, status: number, rule: string, body?: unknown): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof HttpError);
+    assert.ok(e instanceof HttpError, 'e instanceof HttpError');
     assert.equal(e.status, status);
     assert.equal(e.rule, rule);
     if (body !== undefined) assert.deepEqual(e.body, body);
@@ -89,7 +89,7 @@ describe('request rules', () => {
     const limiter = createRateLimiter(SETTINGS.rateLimit);
     await checkRateLimit(ctx(), limiter, 'k');
     await assert.rejects(checkRateLimit(ctx({ style: 'identity' }), limiter, 'k'), (e: unknown) => {
-      assert.ok(e instanceof HttpError);
+      assert.ok(e instanceof HttpError, 'e instanceof HttpError');
       assert.equal(e.status, 429);
       assert.deepEqual(e.body, { error: 'too_many_requests', error_description: 'Too many requests' });
       return true;
@@ -110,6 +110,7 @@ describe('request rules', () => {
   it('api-version: returns the version; E4 with the top 3 otherwise; unversioned routes skip', () => {
     assert.deepEqual(newestVersions(['a', 'b', 'c', 'd']), ['d', 'c', 'b']);
     assert.deepEqual(newestVersions(['a']), ['a']);
+    assert.deepEqual(newestVersions(['2018-04-02', '2018-10-01', '2017-12-01', '2018-02-01']), ['2018-10-01', '2018-04-02', '2018-02-01'], 'any order in');
     assert.equal(checkApiVersion(ctx({ search: 'api-version=2020-01-01' }), []), '2020-01-01');
     const e4 = JSON.stringify({ error: API_VERSION_ERROR, 'newest-versions': ['2022-01-01', '2021-01-01', '2020-01-01'] });
     rejects(() => checkApiVersion(ctx(), []), 400, 'api-version', e4);
