@@ -1,4 +1,4 @@
-// Import rules for src/: no cycles (type-only imports included) and the layer table of docs/architecture.md.
+// Import rules for src/: no cycles (type-only imports included) and the layer table of docs/design.md.
 const layers = {
   util: [],
   wire: ['util'],

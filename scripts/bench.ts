@@ -20,8 +20,17 @@ const IDLE = 1000;
 interface ModeResult {
   newConn: LoadResult;
   keepAlive: LoadResult;
+  /** CPU time (user + system) of the serving process per request, microseconds. */
+  newConnCpuUs: number;
+  keepAliveCpuUs: number;
   rssBaseMb: number;
   rssIdleMb: number;
+}
+
+/** utime + stime of a process in microseconds (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 function rssMb(pid: number): number {
@@ -34,8 +43,11 @@ async function measure(topo: Topology, state: string, args: readonly string[]): 
   try {
     const pid = served.child.pid!;
     await runLoad(topo.client, { url: TARGET, total: 500, concurrency: CONCURRENCY }); // warm-up (JIT, PKI)
+    const cpu0 = cpuUs(pid);
     const newConn = await runLoad(topo.client, { url: TARGET, total: NEW_CONN_TOTAL, concurrency: CONCURRENCY });
+    const cpu1 = cpuUs(pid);
     const keepAlive = await runLoad(topo.client, { url: TARGET, total: KEEPALIVE_TOTAL, concurrency: CONCURRENCY, keepalive: true });
+    const cpu2 = cpuUs(pid);
     await new Promise((r) => setTimeout(r, 1500));
     const rssBaseMb = rssMb(pid);
     const idle = topo.spawnIn(topo.client, [process.execPath, LOAD_CLIENT, 'idle', '--host', '169.254.169.254', '--port', '80', '--count', String(IDLE)]);
@@ -46,7 +58,7 @@ async function measure(topo: Topology, state: string, args: readonly string[]): 
     if (newConn.failed + newConn.mismatched + keepAlive.failed + keepAlive.mismatched > 0) {
       throw new Error(`load errors: ${JSON.stringify({ newConn, keepAlive })}`);
     }
-    return { newConn, keepAlive, rssBaseMb, rssIdleMb };
+    return { newConn, keepAlive, newConnCpuUs: (cpu1 - cpu0) / NEW_CONN_TOTAL, keepAliveCpuUs: (cpu2 - cpu1) / KEEPALIVE_TOTAL, rssBaseMb, rssIdleMb };
   } finally {
     await served.stop();
   }
@@ -64,7 +76,15 @@ function best(rounds: readonly ModeResult[]): ModeResult {
   });
   const growth = Math.min(...rounds.map((r) => r.rssIdleMb - r.rssBaseMb));
   const base = Math.min(...rounds.map((r) => r.rssBaseMb));
-  return { newConn: pick((r) => r.newConn), keepAlive: pick((r) => r.keepAlive), rssBaseMb: base, rssIdleMb: base + growth };
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return {
+    newConn: pick((r) => r.newConn),
+    keepAlive: pick((r) => r.keepAlive),
+    newConnCpuUs: median(rounds.map((r) => r.newConnCpuUs)),
+    keepAliveCpuUs: median(rounds.map((r) => r.keepAliveCpuUs)),
+    rssBaseMb: base,
+    rssIdleMb: base + growth,
+  };
 }
 
 function report(socket: ModeResult, tun: ModeResult): string {
@@ -80,6 +100,8 @@ function report(socket: ModeResult, tun: ModeResult): string {
   row('keep-alive: req/s', socket.keepAlive.rps, tun.keepAlive.rps, 0, '≥ 0.8×');
   row('keep-alive: p50 ms', socket.keepAlive.p50, tun.keepAlive.p50, 2, '');
   row('keep-alive: p99 ms', socket.keepAlive.p99, tun.keepAlive.p99, 2, '≤ 1.5×');
+  row('new connection per request: server CPU µs/request (median)', socket.newConnCpuUs, tun.newConnCpuUs, 0, '');
+  row('keep-alive: server CPU µs/request (median)', socket.keepAliveCpuUs, tun.keepAliveCpuUs, 0, '');
   row('RSS before idle connections, MB', socket.rssBaseMb, tun.rssBaseMb, 1, '');
   row(`RSS with ${IDLE} idle connections, MB`, socket.rssIdleMb, tun.rssIdleMb, 1, '');
   row(`RSS growth for ${IDLE} idle connections, MB`, socket.rssIdleMb - socket.rssBaseMb, tun.rssIdleMb - tun.rssBaseMb, 1, '≤ 20 MB');
@@ -105,7 +127,12 @@ async function main(): Promise<void> {
       socketRounds.push(await measure(topo, state, ['--capture', 'socket', '--listen', '169.254.169.254:80']));
       ip(['-n', topo.host, 'addr', 'del', '169.254.169.254/32', 'dev', 'lo']);
       tunRounds.push(await measure(topo, state, ['--capture', 'tun']));
-      process.stdout.write(`round ${round + 1}: socket ${f(socketRounds[round]!.newConn.rps)}/${f(socketRounds[round]!.keepAlive.rps)} req/s, tun ${f(tunRounds[round]!.newConn.rps)}/${f(tunRounds[round]!.keepAlive.rps)} req/s (new conn/keep-alive)\n`);
+      const [s, t] = [socketRounds[round]!, tunRounds[round]!];
+      process.stdout.write(
+        `round ${round + 1}: socket ${f(s.newConn.rps)}/${f(s.keepAlive.rps)} req/s, tun ${f(t.newConn.rps)}/${f(t.keepAlive.rps)} req/s (new conn/keep-alive; ratios ` +
+          `${f(t.newConn.rps / s.newConn.rps, 2)}/${f(t.keepAlive.rps / s.keepAlive.rps, 2)}); p99 ms socket ${f(s.newConn.p99, 1)}/${f(s.keepAlive.p99, 1)}, tun ${f(t.newConn.p99, 1)}/${f(t.keepAlive.p99, 1)}; ` +
+          `server CPU µs/request socket ${f(s.newConnCpuUs)}/${f(s.keepAliveCpuUs)}, tun ${f(t.newConnCpuUs)}/${f(t.keepAliveCpuUs)}\n`,
+      );
     }
   } finally {
     await topo.destroy();
@@ -113,7 +140,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\n${report(best(socketRounds), best(tunRounds))}\n`);
   const benchTun = fileURLToPath(new URL('./bench-tun.ts', import.meta.url));
-  if (existsSync(benchTun)) {
+  if (existsSync(benchTun) && process.env['BENCH_SKIP_TUN_IO'] !== '1') {
     process.stdout.write('\n== scripts/bench-tun.ts\n');
     const r = spawnSync(process.execPath, ['--import', 'tsx', benchTun], { stdio: 'inherit' });
     if (r.status !== 0) process.exitCode = r.status ?? 1;

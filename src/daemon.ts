@@ -1,21 +1,14 @@
-// The one composition root: loads the VM profile(s) and the signing material, builds per VM the IMDS context,
-// route table, rate limiter, fault set and HTTP server, then captures traffic (socket: node:net; tun: the
-// userspace stack) and hands each connection to the VM whose primary IP it came from.
+// The one composition root: loads the signing material and the VMs (src/daemon-vm.ts: profile, IMDS context,
+// route table, rate limiter, fault set, HTTP server), captures traffic (socket: node:net; tun: the userspace
+// stack), hands each connection to the VM whose primary IP it came from, and starts the control plane.
 import type http from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { deepFreeze } from './config/deep-freeze.ts';
-import { DEFAULT_PROFILE } from './config/default-profile.ts';
-import { loadProfile } from './config/load-profile.ts';
 import type { HttpFault, VmProfile } from './config/vm-profile.ts';
-import { HttpFaultSet } from './http/http-faults.ts';
-import { createImdsServer } from './http/imds-server.ts';
-import { createTokenIssuer } from './imds/identity-token-issuer.ts';
+import type { HttpFaultSet } from './http/http-faults.ts';
 import type { ImdsContext } from './imds/imds-context.ts';
-import { createRouteTable, defaultApiVersions } from './imds/route-table.ts';
-import { ScheduledEventsState } from './imds/scheduled-events-state.ts';
-import { createRateLimiter } from './ratelimit/rate-limiter.ts';
-import { loadSigningMaterial, type SigningMaterial } from './signing/signing-material.ts';
+import { loadSigningMaterial } from './signing/signing-material.ts';
 import { FakeClock, systemClock, type Clock } from './util/clock.ts';
+import { buildVm, resetGate, tunNetFaultPort, type DaemonVm, type DaemonVmOptions } from './daemon-vm.ts';
 import { startDaemonTun, type DaemonTun, type TunCaptureSettings } from './capture/daemon-tun.ts';
 import { primaryIpOf } from './capture/primary-ip.ts';
 import { closeServers, createDispatchListener, listenSocket, plainIpv4 } from './capture/socket-capture.ts';
@@ -23,23 +16,16 @@ import { ImdsLabError } from './util/errors.ts';
 import { parseIpv4Address } from './util/ipv4-address.ts';
 // Control plane: runtime control over a Unix socket (docs/control.md).
 import { startControlServer, type ControlServer } from './control/control-server.ts';
-import type { ControlledVm, ListenerGate, NetFaultPort } from './control/controlled-vm.ts';
+import type { ControlledVm } from './control/controlled-vm.ts';
 import { createListenerGate } from './control/listener-gate.ts';
-import { NO_FAULTS, parseNetFaults, type NetFaults } from './stack/net-faults.ts';
-import type { TcpStack } from './stack/tcp-stack.ts';
+import { NO_FAULTS } from './stack/net-faults.ts';
+
+export type { DaemonVm, DaemonVmOptions } from './daemon-vm.ts';
 
 export class DaemonError extends ImdsLabError {}
 
 export const CAPTURE_MODES = ['socket', 'tun'] as const;
 export type CaptureMode = (typeof CAPTURE_MODES)[number];
-
-/** One VM of a multi-VM daemon (a lab scale set). */
-export interface DaemonVmOptions {
-  /** How control requests and the request log name this VM (e.g. vm0, vm1). */
-  readonly name: string;
-  /** A profile file (JSON or YAML), a loaded profile, or undefined for the embedded default VM. */
-  readonly profile?: string | VmProfile;
-}
 
 export interface DaemonOptions {
   readonly capture: CaptureMode;
@@ -67,18 +53,6 @@ export interface DaemonOptions {
   readonly control?: { readonly socketPath: string };
 }
 
-/** One served VM: its context, faults, HTTP server and profile hook. */
-export interface DaemonVm {
-  readonly name: string;
-  readonly context: ImdsContext;
-  readonly faults: HttpFaultSet;
-  readonly server: http.Server;
-  readonly profileSource: string;
-  /** The primary IP of the current profile (connections from it go to this VM), or undefined. */
-  primaryIp(): string | undefined;
-  setProfile(profile: VmProfile): void;
-}
-
 export interface DaemonHandle {
   /** Where the server listens (socket mode). */
   readonly address: { readonly host: string; readonly port: number; readonly url: string };
@@ -99,106 +73,6 @@ export interface DaemonHandle {
   /** The control server, when options.control was given. */
   readonly control?: ControlServer;
   close(): Promise<void>;
-}
-
-/** Applies the command-line overrides to a profile's service settings (returns a new frozen profile). */
-export function applyServiceOverrides(profile: VmProfile, options: Pick<DaemonOptions, 'rateLimit' | 'serverHeader'>): VmProfile {
-  if (options.rateLimit === undefined && options.serverHeader === undefined) return profile;
-  const service = {
-    ...profile.service,
-    serverHeader: options.serverHeader === undefined ? profile.service.serverHeader : options.serverHeader,
-    rateLimit: { ...profile.service.rateLimit, enabled: options.rateLimit ?? profile.service.rateLimit.enabled },
-  };
-  return deepFreeze({ ...profile, service });
-}
-
-function safePrimaryIp(profile: VmProfile): string | undefined {
-  try {
-    return primaryIpOf(profile);
-  } catch {
-    return undefined;
-  }
-}
-
-async function buildVm(
-  spec: DaemonVmOptions | undefined,
-  options: DaemonOptions,
-  signing: SigningMaterial,
-  clock: Clock,
-  onProfile: () => void,
-): Promise<DaemonVm> {
-  const source = spec ? spec.profile : options.profile;
-  const loaded = typeof source === 'string' ? await loadProfile(source) : (source ?? DEFAULT_PROFILE);
-  const profileSource = typeof source === 'string' ? source : source ? 'given profile' : 'embedded default';
-  let profile = applyServiceOverrides(loaded, options);
-  const context: ImdsContext = {
-    profile: () => profile,
-    clock,
-    signing,
-    tokens: createTokenIssuer({ signer: signing, clock }),
-    scheduledEvents: new ScheduledEventsState(profile.scheduledEvents, clock),
-  };
-  const faults = new HttpFaultSet(profile.service.faults);
-  for (const fault of options.faults ?? []) faults.add(fault);
-  const name = spec?.name ?? String(profile.instance.compute['name'] ?? 'vm');
-  const server = createImdsServer({
-    routes: createRouteTable(context),
-    settings: () => profile.service,
-    clock,
-    // Rate limits are per VM: each VM has its own limiter (keyed by its name).
-    rateLimiter: createRateLimiter(profile.service.rateLimit),
-    defaultVersions: () => defaultApiVersions(context),
-    faults,
-    vmName: name,
-    ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
-  });
-  return {
-    name,
-    context,
-    faults,
-    server,
-    profileSource,
-    primaryIp: () => safePrimaryIp(profile),
-    setProfile(next) {
-      profile = applyServiceOverrides(next, options);
-      onProfile();
-    },
-  };
-}
-
-/** Control plane port for one VM's network faults on the userspace path (capture tun). */
-function tunNetFaultPort(stack: TcpStack, initial: NetFaults, source: (() => number | undefined) | undefined): NetFaultPort {
-  let current = initial;
-  const apply = (faults: NetFaults): NetFaults => {
-    // One VM: the stack's default faults (every source, e.g. a proxy too). Several: this VM's primary IP only.
-    stack.setFaults(faults, source?.());
-    current = faults;
-    return faults;
-  };
-  return {
-    set: (spec) => apply(parseNetFaults(spec, 'faults')),
-    check: (spec) => void parseNetFaults(spec, 'faults'),
-    clear: () => void apply(NO_FAULTS),
-    current: () => current,
-    restore: (snapshot) => void apply(snapshot as NetFaults),
-  };
-}
-
-/** Several VMs in socket mode: "refuse" resets this VM's new connections (the shared listener stays open). */
-function resetGate(server: http.Server): ListenerGate & { readonly refusing: boolean } {
-  let refusing = false;
-  return {
-    get refusing() {
-      return refusing;
-    },
-    refuse: async () => {
-      refusing = true;
-      server.closeIdleConnections();
-    },
-    accept: async () => {
-      refusing = false;
-    },
-  };
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle> {

@@ -1,6 +1,6 @@
-// The package entry (`import { startLab } from 'imds-lab'`): library mode. startLab brings a lab up (as
-// `imds-lab up`) and returns a typed handle: exec/run in a VM namespace, a ControlClient bound to the lab's
-// responder (through a relay in the host namespace), the request log, close(). docs/library.md.
+// The package entry (`import { startLab } from 'imds-lab'`, docs/library.md): startLab brings a lab up and
+// returns a handle (exec/run in a VM, a ControlClient via a host-namespace relay, the request log, close()).
+// As an entry point it reads process.env, in one place: the default of StartLabOptions.env.
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { buildPlan, requireRoot, selfCommand, vmEnvironment, vmNamespace } from './cli/lab-cli-support.ts';
@@ -8,13 +8,14 @@ import { ControlClient } from './control/control-client.ts';
 import type { LoggedRequest } from './control/request-log-buffer.ts';
 import { LabError } from './lab/lab-error.ts';
 import type { LabState, LabVmRecord } from './lab/lab-state.ts';
-import type { CaptureMode } from './lab/lab-topology.ts';
+import type { CaptureMode } from './lab/lab-naming.ts';
 import { bringUp } from './lab/lab-up.ts';
 import { processRunner } from './lab/process-runner.ts';
 import { teardownLab } from './lab/teardown.ts';
 import { captureInNamespace, spawnInNamespace, type CapturedRun } from './lab/vm-exec.ts';
 
-export { ControlClient, ControlRequestError } from './control/control-client.ts';
+export { ControlClient } from './control/control-client.ts';
+export { ControlRequestError } from './control/control-error.ts';
 export type { ClockView, FaultInput, IdentityInput, IdentitySelector, PhaseInput, ScheduledEventInput, TimelineInput, VmInfo } from './control/control-client.ts';
 export type { LoggedRequest } from './control/request-log-buffer.ts';
 export type { LabState, LabVmRecord } from './lab/lab-state.ts';
@@ -41,12 +42,17 @@ export interface StartLabOptions {
   readonly runDir?: string;
   /** Record the IMDS traffic (tcpdump) into this pcap file. */
   readonly pcap?: string;
+  /**
+   * The caller's environment: $IMDS_LAB_RUN_DIR (unless runDir is given), the environment of the control
+   * relay and the base environment of exec/run in the VMs. Default: process.env.
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface ExecOptions {
   /** The VM (vm0, vm1, …; default vm0). */
   readonly vm?: string;
-  /** Extra environment (added to this process's environment and, on vm0, the scenario's). */
+  /** Extra environment (added to StartLabOptions.env and, on vm0, the scenario's). */
   readonly env?: Readonly<Record<string, string>>;
   /** Kill the command (SIGKILL, exit 137) after this many milliseconds (default 60 000). */
   readonly timeoutMs?: number;
@@ -87,8 +93,8 @@ function defaultName(): string {
 }
 
 /** Starts the relay (`imds-lab ctl --stdio` in <lab>-host) and connects a ControlClient through it. */
-async function connectControl(state: LabState): Promise<{ ctl: ControlClient; stop: () => void }> {
-  const child = spawnInNamespace(state.namespaces.host!, [...selfCommand(), 'ctl', '--socket', state.controlSocket, '--stdio'], { ...process.env });
+async function connectControl(state: LabState, env: NodeJS.ProcessEnv): Promise<{ ctl: ControlClient; stop: () => void }> {
+  const child = spawnInNamespace(state.namespaces.host!, [...selfCommand(), 'ctl', '--socket', state.controlSocket, '--stdio'], { ...env });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
@@ -105,7 +111,9 @@ export async function startLab(options: StartLabOptions = {}): Promise<Lab> {
   requireRoot('startLab');
   const name = options.name ?? defaultName();
   const profiles = options.profile === undefined ? [] : typeof options.profile === 'string' ? [options.profile] : [...options.profile];
-  const env = { ...process.env, ...(options.runDir !== undefined ? { IMDS_LAB_RUN_DIR: options.runDir } : {}) };
+  // The one read of process.env in library mode.
+  const callerEnv = options.env ?? process.env;
+  const env = { ...callerEnv, ...(options.runDir !== undefined ? { IMDS_LAB_RUN_DIR: options.runDir } : {}) };
   const args = {
     name,
     profile: profiles[0],
@@ -130,7 +138,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<Lab> {
   }
   let control: { ctl: ControlClient; stop: () => void };
   try {
-    control = await connectControl(state);
+    control = await connectControl(state, callerEnv);
   } catch (error) {
     await teardown();
     throw error;
@@ -141,7 +149,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<Lab> {
 
   const exec = (argv: readonly string[], o: ExecOptions = {}): Promise<CapturedRun> => {
     const namespace = vmNamespace(state, o.vm);
-    const base = vmEnvironment(process.env, namespace === state.namespaces.vm ? state : { env: {} });
+    const base = vmEnvironment(callerEnv, namespace === state.namespaces.vm ? state : { env: {} });
     return captureInNamespace(namespace, argv, { ...base, ...o.env }, { timeoutMs: o.timeoutMs ?? 60_000, ...(o.input !== undefined ? { input: o.input } : {}) });
   };
 

@@ -2,32 +2,17 @@
 // loopback socket against the daemon's full route table (startDaemon in-process on 127.0.0.1:0).
 import assert from 'node:assert/strict';
 import { X509Certificate, verify } from 'node:crypto';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
 import type { ScheduledEventProfile } from '../src/config/vm-profile.ts';
 import { subscribeRequests, type RequestLogEntry } from '../src/http/request-log.ts';
 import { inspectSignedData } from '../src/signing/pkcs7-signed-data.ts';
+import { httpRequest, type HttpReply, type HttpRequestOptions } from './helpers/http-client.ts';
 import { tempStateDir } from './helpers/serve-process.ts';
 
-interface Reply {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
 /** One request as a client sends it: only the headers given (Node adds Host and Connection, no User-Agent). */
-function send(base: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
+function send(base: string, path: string, options: HttpRequestOptions = {}): Promise<HttpReply> {
+  return httpRequest(`${base}${path}`, options);
 }
 
 const E1 = '{ "error": "Bad request: . Required metadata header not specified" }';
@@ -207,7 +192,7 @@ describe('real client requests against the full route table', () => {
   it('IMDSSample.js: a request without User-Agent is served (and logged without one)', async () => {
     const entries: RequestLogEntry[] = [];
     const unsubscribe = subscribeRequests((e) => entries.push(e));
-    let res: Reply;
+    let res: HttpReply;
     try {
       res = await send(base, '/metadata/instance?api-version=2021-02-01', { headers: { Metadata: 'True' } });
     } finally {

@@ -4,9 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { runCli } from '../src/cli/run-cli.ts';
 import { REPO_ROOT, run, startServe, tempStateDir, type ServeProcess } from './helpers/serve-process.ts';
+import { runCliCaptured, type CliResult } from './helpers/cli-capture.ts';
 import { request } from './helpers/control-harness.ts';
 
 let state: { path: string; remove(): Promise<void> };
@@ -23,25 +22,7 @@ after(async () => {
   await state.remove();
 });
 
-function sink(): { stream: Writable; text(): string } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _enc, done) {
-        text += chunk.toString();
-        done();
-      },
-    }),
-    text: () => text,
-  };
-}
-
-async function ctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(['ctl', '--socket', socket, ...args], { stdout: out.stream, stderr: err.stream, env: {} });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const ctl = (...args: string[]): Promise<CliResult> => runCliCaptured(['ctl', '--socket', socket, ...args]);
 
 const get = (path: string, options: { method?: string; body?: string } = {}) => request({ host: '127.0.0.1', port: serve.port }, path, options);
 

@@ -2,7 +2,6 @@
 // VMs. Each gets its own metadata and token identity, rate limits are per VM, control operations address one
 // VM, the log tags entries with the VM, and daemon-wide operations need no VM.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_PROFILE } from '../src/config/default-profile.ts';
 import { validateProfile } from '../src/config/load-profile.ts';
 import type { VmProfile } from '../src/config/vm-profile.ts';
-import { ControlClient, ControlRequestError } from '../src/control/control-client.ts';
+import { ControlClient } from '../src/control/control-client.ts';
+import { ControlRequestError } from '../src/control/control-error.ts';
 import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
 import { deriveScaleSetProfile } from '../src/lab/scale-set-profiles.ts';
+import { httpRequest } from './helpers/http-client.ts';
 
 /** A profile whose primary IP is a loopback address (so a client can bind to it). */
 function loopbackVm(base: VmProfile, ip: string): VmProfile {
@@ -21,16 +22,9 @@ function loopbackVm(base: VmProfile, ip: string): VmProfile {
   return validateProfile(draft, ip);
 }
 
-function get(port: number, from: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, localAddress: from, headers: { Metadata: 'true' }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-  });
+async function get(port: number, from: string, path: string): Promise<{ status: number; body: string }> {
+  const { status, body } = await httpRequest({ host: '127.0.0.1', port, path, localAddress: from }, { headers: { Metadata: 'true' } });
+  return { status, body };
 }
 
 describe('one daemon, two VMs (socket mode, loopback sources)', () => {

@@ -2,9 +2,6 @@
 // the client-visible effect with a real HTTP request and the request-log entry that decided it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startControlHarness, type ControlHarness } from './helpers/control-harness.ts';
 import type { LoggedRequest } from '../src/control/request-log-buffer.ts';
 
@@ -12,16 +9,14 @@ const INSTANCE = '/metadata/instance?api-version=2021-02-01';
 const TOKEN = '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/';
 const EVENTS = '/metadata/scheduledevents?api-version=2020-07-01';
 
-let stateDir: string;
 let h: ControlHarness;
 
+// The harness makes its own state directory and removes it on close.
 before(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'imds-control-ops-'));
-  h = await startControlHarness({ virtualClock: true, stateDir });
+  h = await startControlHarness({ virtualClock: true });
 });
 after(async () => {
   await h.close();
-  await rm(stateDir, { recursive: true, force: true });
 });
 
 async function lastLog(): Promise<LoggedRequest> {

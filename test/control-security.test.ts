@@ -15,16 +15,14 @@ import { startControlHarness, type ControlHarness } from './helpers/control-harn
 import { REPO_ROOT } from './helpers/serve-process.ts';
 import { ip, netnsList, privilegedSkipReason, uniqueSuffix } from './helpers/netns.ts';
 
-let stateDir: string;
 let h: ControlHarness;
 
+// The harness makes its own state directory and removes it on close.
 before(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'imds-control-sec-'));
-  h = await startControlHarness({ stateDir });
+  h = await startControlHarness();
 });
 after(async () => {
   await h.close();
-  await rm(stateDir, { recursive: true, force: true });
 });
 
 /** A raw protocol session: read lines, write lines. */
@@ -55,7 +53,7 @@ test('the socket is 0600 inside a 0700 directory', async () => {
   const sock = await stat(h.socketPath);
   assert.ok(sock.isSocket());
   assert.equal(sock.mode & 0o777, 0o600);
-  const dir = await stat(join(stateDir, 'control'));
+  const dir = await stat(join(h.stateDir, 'control'));
   assert.equal(dir.mode & 0o777, 0o700);
 });
 

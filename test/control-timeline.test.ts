@@ -2,22 +2,17 @@
 // for 10 s, then 200", driven through the control API so the whole story runs in a fraction of a second.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startControlHarness, type ControlHarness } from './helpers/control-harness.ts';
 
 const INSTANCE = '/metadata/instance?api-version=2021-02-01';
-let stateDir: string;
 let h: ControlHarness;
 
+// The harness makes its own state directory and removes it on close.
 before(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'imds-control-timeline-'));
-  h = await startControlHarness({ virtualClock: true, stateDir });
+  h = await startControlHarness({ virtualClock: true });
 });
 after(async () => {
   await h.close();
-  await rm(stateDir, { recursive: true, force: true });
 });
 
 /** The status of one request, or the connection error code. */
@@ -128,12 +123,11 @@ test('bad timelines are refused with the field and the reason; net phases need t
 });
 
 test('clock.advance on a real-clock daemon is a clear error', async () => {
-  const real = await startControlHarness({ stateDir: await mkdtemp(join(tmpdir(), 'imds-control-real-')) });
+  const real = await startControlHarness();
   try {
     assert.equal((await real.client.clock()).virtual, false);
     await assert.rejects(real.client.advanceClock('1s'), (e: Error & { code?: string }) => e.code === 'ERR_CONTROL_UNSUPPORTED' && /virtual clock/.test(e.message));
   } finally {
     await real.close();
-    await rm(real.stateDir, { recursive: true, force: true });
   }
 });

@@ -1,21 +1,8 @@
 // `imds-lab serve` rate limits and --fault injection, observed from outside with real HTTP requests.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, describe, it } from 'node:test';
+import { httpGet as get } from './helpers/http-client.ts';
 import { REPO_ROOT, run, startServe, tempStateDir, type ServeProcess } from './helpers/serve-process.ts';
-
-function get(url: string, headers: Record<string, string> = { Metadata: 'true' }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 const INSTANCE = '/metadata/instance?api-version=2021-02-01';
 const TOKEN = '/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/';

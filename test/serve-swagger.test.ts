@@ -2,24 +2,11 @@
 // fetched over real HTTP: instance, versions, attested, identity token/info, and the error bodies, for every
 // stored Swagger version (imds-spec §3.2) where the path exists.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
+import { httpGet as get } from './helpers/http-client.ts';
 import { loadSwagger, swaggerVersions, validateAgainstSwagger } from './helpers/swagger-validator.ts';
 import { tempStateDir } from './helpers/serve-process.ts';
-
-function get(url: string, headers: Record<string, string> = { Metadata: 'true' }): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 /**
  * Keys real IMDS returns that some Swagger versions do not define; the emulator follows the captures

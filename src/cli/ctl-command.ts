@@ -3,13 +3,13 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseProfileText } from '../config/load-profile.ts';
 import { ControlClient } from '../control/control-client.ts';
 import { ControlError, CONTROL_ERROR_CODES } from '../control/control-error.ts';
 import { parsePhaseShorthand } from '../control/timeline-spec.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { parseFlagsAndWords } from './cli-options.ts';
 import { resolveStateDir } from './state-dir.ts';
 import { relayControlSocket } from '../control/control-relay.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
@@ -213,14 +213,9 @@ function logFilter(values: Values): Record<string, unknown> {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
+  const parsed = parseFlagsAndWords(argv, OPTIONS, usage);
   let values = parsed.values as Values;
-  const words = parsed.positionals;
+  const words = parsed.words;
   if (values.lab !== undefined) {
     requireRoot('imds-lab ctl --lab');
     const state = readRunningLab(io.env, parseName(values.lab));

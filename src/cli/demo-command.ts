@@ -1,7 +1,6 @@
 // `imds-lab demo`: the guided tour. Brings a lab up with the embedded default profile, makes a few requests
 // from the VM namespace with curl, then shows a broken scenario, the doctor's verdict and the fix, and
 // tears everything down.
-import { parseArgs } from 'node:util';
 import { DEFAULT_PROFILE } from '../config/default-profile.ts';
 import { analyzeDoctorFacts } from '../lab/doctor-analysis.ts';
 import { gatherDoctorFacts, probeImds } from '../lab/doctor-facts.ts';
@@ -10,11 +9,13 @@ import { findScenario, loadBaseTopology } from '../lab/lab-data-files.ts';
 import { LabError } from '../lab/lab-error.ts';
 import { labStateDir, type LabState } from '../lab/lab-state.ts';
 import { formatStep } from '../lab/lab-step.ts';
-import { buildTopology, renderTemplate } from '../lab/lab-topology.ts';
+import { renderTemplate } from '../lab/lab-naming.ts';
+import { buildTopology } from '../lab/lab-topology.ts';
 import { planFix } from '../lab/plan-lab.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseCapture, parseName, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
 import { describeLab, runUp } from './up-command.ts';
 
@@ -40,12 +41,7 @@ async function ask(io: CliIo, state: LabState, title: string, path: string): Pro
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { name: { type: 'string' }, capture: { type: 'string' }, scenario: { type: 'string' } } }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(argv, { ...NAME_FLAG, capture: { type: 'string' }, scenario: { type: 'string' } });
   requireRoot('imds-lab demo');
   const name = parseName(values.name ?? 'demo');
   const capture = parseCapture(values.capture);

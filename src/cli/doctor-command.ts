@@ -1,11 +1,10 @@
 // `imds-lab doctor`: looks from inside the VM namespace (route, interface, source, proxies, a probe) and
 // says in plain words what is wrong and how to fix it; --json for scripts.
-import { parseArgs } from 'node:util';
 import { analyzeDoctorFacts, type DoctorReport } from '../lab/doctor-analysis.ts';
 import { gatherDoctorFacts } from '../lab/doctor-facts.ts';
-import { LabError } from '../lab/lab-error.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab doctor [--name N] [--json]
@@ -23,12 +22,7 @@ export function formatDoctorReport(report: DoctorReport): string {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { name: { type: 'string' }, json: { type: 'boolean' } } }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG });
   requireRoot('imds-lab doctor');
   const state = readRunningLab(io.env, parseName(values.name));
   const facts = await gatherDoctorFacts(processRunner, state, vmEnvironment(io.env, state));

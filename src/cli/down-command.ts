@@ -1,11 +1,10 @@
 // `imds-lab down`: removes a lab by name: kills its programs, deletes its namespaces and state, even when
 // `up` died half-way or the responder was killed with SIGKILL.
-import { parseArgs } from 'node:util';
-import { LabError } from '../lab/lab-error.ts';
 import { labStateDir } from '../lab/lab-state.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseName, requireRoot, stateRoot } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab down [--name N]
@@ -15,12 +14,7 @@ Removes the lab N (default imds): stops every process in its namespaces (<N>-vm,
 What to remove is derived from the name, so it also cleans up after a crash. Safe to run twice.`;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { name: { type: 'string' } } }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(argv, NAME_FLAG);
   const name = parseName(values.name);
   requireRoot('imds-lab down');
   const report = await teardownLab(processRunner, name, labStateDir(stateRoot(io.env), name));

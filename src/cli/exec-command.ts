@@ -1,8 +1,8 @@
 // `imds-lab exec -- CMD…`: runs an unmodified program in the lab's VM namespace with the scenario's environment.
-import { parseArgs } from 'node:util';
 import { LabError } from '../lab/lab-error.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseName, readRunningLab, requireRoot, vmEnvironment, vmNamespace } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab exec [--name N] [--vm VM] -- CMD [ARGS…]
@@ -22,12 +22,7 @@ export function splitCommand(argv: readonly string[]): { options: string[]; comm
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { options, command } = splitCommand(argv);
-  let values;
-  try {
-    ({ values } = parseArgs({ args: options, strict: true, allowPositionals: false, options: { name: { type: 'string' }, vm: { type: 'string' } } }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(options, { ...NAME_FLAG, vm: { type: 'string' } });
   requireRoot('imds-lab exec');
   const state = readRunningLab(io.env, parseName(values.name));
   const namespace = vmNamespace(state, values.vm);

@@ -10,7 +10,7 @@ import { findScenario, loadBaseTopology, netnsDirectory } from '../lab/lab-data-
 import { LabError } from '../lab/lab-error.ts';
 import { labStateDir, readLabState, type LabState } from '../lab/lab-state.ts';
 import { formatStep } from '../lab/lab-step.ts';
-import { CAPTURE_MODES, checkLabName, type CaptureMode } from '../lab/lab-topology.ts';
+import { CAPTURE_MODES, checkLabName, type CaptureMode } from '../lab/lab-naming.ts';
 import { planLab, type LabPlan } from '../lab/plan-lab.ts';
 import { MAX_LAB_VMS } from '../lab/lab-scale-set.ts';
 import { processRunner } from '../lab/process-runner.ts';

@@ -59,7 +59,7 @@ async function check(file: string, io: CliIo): Promise<number> {
 
 export const profileCommand: CliCommand = {
   name: 'profile',
-  summary: 'Write, validate or show a VM profile (init | check | show)',
+  summary: 'write, validate or show a VM profile (init | check | show)',
   help: HELP,
   async run(argv, io) {
     let parsed;

@@ -1,14 +1,13 @@
 // `imds-lab run -- CMD…`: brings a lab up, runs CMD in the VM namespace with the scenario's environment,
 // tears the lab down and returns CMD's exit code (how a test suite checks an unmodified app).
-import { parseArgs } from 'node:util';
-import { LabError } from '../lab/lab-error.ts';
 import { labStateDir } from '../lab/lab-state.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { LAB_UP_FLAGS, labUpArguments, parseFlags } from './cli-options.ts';
 import { splitCommand } from './exec-command.ts';
-import { parseCapture, parseName, parseVmCount, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
+import { requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
 import { runUp } from './up-command.ts';
 
 const HELP = `Usage: imds-lab run [options] -- CMD [ARGS…]
@@ -29,42 +28,10 @@ Options:
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { options, command } = splitCommand(argv);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: options,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        name: { type: 'string' },
-        scenario: { type: 'string' },
-        fixed: { type: 'boolean' },
-        profile: { type: 'string', multiple: true },
-        vms: { type: 'string' },
-        'virtual-clock': { type: 'boolean' },
-        capture: { type: 'string' },
-        pcap: { type: 'string' },
-        keep: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(options, { ...LAB_UP_FLAGS, keep: { type: 'boolean' } });
   requireRoot('imds-lab run');
-  const name = parseName(values.name ?? `run${process.pid % 100000}`);
-  const args = {
-    name,
-    profile: values.profile?.[0],
-    vmProfiles: (values.profile ?? []).slice(1),
-    vms: parseVmCount(values.vms),
-    virtualClock: values['virtual-clock'] ?? false,
-    scenario: values.scenario ?? 'healthy',
-    fixed: values.fixed ?? false,
-    capture: parseCapture(values.capture),
-    pcap: values.pcap,
-    dryRun: false,
-    verbose: false,
-  };
+  const args = { ...labUpArguments(values, `run${process.pid % 100000}`), dryRun: false, verbose: false };
+  const { name } = args;
   let state;
   try {
     state = await runUp(args, io);

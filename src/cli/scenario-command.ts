@@ -1,10 +1,11 @@
 // `imds-lab scenario list|show NAME`: the failure scenarios (netns/scenarios/*.yaml) with symptom,
 // explanation and fix, rendered for the default VM profile (or --profile).
-import { parseArgs } from 'node:util';
 import { loadBaseTopology, loadScenarios } from '../lab/lab-data-files.ts';
 import { LabError } from '../lab/lab-error.ts';
-import { buildTopology, renderTemplate } from '../lab/lab-topology.ts';
+import { renderTemplate } from '../lab/lab-naming.ts';
+import { buildTopology } from '../lab/lab-topology.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { JSON_FLAG, parseFlagsAndWords } from './cli-options.ts';
 import { loadLabProfile } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab scenario list [--json]
@@ -14,13 +15,8 @@ Lists the lab's failure scenarios, or shows one: the symptom seen from the VM, t
 documented fix (imds-lab up --scenario NAME [--fixed]).`;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { json: { type: 'boolean' }, profile: { type: 'string' } } });
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
-  const [action, name] = parsed.positionals;
+  const parsed = parseFlagsAndWords(argv, { ...JSON_FLAG, profile: { type: 'string' } });
+  const [action, name] = parsed.words;
   const scenarios = loadScenarios();
   if (action === 'list' || action === undefined) {
     if (parsed.values.json) {

@@ -1,11 +1,11 @@
 // `imds-lab serve`: runs the IMDS emulator on a socket or a TUN capture until SIGINT/SIGTERM.
-import { parseArgs } from 'node:util';
 import type { HttpFault } from '../config/vm-profile.ts';
 import { CAPTURE_MODES, startDaemon, type CaptureMode } from '../daemon.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
 import { subscribeRequests, type RequestLogEntry } from '../http/request-log.ts';
 import { ImdsLabError } from '../util/errors.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { parseFlags } from './cli-options.ts';
 import { join, resolve } from 'node:path';
 import { FakeClock } from '../util/clock.ts';
 import { resolveStateDir } from './state-dir.ts';
@@ -21,7 +21,7 @@ export class UsageError extends ImdsLabError {
   }
 }
 
-/** Control plane (engineer #9): marker for "<state-dir>/control/control.sock", resolved once the state dir is known. */
+/** Control plane (src/control): marker for "<state-dir>/control/control.sock", resolved once the state dir is known. */
 const CONTROL_SOCKET_DEFAULT = '';
 
 function virtualClockFlag(flag: boolean | undefined, control: boolean): boolean {
@@ -112,13 +112,9 @@ export interface ServeArguments {
 }
 
 export function parseServeArguments(argv: readonly string[]): ServeArguments {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
+  const values = parseFlags(
+    argv,
+    {
         listen: { type: 'string' },
         profile: { type: 'string' },
         vm: { type: 'string', multiple: true },
@@ -138,11 +134,9 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
         'net-fault': { type: 'string', multiple: true },
         'source-policy': { type: 'string' },
         'primary-ip': { type: 'string', multiple: true },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+    },
+    (message) => new UsageError(message),
+  );
   if (values.listen === undefined && values.capture !== 'tun') throw new UsageError('--listen HOST:PORT is required (e.g. --listen 127.0.0.1:8080)');
   if (values['server-header'] !== undefined && values['no-server-header']) {
     throw new UsageError('--server-header and --no-server-header exclude each other');
@@ -270,7 +264,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: 'serve the IMDS emulator on HOST:PORT (socket mode) until interrupted',
+  summary: 'serve the IMDS API on a socket (--capture socket) or a TUN in a namespace (--capture tun)',
   help: HELP,
   run,
 };

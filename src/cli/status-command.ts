@@ -1,11 +1,10 @@
 // `imds-lab status`: what a lab is (scenario, namespaces, addresses, processes) and whether it still runs.
-import { parseArgs } from 'node:util';
-import { LabError } from '../lab/lab-error.ts';
 import { labStateDir, readLabState } from '../lab/lab-state.ts';
 import { labIsHealthy } from '../lab/lab-up.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import { existingLabNamespaces } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseName, stateRoot } from './lab-cli-support.ts';
 import { describeLab } from './up-command.ts';
 
@@ -15,12 +14,7 @@ Shows the lab N (default imds): scenario, namespaces, addresses, the processes i
 still run. Exit code 0 when the lab is up and healthy, 1 when it is broken, 3 when there is no lab.`;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { name: { type: 'string' }, json: { type: 'boolean' } } }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG });
   const name = parseName(values.name);
   const state = readLabState(processRunner, labStateDir(stateRoot(io.env), name));
   if (!state) {

@@ -1,12 +1,12 @@
 // `imds-lab trace FILE`: explains a pcap of IMDS traffic per request (client address and interface, TCP
 // handshake timing, HTTP status, and the rule that decided, from the responder's request log).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { LabError } from '../lab/lab-error.ts';
 import { readPcap } from '../lab/pcap-read.ts';
 import { analyzeTrace, parseRequestLog } from '../lab/trace-analysis.ts';
 import { formatTrace, type TraceLabInfo } from '../lab/trace-format.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { JSON_FLAG, parseFlagsAndWords } from './cli-options.ts';
 
 const HELP = `Usage: imds-lab trace FILE [--lab FILE.lab.json] [--requests FILE] [--json]
 
@@ -27,13 +27,8 @@ function readOptional(path: string): string | null {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { lab: { type: 'string' }, requests: { type: 'string' }, json: { type: 'boolean' } } });
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
-  const [file, extra] = parsed.positionals;
+  const parsed = parseFlagsAndWords(argv, { lab: { type: 'string' }, requests: { type: 'string' }, ...JSON_FLAG });
+  const [file, extra] = parsed.words;
   if (!file || extra !== undefined) throw new LabError('ERR_LAB_USAGE', 'expected one pcap FILE');
   const { packets } = await readPcap(file);
   const labText = readOptional(parsed.values.lab ?? `${file}.lab.json`);

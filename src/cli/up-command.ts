@@ -1,15 +1,14 @@
 // `imds-lab up`: creates the VM and host namespaces (plus the scenario's extras) and starts the responder;
 // `--dry-run` prints the exact commands, one per line, without running anything.
-import { parseArgs } from 'node:util';
-import { LabError } from '../lab/lab-error.ts';
 import { formatStep } from '../lab/lab-step.ts';
 import { bringUp } from '../lab/lab-up.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { findScenario } from '../lab/lab-data-files.ts';
-import { renderTemplate } from '../lab/lab-topology.ts';
+import { renderTemplate } from '../lab/lab-naming.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
-import { buildPlan, clearProgress, parseCapture, parseName, parseVmCount, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
+import { LAB_UP_FLAGS, labUpArguments, parseFlags } from './cli-options.ts';
+import { buildPlan, clearProgress, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab up [options]
 
@@ -38,38 +37,9 @@ An existing lab with the same name is reused when it was made from the same plan
 otherwise it is torn down and created anew.`;
 
 export function parseUpArguments(argv: readonly string[]): LabUpArguments & { dryRun: boolean; verbose: boolean } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        name: { type: 'string' },
-        profile: { type: 'string', multiple: true },
-        vms: { type: 'string' },
-        'virtual-clock': { type: 'boolean' },
-        scenario: { type: 'string' },
-        fixed: { type: 'boolean' },
-        capture: { type: 'string' },
-        pcap: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v' },
-      },
-    }));
-  } catch (error) {
-    throw new LabError('ERR_LAB_USAGE', (error as Error).message);
-  }
+  const values = parseFlags(argv, { ...LAB_UP_FLAGS, 'dry-run': { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } });
   return {
-    name: parseName(values.name),
-    profile: values.profile?.[0],
-    vmProfiles: (values.profile ?? []).slice(1),
-    vms: parseVmCount(values.vms),
-    virtualClock: values['virtual-clock'] ?? false,
-    scenario: values.scenario ?? 'healthy',
-    fixed: values.fixed ?? false,
-    capture: parseCapture(values.capture),
-    pcap: values.pcap,
+    ...labUpArguments(values),
     dryRun: values['dry-run'] ?? false,
     verbose: values.verbose ?? false,
   };

@@ -1,15 +1,15 @@
-// ControlClient: the typed client of the control socket (tests, library mode, `imds-lab ctl`). Connects,
-// passes the network-namespace proof, then sends one JSON line per request and matches answers by id.
+// ControlClient: the typed client of the control socket (tests, library mode, `imds-lab ctl`): the request
+// and answer types and one method per operation, over a Connection (control-connection.ts).
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpFault, LoadBalancerProfile, ScheduledEventProfile, UserAssignedIdentity, VmProfile } from '../config/vm-profile.ts';
 import type { FaultState } from '../http/http-faults.ts';
 import type { Acknowledgement, ScheduledEventsSnapshot } from '../imds/scheduled-events-state.ts';
-import { ControlError, CONTROL_ERROR_CODES, type ControlErrorBody } from './control-error.ts';
-import { LineSplitter, writeJsonLine } from './json-lines.ts';
-import { presentProof } from './namespace-proof.ts';
+import { openConnection, type Connection, type LogFollower } from './control-connection.ts';
 import type { LoggedRequest, LogFilter } from './request-log-buffer.ts';
 import type { TimelineStatus } from './timeline-run.ts';
+
+export type { LogFollower } from './control-connection.ts';
 
 export type Duration = number | string;
 
@@ -61,159 +61,6 @@ export interface VmInfo {
   readonly canRefuse: boolean;
 }
 
-export interface LogFollower {
-  /** Stops the stream (the connection stays open). */
-  stop(): Promise<void>;
-}
-
-export class ControlRequestError extends ControlError {}
-
-interface Pending {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** One connection; ControlClient views share it. */
-class Connection {
-  readonly socket: Duplex;
-  readonly vms: readonly string[];
-  readonly virtualClock: boolean;
-  private readonly pending = new Map<string, Pending>();
-  private readonly streams = new Map<string, (entry: LoggedRequest) => void>();
-  private nextId = 1;
-  private closedError: Error | undefined;
-
-  constructor(socket: Duplex, splitter: LineSplitter, ready: { vms: string[]; virtualClock: boolean }, rest: string[]) {
-    this.socket = socket;
-    this.vms = ready.vms;
-    this.virtualClock = ready.virtualClock;
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        for (const line of splitter.push(chunk)) this.onLine(line);
-      } catch (error) {
-        this.fail(error as Error);
-      }
-    });
-    socket.on('close', () => this.fail(new ControlError(CONTROL_ERROR_CODES.connection, 'the control connection closed')));
-    socket.on('error', (error) => this.fail(error));
-    for (const line of rest) this.onLine(line);
-  }
-
-  private onLine(line: string): void {
-    const message = JSON.parse(line) as { id?: string | number | null; ok?: boolean; result?: unknown; error?: ControlErrorBody; event?: LoggedRequest };
-    const key = String(message.id);
-    if (message.event !== undefined) {
-      this.streams.get(key)?.(message.event);
-      return;
-    }
-    const waiter = this.pending.get(key);
-    if (!waiter) {
-      if (message.ok === false && message.error) this.fail(new ControlRequestError(message.error.code, message.error.message));
-      return;
-    }
-    this.pending.delete(key);
-    if (message.ok) waiter.resolve(message.result);
-    else waiter.reject(new ControlRequestError(message.error?.code ?? CONTROL_ERROR_CODES.internal, message.error?.message ?? 'request failed', message.error?.field ? { field: message.error.field } : undefined));
-  }
-
-  private fail(error: Error): void {
-    this.closedError ??= error;
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
-    this.streams.clear();
-    this.socket.destroy();
-  }
-
-  request(op: string, params: Record<string, unknown>, vm: string | undefined): Promise<unknown> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(String(id), { resolve, reject });
-      writeJsonLine(this.socket, { id, op, ...(vm !== undefined ? { vm } : {}), ...params });
-    });
-  }
-
-  async follow(params: Record<string, unknown>, vm: string | undefined, onEntry: (entry: LoggedRequest) => void): Promise<LogFollower> {
-    const id = this.nextId;
-    this.streams.set(String(id), onEntry);
-    try {
-      await this.request('log.follow', params, vm);
-    } catch (error) {
-      this.streams.delete(String(id));
-      throw error;
-    }
-    return {
-      stop: async () => {
-        this.streams.delete(String(id));
-        await this.request('log.unfollow', { stream: id }, vm);
-      },
-    };
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.socket.destroyed) {
-        resolve();
-        return;
-      }
-      this.socket.once('close', () => resolve());
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), 1000).unref();
-    });
-  }
-}
-
-/**
- * Passes the namespace proof on `socket` (a Unix socket, or a relay's stdio that already passed it: then the
- * first line is `ready`); resolves with the connection once the daemon says ready.
- */
-async function open(socket: Duplex, socketPath: string, timeoutMs: number): Promise<Connection> {
-  const splitter = new LineSplitter();
-  return new Promise<Connection>((resolve, reject) => {
-    let settled = false;
-    const fail = (error: Error): void => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new ControlError(CONTROL_ERROR_CODES.connection, `no answer from ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const hint = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? ' (is the daemon running with its control socket on?)' : '';
-      fail(new ControlError(CONTROL_ERROR_CODES.connection, `cannot connect to the control socket ${socketPath}: ${error.code ?? error.message}${hint}`, { cause: error }));
-    });
-    const onData = (chunk: Buffer): void => {
-      let lines: string[];
-      try {
-        lines = splitter.push(chunk);
-      } catch (error) {
-        fail(error as Error);
-        return;
-      }
-      while (lines.length > 0 && !settled) {
-        const message = JSON.parse(lines.shift()!) as { type?: string; abstract?: string; nonce?: string; vms?: string[]; virtualClock?: boolean; ok?: boolean; error?: ControlErrorBody };
-        if (message.type === 'challenge' && message.abstract && message.nonce) {
-          presentProof(message.abstract, message.nonce, timeoutMs).catch((error: Error) => {
-            clearTimeout(timer);
-            fail(error);
-          });
-        } else if (message.type === 'ready') {
-          clearTimeout(timer);
-          settled = true;
-          socket.off('data', onData);
-          socket.removeAllListeners('error');
-          resolve(new Connection(socket, splitter, { vms: message.vms ?? [], virtualClock: message.virtualClock === true }, lines));
-        } else if (message.ok === false && message.error) {
-          clearTimeout(timer);
-          fail(new ControlRequestError(message.error.code, message.error.message));
-        }
-      }
-    };
-    socket.on('data', onData);
-  });
-}
-
 export interface ConnectOptions {
   /** Address requests to this VM (default: the daemon's only VM). */
   readonly vm?: string;
@@ -231,7 +78,7 @@ export class ControlClient {
   }
 
   static async connect(socketPath: string, options: ConnectOptions = {}): Promise<ControlClient> {
-    return new ControlClient(await open(net.connect({ path: socketPath }), socketPath, options.timeoutMs ?? 5000), options.vm);
+    return new ControlClient(await openConnection(net.connect({ path: socketPath }), socketPath, options.timeoutMs ?? 5000), options.vm);
   }
 
   /**
@@ -239,7 +86,7 @@ export class ControlClient {
    * run in the daemon's namespace (library mode: the relay passes the namespace proof). `label` names it in errors.
    */
   static async overStream(stream: Duplex, label: string, options: ConnectOptions = {}): Promise<ControlClient> {
-    return new ControlClient(await open(stream, label, options.timeoutMs ?? 10_000), options.vm);
+    return new ControlClient(await openConnection(stream, label, options.timeoutMs ?? 10_000), options.vm);
   }
 
   /** VM names the daemon serves. */

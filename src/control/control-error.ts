@@ -26,6 +26,9 @@ export class ControlError extends ImdsLabError {
   }
 }
 
+/** An error answer of the daemon to a client's request (what ControlClient methods reject with). */
+export class ControlRequestError extends ControlError {}
+
 /** A bad request field: `field: reason`. */
 export function fieldError(field: string, reason: string): ControlError {
   return new ControlError(CONTROL_ERROR_CODES.field, `${field}: ${reason}`, { field });

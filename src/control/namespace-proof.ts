@@ -1,7 +1,6 @@
-// The control socket's network-namespace barrier. A filesystem socket is reachable from every network
-// namespace that sees the file, so each connection must also prove it runs in the daemon's network
-// namespace: it connects to an abstract Unix socket (abstract names are per network namespace, kernel
-// enforced) and sends the nonce it was given. A process in a VM namespace cannot reach that name.
+// The control socket's network-namespace barrier: a filesystem socket is reachable from every namespace
+// that sees the file, so a client also proves it runs in the daemon's network namespace by sending its nonce
+// to an abstract Unix socket (abstract names are per network namespace, kernel enforced; a VM cannot).
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { ControlError, CONTROL_ERROR_CODES } from './control-error.ts';

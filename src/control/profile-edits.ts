@@ -1,6 +1,6 @@
 // Runtime profile changes: tags (tags and tagsList kept consistent), user data, managed identities,
-// the load balancer, or a whole new profile — each builds a new profile and validates it with #1's
-// validator (validateProfile) before the daemon swaps it in.
+// the load balancer, or a whole new profile — each builds a new profile and validates it with the
+// profile validator (validateProfile, src/config/load-profile.ts) before the daemon swaps it in.
 import { validateProfile } from '../config/load-profile.ts';
 import { ProfileError, formatProblem } from '../config/profile-error.ts';
 import type { VmProfile } from '../config/vm-profile.ts';

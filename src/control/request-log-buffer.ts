@@ -1,5 +1,6 @@
-// The control plane's request log: subscribes to #3's diagnostics channel, keeps the last N entries of
-// this daemon's VMs (numbered), answers filtered queries and feeds followers (streamed as JSON lines).
+// The control plane's request log: subscribes to the HTTP layer's diagnostics channel (src/http/request-log.ts),
+// keeps the last N entries of this daemon's VMs (numbered), answers filtered queries and feeds followers
+// (streamed as JSON lines).
 import { subscribeRequests, type RequestLogEntry } from '../http/request-log.ts';
 import { fieldError } from './control-error.ts';
 import type { Params } from './params.ts';

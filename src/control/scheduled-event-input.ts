@@ -1,6 +1,6 @@
 // Reads a scheduled event to publish (control `events.add`): profile field names, friendly defaults
-// (new upper-case GUID, NotBefore = now + the type's minimum notice, imds-spec §10.3), checked with #1's
-// scheduled-events validator so the event is exactly what a profile could hold.
+// (new upper-case GUID, NotBefore = now + the type's minimum notice, imds-spec §10.3), checked with the
+// config scheduled-events validator (src/config/validate-scheduled-events.ts): exactly what a profile could hold.
 import { randomUUID } from 'node:crypto';
 import { ProblemList } from '../config/profile-checker.ts';
 import { validateScheduledEvents } from '../config/validate-scheduled-events.ts';

@@ -60,7 +60,7 @@ export function readHttpFault(value: unknown, field: string, defaultPath?: strin
   try {
     return validateFault(fault);
   } catch (error) {
-    // #3's messages read "fault.status must be …": re-anchor them on this request's field path.
+    // validateFault's messages (src/http/http-faults.ts) read "fault.status must be …": re-anchor them on this request's field path.
     if (error instanceof FaultError) {
       const m = /^fault\.(\w+) (.*)$/s.exec(error.message);
       throw m ? fieldError(childOf(field, m[1]!), m[2]!) : fieldError(field, error.message);

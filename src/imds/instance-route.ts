@@ -1,10 +1,5 @@
 // Route filtering for /metadata/instance (imds-spec §5.2): path -> segments, then a walk of the JSON tree by
 // object key (case-sensitive) or zero-based array index.
-//
-// Path rules chosen here (imds-spec §16 Q20 leaves them open): one trailing slash is ignored
-// (`/metadata/instance/compute/` = `/compute`); an empty segment (`//`) is not found; segments are
-// percent-decoded (`%76mId` = `vmId`), a malformed escape is not found; an index is decimal without
-// leading zeros or sign (`0`, `12`; not `01`, `+1`, `-1`).
 
 export const INSTANCE_ROUTE_PREFIX = '/metadata/instance';
 
@@ -16,7 +11,13 @@ export function isInstancePath(path: string): boolean {
   return path === INSTANCE_ROUTE_PREFIX || path.startsWith(`${INSTANCE_ROUTE_PREFIX}/`);
 }
 
-/** The route segments after `/metadata/instance`, or undefined when the path cannot name an element. */
+/**
+ * The route segments after `/metadata/instance`, or undefined when the path cannot name an element.
+ * Path rules chosen here (imds-spec §16 Q20 leaves them open): one trailing slash is ignored
+ * (`/metadata/instance/compute/` = `/compute`); an empty segment (`//`) is not found; segments are
+ * percent-decoded (`%76mId` = `vmId`), a malformed escape is not found; an index is decimal without
+ * leading zeros or sign (`0`, `12`; not `01`, `+1`, `-1`).
+ */
 export function parseInstanceRoute(path: string): string[] | undefined {
   if (!isInstancePath(path)) return undefined;
   let rest = path.slice(INSTANCE_ROUTE_PREFIX.length);

@@ -3,6 +3,7 @@
 import type { VmProfile } from '../config/vm-profile.ts';
 import { formatIpv4Address, parseIpv4Address } from '../util/ipv4-address.ts';
 import { LabError } from './lab-error.ts';
+import { vmRole, type ScaleSetRole } from './lab-naming.ts';
 import { profileNics, type LabNic } from './lab-nics.ts';
 import { deriveScaleSetProfile } from './scale-set-profiles.ts';
 
@@ -14,7 +15,7 @@ export interface LabVm {
   /** vm0, vm1, …: how exec --vm, ctl --vm and the request log name it. */
   readonly name: string;
   /** `vm` for VM 0, `vm<k>` for the others. */
-  readonly role: 'vm' | `vm${number}`;
+  readonly role: 'vm' | ScaleSetRole;
   readonly namespace: string;
   /** The primary NIC (eth0 in the VM's namespace). */
   readonly nic: LabNic;
@@ -87,7 +88,7 @@ export function planScaleSet(
     }
     usedIps.add(nic.ips[0]!);
     usedMacs.add(nic.mac);
-    vms.push({ index: k, name, role: `vm${k}`, namespace: `${labName}-${name}`, nic, profile: vmProfile, derived: own === undefined });
+    vms.push({ index: k, name, role: vmRole(k), namespace: `${labName}-${name}`, nic, profile: vmProfile, derived: own === undefined });
   }
   return vms;
 }

@@ -4,8 +4,7 @@ import { createHash } from 'node:crypto';
 import { LabError } from './lab-error.ts';
 import type { LabRunner } from './lab-runner.ts';
 import { formatStep, type LabStep } from './lab-step.ts';
-import type { LabNic } from './lab-nics.ts';
-import type { CaptureMode, LabRole, LabTopology } from './lab-topology.ts';
+import type { LabTopology } from './lab-topology.ts';
 import { controlSocketOf } from './plan-lab.ts';
 
 /** A VM of the lab as recorded in the state file. */
@@ -28,31 +27,22 @@ export interface LabProcessRecord {
   readonly log: string;
 }
 
-export interface LabState {
+/** The state file: the topology's identity, namespaces, NICs, proxy, cluster adapter, env and vars, plus what `up` did. */
+export interface LabState extends Pick<LabTopology, 'name' | 'scenario' | 'fixed' | 'capture' | 'namespaces' | 'nics' | 'proxy' | 'cluster' | 'env' | 'vars'> {
   readonly version: 1;
-  readonly name: string;
-  readonly scenario: string;
-  readonly fixed: boolean;
-  readonly capture: CaptureMode;
   readonly stateDir: string;
   readonly pcapFile: string | null;
   readonly createdAt: string;
   /** False while `up` is still running (or if it died half-way). */
   readonly complete: boolean;
   readonly fingerprint: string;
-  readonly namespaces: Readonly<Partial<Record<LabRole, string>>>;
-  readonly nics: readonly LabNic[];
   /** Every VM (VM 0 first); more than one for a scale set. */
   readonly vms: readonly LabVmRecord[];
   /** The responder's control socket (imds-lab ctl --lab NAME; run it in the host namespace). */
   readonly controlSocket: string;
   /** The responder runs on a virtual clock (ctl clock advance). */
   readonly virtualClock: boolean;
-  readonly proxy: LabTopology['proxy'];
-  readonly cluster: LabTopology['cluster'];
   readonly dhcp: boolean;
-  readonly env: Readonly<Record<string, string>>;
-  readonly vars: Readonly<Record<string, string>>;
   readonly processes: readonly LabProcessRecord[];
   /** Host-namespace interface index -> name (for traces: which link a packet came in on). */
   readonly hostInterfaces: Readonly<Record<string, string>>;

@@ -5,26 +5,9 @@ import { formatIpv4Address, IMDS_ADDRESS, parseIpv4Address, WIRESERVER_ADDRESS }
 import { checkNicCollisions, ensureIpCount, ensureNicCount, proxySubnet } from './lab-addressing.ts';
 import { planScaleSet, type LabVm } from './lab-scale-set.ts';
 import { LabError } from './lab-error.ts';
+import { checkLabName, namespaceName, renderTemplate, type CaptureMode, type LabRole } from './lab-naming.ts';
 import { profileNics, type LabNic } from './lab-nics.ts';
 import type { BaseTopology, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
-
-export const LAB_ROLES = ['vm', 'host', 'proxy', 'dead'] as const;
-/** VM k >= 1 of a scale set lives in the namespace <name>-vm<k> (VM 0 keeps the role `vm`). */
-export type ScaleSetRole = `vm${number}`;
-export type LabRole = (typeof LAB_ROLES)[number] | ScaleSetRole;
-
-/** The role of scale-set VM k: `vm` for VM 0, else `vm<k>`. */
-export function vmRole(index: number): 'vm' | ScaleSetRole {
-  return index === 0 ? 'vm' : `vm${index}`;
-}
-
-/** True for `vm` and `vm<k>`. */
-export function isVmRole(role: string): boolean {
-  return role === 'vm' || /^vm[1-9][0-9]?$/.test(role);
-}
-
-export const CAPTURE_MODES = ['tun', 'socket'] as const;
-export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
 export interface VethEnd {
   readonly role: LabRole;
@@ -109,34 +92,6 @@ export interface TopologyOptions {
   readonly vmCount?: number;
   /** … unless given here: profiles of VMs 1, 2, … */
   readonly vmProfiles?: readonly VmProfile[];
-}
-
-const NAME = /^[a-z][a-z0-9-]{0,14}$/;
-
-/** Checks a lab name: it prefixes namespace names (`<name>-vm`) and must not end in a role suffix. */
-export function checkLabName(name: string): void {
-  if (!NAME.test(name) || name.endsWith('-')) {
-    throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)}: use 1-15 lower-case letters, digits and dashes, starting with a letter`);
-  }
-  for (const role of LAB_ROLES) {
-    if (name.endsWith(`-${role}`)) {
-      throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)} ends in "-${role}", which would look like another lab's namespace`);
-    }
-  }
-  if (/-vm[0-9]+$/.test(name)) throw new LabError('ERR_LAB_NAME', `lab name ${JSON.stringify(name)} ends in "-vm<N>", which would look like a scale-set VM's namespace`);
-}
-
-export function namespaceName(name: string, role: LabRole): string {
-  return `${name}-${role}`;
-}
-
-/** Replaces {placeholders}; an unknown one is an error naming it. */
-export function renderTemplate(text: string, vars: Readonly<Record<string, string>>): string {
-  return text.replace(/\{([a-z0-9.]+)\}/gi, (_, key: string) => {
-    const value = vars[key];
-    if (value === undefined) throw new LabError('ERR_LAB_DATA', `unknown placeholder {${key}} in ${JSON.stringify(text)} (known: ${Object.keys(vars).sort().join(', ')})`);
-    return value;
-  });
 }
 
 function buildVars(name: string, nics: readonly LabNic[], proxy: LabTopology['proxy'], cluster: LabTopology['cluster']): Record<string, string> {

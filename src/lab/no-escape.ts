@@ -5,7 +5,8 @@ import { cidrContains, parseCidr } from './lab-addressing.ts';
 import { LabError } from './lab-error.ts';
 import type { LabStep } from './lab-step.ts';
 import { formatArgv } from './lab-step.ts';
-import { isVmRole, LAB_ROLES, type LabRole, type LabTopology } from './lab-topology.ts';
+import { isVmRole, LAB_ROLES, type LabRole } from './lab-naming.ts';
+import type { LabTopology } from './lab-topology.ts';
 
 export interface EscapeProblem {
   readonly where: string;

@@ -7,7 +7,7 @@ import { plan } from '../../test/helpers/lab-plan-kit.ts';
 import { loadScenarios } from './lab-data-files.ts';
 import { LabError } from './lab-error.ts';
 import { formatStep, type LabStep } from './lab-step.ts';
-import { checkLabName } from './lab-topology.ts';
+import { checkLabName } from './lab-naming.ts';
 import { findEscapes } from './no-escape.ts';
 
 function lines(steps: readonly LabStep[]): string[] {

@@ -3,7 +3,8 @@
 import type { VmProfile } from '../config/vm-profile.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import type { LabStep, Readiness } from './lab-step.ts';
-import { buildTopology, type LabRole, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
+import type { LabRole } from './lab-naming.ts';
+import { buildTopology, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
 import { assertNoEscape } from './no-escape.ts';
 import { dhclientConfig, dnsmasqArgs, tinyproxyConfig } from './helper-configs.ts';
 

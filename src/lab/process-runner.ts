@@ -21,7 +21,8 @@ export const processRunner: LabRunner = {
       execFile(
         argv[0]!,
         argv.slice(1),
-        { timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, env: options.env ? { ...options.env } : process.env, encoding: 'utf8' },
+        // Without options.env the child inherits this process's environment (child_process's default).
+        { timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, ...(options.env ? { env: { ...options.env } } : {}), encoding: 'utf8' },
         (error, stdout, stderr) => {
           if (!error) return resolve({ code: 0, stdout, stderr });
           const e = error as NodeJS.ErrnoException & { code?: number | string };

@@ -4,7 +4,7 @@
 import type { LabRunner } from './lab-runner.ts';
 import { stopProcess } from './lab-runner.ts';
 import { readLabState } from './lab-state.ts';
-import { LAB_ROLES } from './lab-topology.ts';
+import { LAB_ROLES } from './lab-naming.ts';
 
 export interface TeardownReport {
   readonly namespaces: readonly string[];

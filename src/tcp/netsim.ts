@@ -1,7 +1,6 @@
-// Test-only deterministic network simulation (smoltcp tests/netsim.rs style): a client Tcb (active
-// open) and a server Tcb (from a TcpListener) exchanging real IPv4+TCP bytes (wire codecs) over an
-// in-memory channel with seeded loss, duplication, reordering, delay and corruption; both apps stream
-// data, then close. Used by netsim.test.ts.
+// Test-only deterministic network simulation (smoltcp tests/netsim.rs style), used by netsim.test.ts: a
+// client Tcb and a server Tcb (from a TcpListener) exchange real IPv4+TCP bytes over an in-memory channel
+// with seeded loss, duplication, reordering, delay and corruption; both apps stream data, then close.
 import { seededRandom, type Random } from '../util/seeded-random.ts';
 import { buildTcpPacket, parseTcpPacket } from '../wire/packet.ts';
 import type { TcpSegment } from '../wire/tcp-segment.ts';

@@ -1,7 +1,6 @@
-// Bounded out-of-order reassembly of received bytes (RFC 9293 §3.10.7.4 seventh step): keeps contiguous
-// runs beyond RCV.NXT, trims duplicates/overlaps (bytes already held win), remembers an out-of-order FIN.
-// Bounds: at most maxSegments runs (holes) and maxBytes bytes; over a bound the highest runs are dropped
-// (we never SACK, so dropping out-of-order data is allowed).
+// Bounded out-of-order reassembly of received bytes (RFC 9293 §3.10.7.4 seventh step): contiguous runs
+// beyond RCV.NXT, duplicates/overlaps trimmed (bytes already held win), an out-of-order FIN remembered; at
+// most maxSegments runs and maxBytes bytes, over a bound the highest runs are dropped (we never SACK).
 import { add, ge, gt, le, lt, sub } from './seq.ts';
 
 interface Run {

@@ -2,26 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.ts';
-import { assertOnlyWireErrors, LINUX_SYN, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode as code } from '../../test/helpers/wire-test-kit.ts';
+import { assertOnlyWireErrors, LINUX_SYN, LINUX_SYN_DST, LINUX_SYN_SEGMENT, LINUX_SYN_SRC, mutate, randomBytes, randomInt, testRoundTrip, wireErrorCode as code } from '../../test/helpers/wire-test-kit.ts';
 import { parseIcmp } from './icmp.ts';
 import { parseIpv4, writeIpv4Header } from './ipv4.ts';
 import { buildIcmpUnreachablePacket, buildTcpPacket, parseTcpPacket, tcpPacketLength, type TcpPacket } from './packet.ts';
 import { TcpFlags, type TcpSegment } from './tcp-segment.ts';
 
-const VM = 0x0a010004;
-const IMDS = 0xa9fea9fe;
-
-const SYN: TcpSegment = {
-  srcPort: 43210,
-  dstPort: 80,
-  seq: 123,
-  ack: 0,
-  flags: TcpFlags.SYN,
-  window: 64240,
-  urgentPointer: 0,
-  options: { mss: 1460, sackPermitted: true, timestamps: { tsVal: 1, tsEcr: 0 }, windowScale: 7 },
-  payload: new Uint8Array(0),
-};
+const VM = LINUX_SYN_SRC;
+const IMDS = LINUX_SYN_DST;
+const SYN = LINUX_SYN_SEGMENT;
 
 test('buildTcpPacket reproduces the known Linux SYN byte for byte', () => {
   const packet = buildTcpPacket({ src: VM, dst: IMDS, id: 0x8d3c }, SYN);

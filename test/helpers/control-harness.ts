@@ -1,6 +1,5 @@
 // Control-plane test harness: an in-process daemon in socket mode on 127.0.0.1 with its control socket
 // (optionally on a virtual clock), a connected ControlClient, and a small HTTP client for assertions.
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { ControlClient } from '../../src/control/control-client.ts';
 import { startDaemon, type DaemonHandle } from '../../src/daemon.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import type { VmProfile } from '../../src/config/vm-profile.ts';
+import { httpRequest, type HttpReply, type HttpRequestOptions } from './http-client.ts';
 
 export interface ControlHarness {
   readonly daemon: DaemonHandle;
@@ -15,31 +15,15 @@ export interface ControlHarness {
   readonly socketPath: string;
   readonly stateDir: string;
   readonly clock: FakeClock | undefined;
-  get(path: string, options?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<HttpAnswer>;
+  get(path: string, options?: HttpRequestOptions): Promise<HttpAnswer>;
   close(): Promise<void>;
 }
 
-export interface HttpAnswer {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: http.IncomingHttpHeaders;
-}
+export type HttpAnswer = HttpReply;
 
 /** One request on a fresh connection (no keep-alive), Metadata: true unless overridden. */
-export function request(base: { host: string; port: number }, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: base.host, port: base.port, path, method: options.method ?? 'GET', agent: false, headers: { Metadata: 'true', ...options.headers } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
+export function request(base: { host: string; port: number }, path: string, options: HttpRequestOptions = {}): Promise<HttpAnswer> {
+  return httpRequest({ host: base.host, port: base.port, path }, { ...options, headers: { Metadata: 'true', ...options.headers } });
 }
 
 export async function startControlHarness(options: { virtualClock?: boolean; profile?: VmProfile; stateDir?: string } = {}): Promise<ControlHarness> {

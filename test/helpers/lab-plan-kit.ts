@@ -2,7 +2,7 @@
 import { DEFAULT_PROFILE } from '../../src/config/default-profile.ts';
 import type { VmProfile } from '../../src/config/vm-profile.ts';
 import { findScenario, loadBaseTopology } from '../../src/lab/lab-data-files.ts';
-import type { CaptureMode } from '../../src/lab/lab-topology.ts';
+import type { CaptureMode } from '../../src/lab/lab-naming.ts';
 import { planLab, type LabPlan, type PlanOptions } from '../../src/lab/plan-lab.ts';
 
 export function planOptions(scenario: string, overrides: Partial<Omit<PlanOptions, 'scenario'>> = {}): PlanOptions {

@@ -1,4 +1,4 @@
-// A tiny client host for memory-link tests: active-open Tcbs (#5's Tcb.connect) behind a Link, each
+// A tiny client host for memory-link tests: active-open Tcbs (Tcb.connect, src/tcp/tcb.ts) behind a Link, each
 // wrapped in the same TcpSocket, so node:http can run as the client (http.request createConnection).
 import http from 'node:http';
 import type { Socket } from 'node:net';

@@ -1,8 +1,10 @@
 // Test kit for the wire codecs: round-trip at a non-zero offset (dns-packet testEncoder style),
-// out-of-bounds-read guards, seeded packet mutation and a "only WireError" fuzz loop, hex and pcap helpers.
+// out-of-bounds-read guards, seeded packet mutation and a "only WireError" fuzz loop, hex and pcap helpers,
+// and the known Linux SYN fixture (bytes and segment value).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import type { Random } from '../../src/util/seeded-random.ts';
+import { TcpFlags, type TcpSegment } from '../../src/wire/tcp-segment.ts';
 import { WireError } from '../../src/wire/wire-error.ts';
 
 export function hex(text: string): Uint8Array {
@@ -24,6 +26,21 @@ export const LINUX_SYN_HEX =
   '4500003c8d3c400040064f7e0a010004a9fea9fe' +
   'a8ca00500000007b00000000a002faf045770000020405b40402080a000000010000000001030307';
 export const LINUX_SYN = hex(LINUX_SYN_HEX);
+/** LINUX_SYN's addresses: the VM (10.1.0.4) and IMDS (169.254.169.254). */
+export const LINUX_SYN_SRC = 0x0a010004;
+export const LINUX_SYN_DST = 0xa9fea9fe;
+/** LINUX_SYN's TCP segment as a value, written out by hand (not parsed from the bytes). */
+export const LINUX_SYN_SEGMENT: TcpSegment = Object.freeze({
+  srcPort: 43210,
+  dstPort: 80,
+  seq: 123,
+  ack: 0,
+  flags: TcpFlags.SYN,
+  window: 64240,
+  urgentPointer: 0,
+  options: Object.freeze({ mss: 1460, sackPermitted: true, timestamps: Object.freeze({ tsVal: 1, tsEcr: 0 }), windowScale: 7 }),
+  payload: new Uint8Array(0),
+});
 
 const SENTINEL = 0xa5;
 

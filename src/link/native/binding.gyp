@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "tun",
-      "sources": ["tun.c"],
+      "sources": ["tun.c", "tcp-coalesce.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror=implicit-function-declaration"],
       "defines": ["NAPI_VERSION=8"]
     }

@@ -1,10 +1,12 @@
 // tun.node: opens a Linux TUN device (IFF_TUN | IFF_NO_PI) and moves whole IPv4 packets without a
 // threadpool round trip per packet: uv_poll readiness, then non-blocking batched read()s into a slab
 // owned by JS (one callback per batch), and batched write()s that queue the rest on EAGAIN (POLLOUT).
+// With `offload` (IFF_VNET_HDR) consecutive TCP segments of one flow go out as one GSO write (tcp-coalesce.c).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -14,8 +16,10 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
+#include "tcp-coalesce.h"
 
 #define DEFAULT_QUEUE_LIMIT 4096
 #define MAX_QUEUE_LIMIT (1u << 20)
@@ -37,6 +41,8 @@ typedef struct tun_dev {
   int poll_events;   /* events the poll handle is currently started with (0 = stopped) */
   int pinned;        /* self_ref holds the JS object alive while the handle is active */
   int in_callback;   /* > 0 while JS runs from a poll callback: the async context must outlive it */
+  size_t vnet_len;   /* bytes of virtio_net_hdr before every packet (IFF_VNET_HDR), 0 without offload */
+  int vnet_gso_off;  /* the kernel refused a GSO write once: segments are written one by one from then on */
   char name[IFNAMSIZ];
   napi_ref self_ref;
   napi_ref on_read_ref;
@@ -57,6 +63,7 @@ typedef struct tun_dev {
   double packets_in, bytes_in, read_batches, read_eagain, read_errors;
   double packets_out, bytes_out, write_calls, write_eagain, write_errors, write_dropped;
   double queued_total, queue_max;
+  double gso_writes, gso_packets;
   int last_write_errno;
 } tun_dev;
 
@@ -221,11 +228,19 @@ static int update_poll(tun_dev *dev) {
   return 0;
 }
 
+/* One packet; with IFF_VNET_HDR behind an all-zero virtio_net_hdr (no offload requested). */
+static ssize_t write_packet(tun_dev *dev, const uint8_t *data, size_t len) {
+  if (dev->vnet_len == 0) return write(dev->fd, data, len);
+  static const uint8_t zero_hdr[sizeof(struct virtio_net_hdr)];
+  struct iovec iov[2] = {{(void *)zero_hdr, dev->vnet_len}, {(void *)data, len}};
+  return writev(dev->fd, iov, 2);
+}
+
 /* Writes queued packets until the queue is empty or the kernel says EAGAIN. */
 static void drain_queue(tun_dev *dev) {
   while (dev->q_head && dev->fd >= 0) {
     queued_packet *p = dev->q_head;
-    ssize_t n = write(dev->fd, p->data, p->len);
+    ssize_t n = write_packet(dev, p->data, p->len);
     dev->write_calls++;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -251,7 +266,7 @@ static void drain_queue(tun_dev *dev) {
 static void read_batch(tun_dev *dev) {
   size_t count = 0, off = 0;
   int err = 0;
-  while (count < dev->batch_limit && dev->slab_len - off >= dev->max_packet) {
+  while (count < dev->batch_limit && dev->slab_len - off >= dev->max_packet + dev->vnet_len) {
     ssize_t n = read(dev->fd, dev->slab + off, dev->slab_len - off);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -260,15 +275,16 @@ static void read_batch(tun_dev *dev) {
       break;
     }
     if (n == 0) break;
-    dev->meta[2 * count] = (uint32_t)off;
-    dev->meta[2 * count + 1] = (uint32_t)n;
+    if ((size_t)n <= dev->vnet_len) continue; /* no packet behind the virtio_net_hdr */
+    dev->meta[2 * count] = (uint32_t)(off + dev->vnet_len);
+    dev->meta[2 * count + 1] = (uint32_t)((size_t)n - dev->vnet_len);
     off += (size_t)n;
     count++;
   }
   if (count > 0) {
     napi_handle_scope scope;
     dev->packets_in += (double)count;
-    dev->bytes_in += (double)off;
+    dev->bytes_in += (double)(off - count * dev->vnet_len);
     dev->read_batches++;
     if (napi_open_handle_scope(dev->env, &scope) == napi_ok) {
       napi_value arg = NULL;
@@ -331,17 +347,24 @@ static int valid_ifname(const char *name, size_t len) {
 
 /* Opens the clone device, attaches/creates the TUN and makes the control socket, in the current namespace.
    Returns 0 or an errno; *failed names the failing call. On failure nothing stays open. */
-static int open_here(const char *path, struct ifreq *ifr, int *fd_out, int *ctl_out, const char **failed) {
+static int open_here(const char *path, struct ifreq *ifr, int vnet, int *fd_out, int *ctl_out, const char **failed) {
   int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *failed = "open";
     return errno;
   }
-  ifr->ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr->ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
   if (ioctl(fd, TUNSETIFF, ifr) < 0) {
     int err = errno;
     close(fd);
     *failed = "ioctl(TUNSETIFF)";
+    return err;
+  }
+  int hdr_size = (int)sizeof(struct virtio_net_hdr); /* the size is a device property: set it, a persistent TUN may differ */
+  if (vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
+    int err = errno;
+    close(fd);
+    *failed = "ioctl(TUNSETVNETHDRSZ)";
     return err;
   }
   int flags = fcntl(fd, F_GETFL);
@@ -365,7 +388,7 @@ static int open_here(const char *path, struct ifreq *ifr, int *fd_out, int *ctl_
 
 /* The same inside another network namespace: this thread enters it with setns() and comes back before
    returning (the TUN and the control socket stay bound to that namespace). Failing to come back is fatal. */
-static int open_in_netns(const char *netns, const char *path, struct ifreq *ifr, int *fd_out, int *ctl_out,
+static int open_in_netns(const char *netns, const char *path, struct ifreq *ifr, int vnet, int *fd_out, int *ctl_out,
                          const char **failed) {
   int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) {
@@ -386,17 +409,17 @@ static int open_in_netns(const char *netns, const char *path, struct ifreq *ifr,
     *failed = "setns";
     return err;
   }
-  int err = open_here(path, ifr, fd_out, ctl_out, failed);
+  int err = open_here(path, ifr, vnet, fd_out, ctl_out, failed);
   if (setns(home, CLONE_NEWNET) < 0) napi_fatal_error("tun.node", NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
   close(target);
   close(home);
   return err;
 }
 
-/* new TunDevice(name, devicePath[, queueLimit[, netnsPath]]) */
+/* new TunDevice(name, devicePath[, queueLimit[, netnsPath[, offload]]]) */
 static napi_value tun_new(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], self;
+  size_t argc = 5;
+  napi_value argv[5], self;
   char name[IFNAMSIZ + 1], path[256], netns[256];
   size_t name_len = 0, path_len = 0, netns_len = 0;
   uint32_t queue_limit = DEFAULT_QUEUE_LIMIT;
@@ -434,12 +457,20 @@ static napi_value tun_new(napi_env env, napi_callback_info info) {
     }
   }
 
+  bool offload = false;
+  if (argc >= 5) {
+    napi_valuetype t;
+    CHECK(env, napi_typeof(env, argv[4], &t));
+    if (t == napi_boolean) CHECK(env, napi_get_value_bool(env, argv[4], &offload));
+  }
+
   int fd = -1, ctl_fd = -1;
   const char *failed = "open";
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, name, name_len); /* name_len < IFNAMSIZ, ifr zeroed: NUL-terminated */
-  int err = netns_len ? open_in_netns(netns, path, &ifr, &fd, &ctl_fd, &failed) : open_here(path, &ifr, &fd, &ctl_fd, &failed);
+  int err = netns_len ? open_in_netns(netns, path, &ifr, offload, &fd, &ctl_fd, &failed)
+                      : open_here(path, &ifr, offload, &fd, &ctl_fd, &failed);
   if (err) {
     const char *what = strcmp(failed, "open") == 0 ? path
                        : (strcmp(failed, "open(netns)") == 0 || strcmp(failed, "setns") == 0) ? netns
@@ -457,6 +488,7 @@ static napi_value tun_new(napi_env env, napi_callback_info info) {
   dev->fd = fd;
   dev->ctl_fd = ctl_fd;
   dev->q_limit = queue_limit;
+  dev->vnet_len = offload ? sizeof(struct virtio_net_hdr) : 0;
   memcpy(dev->name, ifr.ifr_name, IFNAMSIZ);
   dev->name[IFNAMSIZ - 1] = '\0';
 
@@ -587,7 +619,52 @@ static int enqueue(tun_dev *dev, const uint8_t *data, size_t len) {
   return 1;
 }
 
-/* writeBatch(packets: Uint8Array[]) -> number of packets written now (the rest is queued or counted as dropped/error). */
+/* Writes one coalesce run (n >= 2 segments) as one GSO packet: virtio_net_hdr, merged header, payloads. */
+static ssize_t write_gso(tun_dev *dev, const packet_ref *run, size_t n) {
+  uint8_t header[COALESCE_MAX_HEADER], vnet[sizeof(struct virtio_net_hdr)];
+  struct iovec iov[COALESCE_MAX_SEGMENTS + 2];
+  size_t hl = 0;
+  coalesce_header(run, n, header, &hl, vnet);
+  iov[0].iov_base = vnet;
+  iov[0].iov_len = dev->vnet_len;
+  iov[1].iov_base = header;
+  iov[1].iov_len = hl;
+  for (size_t i = 0; i < n; i++) {
+    iov[i + 2].iov_base = (void *)(run[i].data + hl);
+    iov[i + 2].iov_len = run[i].len - hl;
+  }
+  ssize_t r;
+  do r = writev(dev->fd, iov, (int)n + 2);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* Writes one packet now or queues it (EAGAIN); returns 1 when written. */
+static int write_one(tun_dev *dev, const uint8_t *data, size_t len) {
+  for (;;) {
+    ssize_t n = write_packet(dev, data, len);
+    dev->write_calls++;
+    if (n >= 0) {
+      dev->packets_out++;
+      dev->bytes_out += (double)len;
+      return 1;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      dev->write_eagain++;
+      enqueue(dev, data, len);
+    } else {
+      dev->write_errors++;
+      dev->last_write_errno = errno;
+    }
+    return 0;
+  }
+}
+
+#define STACK_REFS 64
+
+/* writeBatch(packets: Uint8Array[]) -> number of packets written now (the rest is queued or counted as dropped/error).
+   With offload, runs of consecutive segments of one TCP flow are written as one GSO packet each. */
 static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -600,49 +677,73 @@ static napi_value tun_write_batch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   CHECK(env, napi_get_array_length(env, argv[0], &count));
+  packet_ref stack_refs[STACK_REFS];
+  packet_ref *refs = count <= STACK_REFS ? stack_refs : malloc(count * sizeof *refs);
+  if (!refs) return throw_errno(env, ENOMEM, "malloc", dev->name);
   for (uint32_t i = 0; i < count; i++) {
     napi_value el, ab;
     bool is_ta = false;
     napi_typedarray_type type;
     size_t len = 0, byte_offset = 0;
     void *data = NULL;
-    CHECK(env, napi_get_element(env, argv[0], i, &el));
-    CHECK(env, napi_is_typedarray(env, el, &is_ta));
-    if (is_ta) CHECK(env, napi_get_typedarray_info(env, el, &type, &len, &data, &ab, &byte_offset));
-    if (!is_ta || type != napi_uint8_array) {
+    napi_status st = napi_get_element(env, argv[0], i, &el);
+    if (st == napi_ok) st = napi_is_typedarray(env, el, &is_ta);
+    if (st == napi_ok && is_ta) st = napi_get_typedarray_info(env, el, &type, &len, &data, &ab, &byte_offset);
+    if (st != napi_ok || !is_ta || type != napi_uint8_array) {
+      if (refs != stack_refs) free(refs);
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) return NULL;
       char msg[96];
       snprintf(msg, sizeof msg, "writeBatch: packets[%u] is not a Uint8Array", i);
       napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
       return NULL;
     }
-    if (len == 0 || !data) {
+    refs[i].data = data;
+    refs[i].len = data ? len : 0;
+  }
+  for (uint32_t i = 0; i < count;) {
+    const uint8_t *data = refs[i].data;
+    size_t len = refs[i].len;
+    if (len == 0) {
       dev->write_errors++;
       dev->last_write_errno = EINVAL;
+      i++;
       continue;
     }
     if (dev->q_head) {
       enqueue(dev, data, len);
+      i++;
       continue;
     }
-    for (;;) {
-      ssize_t n = write(dev->fd, data, len);
+    size_t run = dev->vnet_len && !dev->vnet_gso_off ? coalesce_run(refs + i, count - i) : 1;
+    if (run >= 2) {
+      ssize_t n = write_gso(dev, refs + i, run);
       dev->write_calls++;
-      if (n >= 0) {
-        dev->packets_out++;
-        dev->bytes_out += (double)len;
-        written++;
-      } else if (errno == EINTR) {
+      if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (n >= 0) {
+          dev->gso_writes++;
+          dev->gso_packets += (double)run;
+          dev->packets_out += (double)run;
+          written += (uint32_t)run;
+        } else {
+          dev->write_eagain++;
+        }
+        for (size_t k = 0; k < run; k++) {
+          if (n >= 0) dev->bytes_out += (double)refs[i + k].len;
+          else enqueue(dev, refs[i + k].data, refs[i + k].len);
+        }
+        i += (uint32_t)run;
         continue;
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        dev->write_eagain++;
-        enqueue(dev, data, len);
-      } else {
-        dev->write_errors++;
-        dev->last_write_errno = errno;
       }
-      break;
+      /* The kernel refused the GSO packet: send the run's segments one by one, stop offloading. */
+      dev->last_write_errno = errno;
+      dev->vnet_gso_off = 1;
     }
+    written += (uint32_t)write_one(dev, data, len);
+    i++;
   }
+  if (refs != stack_refs) free(refs);
   if (dev->q_head) {
     int rc = update_poll(dev);
     if (rc != 0) return throw_errno(env, -rc, "uv_poll_start", dev->name);
@@ -740,6 +841,8 @@ static napi_value tun_stats(napi_env env, napi_callback_info info) {
   CHECK(env, set_num(env, obj, "writeQueueMax", dev->queue_max));
   CHECK(env, set_num(env, obj, "writeQueueLength", (double)dev->q_count));
   CHECK(env, set_num(env, obj, "lastWriteErrno", (double)dev->last_write_errno));
+  CHECK(env, set_num(env, obj, "gsoWrites", dev->gso_writes));
+  CHECK(env, set_num(env, obj, "gsoPackets", dev->gso_packets));
   return obj;
 }
 
