@@ -65,6 +65,15 @@ export async function startTunCapture(options: TunCaptureOptions): Promise<TunCa
   try {
     const tun = (options.openLink ?? ((name, mtu) => openTun({ name, mtu, up: true })))(options.tunName, options.mtu);
     undo.push(() => tun.close());
+    if ('onError' in tun) {
+      // The TUN failed under a running capture (e.g. the interface was deleted): one clear line, then the
+      // rollback below (route, pcap, stack, sockets), instead of an uncaught ERR_TUN_IO ending the process.
+      tun.onError((error) => {
+        process.stderr.write(`imds-lab: TUN ${tun.name} stopped (${error.errno ?? error.code}): ${error.message}; TUN capture shut down\n`);
+        process.exitCode = 1;
+        void rollback();
+      });
+    }
     const tunName = 'name' in tun ? tun.name : options.tunName;
     const route = [`${options.address}/32`, 'dev', tunName];
     try {

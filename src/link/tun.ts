@@ -30,10 +30,11 @@ export type TunOptions = {
   /** Packets kept when the kernel answers EAGAIN to a write (default 4096); more are dropped and counted. */
   writeQueueLimit?: number;
   /**
-   * Segmentation offload (default true): the device is opened with IFF_VNET_HDR and consecutive segments of one
+   * Segmentation offload (default false): the device is opened with IFF_VNET_HDR and consecutive segments of one
    * TCP flow in a send() batch (same headers, contiguous sequence numbers, valid checksums) are written as ONE
    * GSO packet that the kernel forwards whole and splits only where a device needs it, as TSO does for kernel
-   * TCP. Other packets are written one by one as before.
+   * TCP. Other packets are written one by one as before. Costs ~0.3 µs per packet read (the kernel's
+   * virtio_net_hdr); see docs/performance.md for why it is not the default.
    */
   offload?: boolean;
   /** The clone device (default /dev/net/tun); tests point it elsewhere. */
@@ -86,9 +87,6 @@ type NativeDevice = {
 type NativeModule = {
   TunDevice: new (name: string, devicePath: string, queueLimit?: number, netnsPath?: string, offload?: boolean) => NativeDevice;
 };
-
-/** virtio_net_hdr bytes the kernel puts before each packet read with offload (IFF_VNET_HDR), rounded up. */
-const VNET_HEADER_ROOM = 16;
 
 const ADDON_CANDIDATES = [
   './native/build/Release/tun.node', // from src/link (running the sources with tsx)
@@ -179,7 +177,7 @@ export function openTun(options: TunOptions): TunLink {
   const netnsPath = resolveNetns(options.netns);
   let device: NativeDevice;
   try {
-    device = new native.TunDevice(options.name, devicePath, options.writeQueueLimit, netnsPath, options.offload ?? true);
+    device = new native.TunDevice(options.name, devicePath, options.writeQueueLimit, netnsPath, options.offload ?? false);
   } catch (error) {
     throw explain(error, options, devicePath, netnsPath);
   }
@@ -231,7 +229,7 @@ class NativeTunLink implements TunLink {
     this.receiver = receiver;
     if (!first) return;
     // One slab reused for every batch: packets are packed back to back, meta holds (offset, length) pairs.
-    const slab = new Uint8Array(this.batchSize * (this.mtu + VNET_HEADER_ROOM));
+    const slab = new Uint8Array(this.batchSize * this.mtu);
     const meta = new Uint32Array(this.batchSize * 2);
     this.slab = slab;
     this.meta = meta;

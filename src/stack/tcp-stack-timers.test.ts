@@ -120,6 +120,7 @@ test('stall: the handshake completes and data is ACKed, but nothing is ever sent
   const { clientSeq, serverSeq } = await h.handshake(43200);
   assert.equal(h.accepted.length, 0, 'not handed to the server');
   h.send(segment({ srcPort: 43200, seq: clientSeq, ack: serverSeq, flags: TcpFlags.ACK | TcpFlags.PSH, payload: text('GET / HTTP/1.1\r\n\r\n') }));
+  await h.settle(); // delivered now, so its (delayed, 40 ms) ACK is due inside the 30 s below
   await h.advance(30_000);
   const got = h.take();
   assert.ok(got.every((r) => r.tcp!.payload.length === 0), 'no data');

@@ -45,6 +45,9 @@ export interface TcpStackOptions {
 
 type TimerTask = StackConnection | (() => void);
 
+/** Default delayed-ACK timeout of the stack's connections (tcpConfig.delayedAckMs overrides it). */
+export const STACK_DELAYED_ACK_MS = 40;
+
 /** Connection table key: remote address and port (the local end is the one served endpoint). */
 function tupleKey(remoteAddress: number, remotePort: number): number {
   return remoteAddress * 65536 + remotePort;
@@ -85,7 +88,9 @@ export class TcpStack implements ConnectionOwner {
         this.output.scheduleFlush();
       },
     );
-    const config: TcpConfig = resolveTcpConfig({ mss: Math.max(64, this.link.mtu - 40), ...options.tcpConfig });
+    // Delayed ACK (RFC 9293 §3.8.6.3, 40 ms as Linux's minimum): a request's ACK rides on the response
+    // instead of costing a packet (a write into the TUN and a receive in the VM) of its own.
+    const config: TcpConfig = resolveTcpConfig({ mss: Math.max(64, this.link.mtu - 40), delayedAckMs: STACK_DELAYED_ACK_MS, ...options.tcpConfig });
     this.listener = new TcpListener({
       localAddress: this.localAddress,
       localPort: this.localPort,

@@ -266,6 +266,8 @@ static void drain_queue(tun_dev *dev) {
 static void read_batch(tun_dev *dev) {
   size_t count = 0, off = 0;
   int err = 0;
+  /* With offload each read starts with the virtio_net_hdr, in the slab just before its packet: one plain
+     read() (a readv() splitting header and packet costs ~0.4 µs more per packet). */
   while (count < dev->batch_limit && dev->slab_len - off >= dev->max_packet + dev->vnet_len) {
     ssize_t n = read(dev->fd, dev->slab + off, dev->slab_len - off);
     if (n < 0) {
