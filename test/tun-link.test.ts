@@ -2,7 +2,12 @@
 // Each test makes its own namespace and creates the TUN inside it (openTun's `netns` option, or a child under `ip netns exec`).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import { openTun, TunError, type TunLink } from '../src/link/tun.ts';
+import { parseIpv4Address } from '../src/util/ipv4-address.ts';
+import { buildTcpPacket, parseTcpPacket } from '../src/wire/packet.ts';
+import { NO_TCP_OPTIONS } from '../src/wire/tcp-options.ts';
+import { TcpFlags, type TcpSegment } from '../src/wire/tcp-segment.ts';
 import { echoReplyFor, parseIpv4, parseUdp, udpPacket } from './tools/raw-ipv4.ts';
 import { addNetns, deleteNetns, execIn, ip, netnsExists, nsRun, nsRunAsync, nsSpawn, privilegedSkipReason, removeLeftoversAfterTests, stopChild, uniqueNsName, until, waitForLine } from './helpers/netns.ts';
 
@@ -22,6 +27,27 @@ const PYTHON_RECV = [
   'except socket.timeout: pass',
   'print("count %d" % n, flush=True)',
 ].join('\n');
+// A kernel TCP listener that reads one connection to EOF and prints how many bytes arrived and their SHA-256.
+const PYTHON_TCP_SINK = [
+  'import hashlib,socket',
+  's=socket.socket(socket.AF_INET,socket.SOCK_STREAM)',
+  's.bind(("10.200.5.1",7000)); s.listen(1); s.settimeout(8)',
+  'print("ready", flush=True)',
+  'c,_=s.accept(); c.settimeout(8); data=b""',
+  'while True:',
+  '  chunk=c.recv(65536)',
+  '  if not chunk: break',
+  '  data+=chunk',
+  'print("got %d %s" % (len(data), hashlib.sha256(data).hexdigest()), flush=True)',
+].join('\n');
+
+/** The namespace's Tcp InCsumErrors counter (/proc/net/snmp is per network namespace). */
+function tcpInCsumErrors(ns: string): number {
+  const lines = nsRun(ns, ['cat', '/proc/net/snmp']).split('\n').filter((line) => line.startsWith('Tcp:'));
+  const names = lines[0]!.split(/\s+/);
+  const values = lines[1]!.split(/\s+/);
+  return Number(values[names.indexOf('InCsumErrors')]);
+}
 
 describe('TUN link', { skip }, () => {
   const ns = uniqueNsName('imdslab-tun');
@@ -205,6 +231,93 @@ describe('TUN errors and lifetime', { skip }, () => {
       assert.throws(() => ip(['-n', ns, 'link', 'show', 'tc0']));
     } finally {
       await stopChild(child);
+      deleteNetns(ns);
+    }
+    assert.equal(netnsExists(ns), false);
+  });
+});
+
+describe('TUN segmentation offload', { skip }, () => {
+  it('writes consecutive segments of one TCP flow as one GSO packet that kernel TCP accepts; a bad checksum is not merged', async () => {
+    const ns = uniqueNsName('imdslab-tungso');
+    addNetns(ns);
+    let tun: TunLink | undefined;
+    let sink: ReturnType<typeof nsSpawn> | undefined;
+    try {
+      tun = openTun({ name: 'tg0', mtu: 1400, netns: ns, offload: true });
+      ip(['-n', ns, 'addr', 'add', '10.200.5.1/24', 'dev', 'tg0']);
+      ip(['-n', ns, 'route', 'add', '10.200.6.0/24', 'dev', 'tg0']);
+      const link = tun;
+      const peer = { src: parseIpv4Address('10.200.6.9'), dst: parseIpv4Address('10.200.5.1') };
+      const fromKernel: TcpSegment[] = [];
+      link.setReceiver((packet) => {
+        try {
+          const { tcp } = parseTcpPacket(packet);
+          if (tcp.srcPort === 7000 && tcp.dstPort === 40000) fromKernel.push(tcp);
+        } catch {
+          // not TCP (none expected with IPv6 off): ignored
+        }
+      });
+      sink = nsSpawn(ns, ['python3', '-c', PYTHON_TCP_SINK]);
+      await waitForLine(sink, /^ready/);
+      const segment = (seq: number, ack: number, flags: number, payload: Uint8Array, id: number, options = NO_TCP_OPTIONS): Uint8Array =>
+        buildTcpPacket({ ...peer, id }, { srcPort: 40000, dstPort: 7000, seq, ack, flags, window: 65535, urgentPointer: 0, options, payload });
+
+      // Handshake with the kernel listener (RFC 9293 §3.5).
+      const iss = 1_000_000;
+      link.send([segment(iss, 0, TcpFlags.SYN, new Uint8Array(0), 1, { ...NO_TCP_OPTIONS, mss: 1360 })]);
+      await until(() => fromKernel.some((s) => s.flags === (TcpFlags.SYN | TcpFlags.ACK)), 3000, 'the SYN-ACK');
+      const synAck = fromKernel.find((s) => s.flags === (TcpFlags.SYN | TcpFlags.ACK))!;
+      assert.equal(synAck.ack, iss + 1);
+      const ack = (synAck.seq + 1) >>> 0;
+      link.send([segment(iss + 1, ack, TcpFlags.ACK, new Uint8Array(0), 2)]);
+
+      // Six payloads, distinct bytes each so order and content are checked: 5 x 1000 bytes, then 500.
+      const sizes = [1000, 1000, 1000, 1000, 1000, 500];
+      const payloads = sizes.map((size, i) => Uint8Array.from({ length: size }, (_, k) => (i * 37 + k) & 0xff));
+      const seqOf = (i: number): number => iss + 1 + sizes.slice(0, i).reduce((a, b) => a + b, 0);
+      const data = (i: number, flags: number): Uint8Array => segment(seqOf(i), ack, flags, payloads[i]!, 10 + i);
+      const highestAck = (): number => Math.max(...fromKernel.filter((s) => (s.flags & TcpFlags.ACK) !== 0 && s.ack >= iss).map((s) => s.ack));
+
+      // (a) Segments 0-3 in one send(): one GSO write carrying four segments.
+      const s0 = link.stats();
+      link.send([data(0, TcpFlags.ACK), data(1, TcpFlags.ACK), data(2, TcpFlags.ACK), data(3, TcpFlags.ACK | TcpFlags.PSH)]);
+      const s1 = link.stats();
+      assert.equal(s1.gsoWrites - s0.gsoWrites, 1, 'one GSO write');
+      assert.equal(s1.gsoPackets - s0.gsoPackets, 4, 'carrying the four segments');
+      assert.equal(s1.packetsOut - s0.packetsOut, 4);
+      assert.equal(s1.writeCalls - s0.writeCalls, 1, 'one writev for the four segments');
+      assert.equal(s1.writeErrors, 0);
+      await until(() => highestAck() === seqOf(4), 3000, 'the kernel acknowledging all four coalesced segments');
+
+      // (c) Segment 4 and a contiguous segment 5 whose payload was altered after its checksum was computed:
+      // without the corruption they would merge; with it, both are written alone and the kernel drops the bad one.
+      const csumBefore = tcpInCsumErrors(ns);
+      const corrupted = data(5, TcpFlags.ACK);
+      const last = corrupted.length - 1;
+      corrupted[last] = corrupted[last]! ^ 0xff;
+      link.send([data(4, TcpFlags.ACK), corrupted]);
+      const s2 = link.stats();
+      assert.equal(s2.gsoWrites, s1.gsoWrites, 'no GSO write for a run broken by a bad checksum');
+      assert.equal(s2.gsoPackets, s1.gsoPackets);
+      assert.equal(s2.packetsOut - s1.packetsOut, 2);
+      assert.equal(s2.writeCalls - s1.writeCalls, 2, 'two single writes');
+      assert.equal(s2.writeErrors, 0);
+      await until(() => tcpInCsumErrors(ns) > csumBefore, 3000, 'the kernel counting the bad checksum');
+      assert.equal(tcpInCsumErrors(ns) - csumBefore, 1);
+      await until(() => highestAck() === seqOf(5), 3000, 'the kernel acknowledging segment 4');
+      assert.equal(highestAck(), seqOf(5), 'the corrupted segment was not acknowledged');
+
+      // The intact segment 5 with FIN: the listener reads exactly the six payloads, in order.
+      const got = waitForLine(sink, /^got /, 5000);
+      link.send([data(5, TcpFlags.ACK | TcpFlags.PSH | TcpFlags.FIN)]);
+      const all = Buffer.concat(payloads);
+      assert.equal(await got, `got ${all.length} ${createHash('sha256').update(all).digest('hex')}`);
+      await until(() => highestAck() === seqOf(6) + 1, 3000, 'the kernel acknowledging the data and the FIN');
+      assert.equal(link.stats().gsoWrites, s1.gsoWrites);
+    } finally {
+      if (sink) await stopChild(sink);
+      tun?.close();
       deleteNetns(ns);
     }
     assert.equal(netnsExists(ns), false);

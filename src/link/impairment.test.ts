@@ -21,7 +21,7 @@ describe('Impairer', () => {
     const { out, impairer } = collect({});
     for (let i = 0; i < 50; i++) impairer.push(packet(i));
     assert.deepEqual(out.map((p) => p[0]), [...Array(50).keys()]);
-    assert.deepEqual(impairer.stats(), { packets: 50, delivered: 50, dropped: 0, duplicated: 0, reordered: 0, corrupted: 0 });
+    assert.deepEqual(impairer.stats(), { packets: 50, delivered: 50, dropped: 0, duplicated: 0, reordered: 0, corrupted: 0, held: 0 });
     assert.equal(isNoImpairment({ seed: 3 }), true);
     assert.equal(isNoImpairment({ loss: 0.1 }), false);
   });
@@ -65,6 +65,7 @@ describe('Impairer', () => {
     const { out, impairer } = collect({ reorder: 1, reorderHoldMs: 7 }, clock);
     impairer.push(packet(1)); // held
     assert.equal(out.length, 0);
+    assert.equal(impairer.stats().held, 1, 'one packet held for reordering');
     impairer.push(packet(2)); // 1 is held, so 2 goes out first, then 1
     assert.deepEqual(out.map((p) => p[0]), [2, 1]);
     impairer.push(packet(3)); // held again
@@ -72,6 +73,7 @@ describe('Impairer', () => {
     assert.equal(out.length, 2);
     clock.advance(1);
     assert.deepEqual(out.map((p) => p[0]), [2, 1, 3]);
+    assert.equal(impairer.stats().held, 0, 'the held packet was released by the timer');
     impairer.push(packet(4));
     impairer.close();
     assert.equal(clock.pendingTimers(), 0);

@@ -26,6 +26,8 @@ export type ImpairmentStats = {
   duplicated: number;
   reordered: number;
   corrupted: number;
+  /** Packets held back for reordering and not yet delivered (0 or 1): delivered + held = packets - dropped + duplicated. */
+  held: number;
 };
 
 export class ImpairmentError extends ImdsLabError {}
@@ -65,7 +67,7 @@ export class Impairer {
   private readonly clock: Clock;
   private held: Uint8Array | undefined;
   private holdTimer: TimerId | undefined;
-  private readonly counters: ImpairmentStats = { packets: 0, delivered: 0, dropped: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+  private readonly counters: Omit<ImpairmentStats, 'held'> = { packets: 0, delivered: 0, dropped: 0, duplicated: 0, reordered: 0, corrupted: 0 };
 
   constructor(options: ImpairmentOptions, emit: (packet: Uint8Array) => void, clock: Clock) {
     validateImpairment(options);
@@ -131,7 +133,7 @@ export class Impairer {
   }
 
   stats(): ImpairmentStats {
-    return { ...this.counters };
+    return { ...this.counters, held: this.held === undefined ? 0 : 1 };
   }
 
   private out(packet: Uint8Array): void {

@@ -1,7 +1,6 @@
-// tun.node: opens a Linux TUN device (IFF_TUN | IFF_NO_PI) and moves whole IPv4 packets without a
-// threadpool round trip per packet: uv_poll readiness, then non-blocking batched read()s into a slab
-// owned by JS (one callback per batch), and batched write()s that queue the rest on EAGAIN (POLLOUT).
-// With `offload` (IFF_VNET_HDR) consecutive TCP segments of one flow go out as one GSO write (tcp-coalesce.c).
+// tun.node: a Linux TUN device (IFF_TUN | IFF_NO_PI) moving whole IPv4 packets without a threadpool trip per
+// packet: uv_poll readiness, non-blocking batched read()s into a JS-owned slab, batched write()s queued on
+// EAGAIN; with `offload` (IFF_VNET_HDR) consecutive TCP segments of a flow go out as one GSO write.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
