@@ -4,24 +4,12 @@ import { parseArgs } from 'node:util';
 import { internetChecksum } from '../src/wire/checksum.ts';
 import { buildTcpPacket, parseTcpPacket } from '../src/wire/packet.ts';
 import { TcpFlags, type TcpSegment } from '../src/wire/tcp-segment.ts';
+import { LINUX_SYN_DST as IMDS, LINUX_SYN_SEGMENT, LINUX_SYN_SRC as VM } from '../test/helpers/wire-test-kit.ts';
 
 const { values } = parseArgs({ options: { ms: { type: 'string', default: '400' } } });
 const budgetMs = Number(values.ms);
 
-const VM = 0x0a010004;
-const IMDS = 0xa9fea9fe;
-
-const syn: TcpSegment = {
-  srcPort: 43210,
-  dstPort: 80,
-  seq: 123,
-  ack: 0,
-  flags: TcpFlags.SYN,
-  window: 64240,
-  urgentPointer: 0,
-  options: { mss: 1460, sackPermitted: true, timestamps: { tsVal: 1, tsEcr: 0 }, windowScale: 7 },
-  payload: new Uint8Array(0),
-};
+const syn = LINUX_SYN_SEGMENT;
 const data: TcpSegment = {
   ...syn,
   srcPort: 80,

@@ -1,7 +1,8 @@
 // Scale sets in real namespaces, through the CLI: two VMs behind one responder get different metadata and
 // different managed-identity tokens (JWT oid / xms_mirid); the proxy-vm leak (vm0's app goes through a proxy
 // on vm1 that adds no X-Forwarded-For) is recorded in the request log as vm1's request with the app's
-// User-Agent; ctl --vm addresses one VM; the doctor names the proxy; socket capture serves three VMs.
+// User-Agent; ctl --vm addresses one VM; the doctor names the proxy; socket capture serves three VMs, and
+// doctor --vm looks from the VM it names.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { LabTestContext } from './helpers/lab-cli.ts';
@@ -109,6 +110,15 @@ describe('lab scale sets', { skip, concurrency: 2 }, () => {
         ['vm1', `${name}-vm1`, '10.1.0.5'],
         ['vm2', `${name}-vm2`, '10.1.0.6'],
       ]);
+
+      // The doctor looks from the VM it is asked about: vm2's own primary IP, from its own namespace.
+      const doctor = await ctx.cli(['doctor', '--name', name, '--vm', 'vm2', '--json']);
+      assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+      const report = JSON.parse(doctor.stdout) as { healthy: boolean; facts: { lab: { vm: string }; primary: { ip: string }; routeGet: { route: { prefsrc: string } } } };
+      assert.deepEqual([report.healthy, report.facts.lab.vm, report.facts.primary.ip, report.facts.routeGet.route.prefsrc], [true, 'vm2', '10.1.0.6', '10.1.0.6']);
+      const unknown = await ctx.cli(['doctor', '--name', name, '--vm', 'vm7']);
+      assert.notEqual(unknown.code, 0, 'an unknown VM is refused');
+      assert.match(unknown.stderr, /no VM "vm7" \(VMs: vm0, vm1, vm2\)/);
     } finally {
       await ctx.cli(['down', '--name', name]);
     }

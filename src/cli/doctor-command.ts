@@ -1,17 +1,19 @@
 // `imds-lab doctor`: looks from inside the VM namespace (route, interface, source, proxies, a probe) and
 // says in plain words what is wrong and how to fix it; --json for scripts.
 import { analyzeDoctorFacts, type DoctorReport } from '../lab/doctor-analysis.ts';
-import { gatherDoctorFacts } from '../lab/doctor-facts.ts';
+import { doctorTarget, gatherDoctorFacts } from '../lab/doctor-facts.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
 
-const HELP = `Usage: imds-lab doctor [--name N] [--json]
+const HELP = `Usage: imds-lab doctor [--name N] [--vm VM] [--json]
 
 Checks, from inside the VM namespace of lab N (default imds): the route to 169.254.169.254 (outgoing
 interface, gateway, source IP), whether that is the primary NIC and primary IP, the proxy variables of the
 scenario's environment, and a probe with the Metadata header (2 s timeout). Prints a verdict and the fix.
+In a scale set (up --vms N), --vm vm1 … looks from that VM (default vm0; the scenario's variables apply to
+vm0 only, as with exec).
 Exit code 0 when IMDS answers normally, 1 when a problem was found.`;
 
 export function formatDoctorReport(report: DoctorReport): string {
@@ -22,13 +24,15 @@ export function formatDoctorReport(report: DoctorReport): string {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG });
+  const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG, vm: { type: 'string' } });
   requireRoot('imds-lab doctor');
   const state = readRunningLab(io.env, parseName(values.name));
-  const facts = await gatherDoctorFacts(processRunner, state, vmEnvironment(io.env, state));
+  const target = doctorTarget(state, values.vm);
+  const env = target.vm === 'vm0' ? vmEnvironment(io.env, state) : vmEnvironment(io.env, { env: {} });
+  const facts = await gatherDoctorFacts(processRunner, state, env, target);
   const report = analyzeDoctorFacts(facts);
   if (values.json) io.stdout.write(`${JSON.stringify({ ...report, facts }, null, 2)}\n`);
-  else io.stdout.write(`doctor for lab ${state.name} (scenario ${state.scenario}${state.fixed ? ', fixed' : ''}), from ${state.namespaces.vm}:\n${formatDoctorReport(report)}`);
+  else io.stdout.write(`doctor for lab ${state.name} (scenario ${state.scenario}${state.fixed ? ', fixed' : ''}), from ${target.namespace}:\n${formatDoctorReport(report)}`);
   return report.healthy ? 0 : 1;
 }
 

@@ -8,7 +8,7 @@ import type { VmProfile } from '../config/vm-profile.ts';
 import type { ExecutorEvent } from '../lab/executor.ts';
 import { findScenario, loadBaseTopology, netnsDirectory } from '../lab/lab-data-files.ts';
 import { LabError } from '../lab/lab-error.ts';
-import { labStateDir, readLabState, type LabState } from '../lab/lab-state.ts';
+import { findLabVm, labStateDir, readLabState, type LabState } from '../lab/lab-state.ts';
 import { formatStep } from '../lab/lab-step.ts';
 import { CAPTURE_MODES, checkLabName, type CaptureMode } from '../lab/lab-naming.ts';
 import { planLab, type LabPlan } from '../lab/plan-lab.ts';
@@ -78,10 +78,7 @@ export function parseVmCount(value: string | undefined): number | undefined {
 
 /** The namespace of VM `vm` (vm0, vm1, …; default vm0) of a running lab. */
 export function vmNamespace(state: LabState, vm: string | undefined): string {
-  if (vm === undefined || ((state.vms?.length ?? 1) <= 1 && vm === 'vm0')) return state.namespaces.vm!;
-  const found = state.vms?.find((v) => v.name === vm);
-  if (!found) throw new LabError('ERR_LAB_USAGE', `--vm: lab ${state.name} has no VM ${JSON.stringify(vm)} (VMs: ${(state.vms ?? []).map((v) => v.name).join(', ') || 'vm0'})`);
-  return found.namespace;
+  return findLabVm(state, vm).namespace;
 }
 
 export async function buildPlan(args: LabUpArguments, env: NodeJS.ProcessEnv): Promise<{ plan: LabPlan; stateDir: string; pcapFile: string | null }> {

@@ -26,7 +26,7 @@ export interface ProbeFact {
 }
 
 export interface DoctorFacts {
-  readonly lab: { readonly name: string; readonly scenario: string; readonly fixed: boolean; readonly dhcp: boolean } | null;
+  readonly lab: { readonly name: string; readonly scenario: string; readonly fixed: boolean; readonly dhcp: boolean; readonly vm?: string } | null;
   /** What Azure expects: the primary NIC, its primary IP and the subnet gateway. */
   readonly primary: { readonly device: string; readonly ip: string; readonly gateway: string };
   /** Result of `ip route get 169.254.169.254` in the VM; `error` when there is no route. */

@@ -3,7 +3,7 @@
 import type { DoctorFacts, ProbeFact, RouteFact } from './doctor-analysis.ts';
 import { effectiveProxy, IMDS } from './doctor-analysis.ts';
 import type { LabRunner } from './lab-runner.ts';
-import type { LabState } from './lab-state.ts';
+import { findLabVm, type LabState } from './lab-state.ts';
 
 export const PROBE_URL = `http://${IMDS}/metadata/instance/compute/vmId?api-version=2021-02-01&format=text`;
 
@@ -49,10 +49,28 @@ export async function probeImds(
   };
 }
 
-/** `env` is what programs in the VM see: the caller's environment plus the scenario's. */
-export async function gatherDoctorFacts(runner: LabRunner, state: LabState, env: Readonly<Record<string, string>>): Promise<DoctorFacts> {
-  const vm = state.namespaces.vm!;
-  const primary = state.nics[0]!;
+/** The VM the doctor looks from: its namespace and what Azure expects of it (primary NIC, primary IP, gateway). */
+export interface DoctorTarget {
+  readonly vm: string;
+  readonly namespace: string;
+  readonly primary: DoctorFacts['primary'];
+}
+
+/** VM 0 (the scenario's VM) by default, or another VM of a scale set by name; every VM's primary NIC is on VM 0's primary subnet. */
+export function doctorTarget(state: LabState, vmName?: string): DoctorTarget {
+  const vm = findLabVm(state, vmName);
+  const nic0 = state.nics[0]!;
+  return { vm: vm.name, namespace: vm.namespace, primary: { device: nic0.device, ip: vm.ip, gateway: nic0.gateway } };
+}
+
+/** `env` is what programs in the VM see: the caller's environment plus the scenario's (VM 0's only). */
+export async function gatherDoctorFacts(
+  runner: LabRunner,
+  state: LabState,
+  env: Readonly<Record<string, string>>,
+  target: DoctorTarget = doctorTarget(state),
+): Promise<DoctorFacts> {
+  const vm = target.namespace;
   const [get, routes, neighbors] = await Promise.all([
     runner.run(['ip', '-n', vm, '-j', 'route', 'get', IMDS]),
     runner.run(['ip', '-n', vm, '-j', 'route', 'show']),
@@ -65,8 +83,8 @@ export async function gatherDoctorFacts(runner: LabRunner, state: LabState, env:
   ]);
   const got = parseJson<Record<string, unknown>[]>(get.stdout, []);
   return {
-    lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp },
-    primary: { device: primary.device, ip: primary.ips[0]!, gateway: primary.gateway },
+    lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp, vm: target.vm },
+    primary: target.primary,
     routeGet:
       get.code === 0 && got[0]
         ? { ok: true, route: toRoute(got[0]) }

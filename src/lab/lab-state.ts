@@ -50,6 +50,13 @@ export interface LabState extends Pick<LabTopology, 'name' | 'scenario' | 'fixed
 
 export const STATE_FILE = 'lab.json';
 
+/** A VM of a running lab by name (`vm0` when omitted); a clear usage error naming the lab's VMs otherwise. */
+export function findLabVm(state: LabState, vmName = 'vm0'): LabVmRecord {
+  const found = state.vms.find((v) => v.name === vmName);
+  if (!found) throw new LabError('ERR_LAB_USAGE', `--vm: lab ${state.name} has no VM ${JSON.stringify(vmName)} (VMs: ${state.vms.map((v) => v.name).join(', ')})`);
+  return found;
+}
+
 /** A stable digest of the plan: the same command lines and VM environment give the same fingerprint (idempotent `up`). */
 export function planFingerprint(steps: readonly LabStep[], env: Readonly<Record<string, string>>): string {
   const text = `${steps.map(formatStep).join('\n')}\n${JSON.stringify(Object.entries(env).sort())}`;
