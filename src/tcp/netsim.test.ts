@@ -3,7 +3,7 @@
 // within a bounded simulated time.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pattern, runSimulation, type Impairment, type SimOptions } from './netsim.ts';
+import { pattern, runSimulation, type Impairment, type SimOptions, type SimResult } from './netsim.ts';
 
 const LEVELS: Record<string, Impairment> = {
   clean: { loss: 0, duplicate: 0, reorder: 0, reorderMs: 0, delayMs: 5, jitterMs: 0 },
@@ -20,7 +20,7 @@ const SIZES: [number, number][] = [
   [1 << 20, 64 * 1024],
 ];
 
-function check(options: SimOptions): void {
+function check(options: SimOptions): SimResult {
   const result = runSimulation(options);
   const label = `seed ${options.seed} ${JSON.stringify(options.impairment)} sizes ${options.clientToServer}/${options.serverToClient}`;
   assert.equal(result.serverReceived.length, options.clientToServer, `${label}: server got ${result.serverReceived.length} bytes by t=${result.finishedAt}`);
@@ -31,6 +31,7 @@ function check(options: SimOptions): void {
   assert.equal(result.serverClosed, 'normal', `${label}: server close reason`);
   assert.ok(result.finishedAt <= options.limitMs, `${label}: finished at ${result.finishedAt}`);
   if (!options.impairment.corrupt) assert.equal(result.rejectedPackets, 0, `${label}: intact packets must parse`);
+  return result;
 }
 
 /** Generous simulated-time bound: per-MB cost grows with impairment, plus handshake/close/TIME-WAIT slack. */
@@ -65,19 +66,36 @@ describe('netsim variants', () => {
     }
   });
 
-  test('slow reader with a small receive buffer: zero windows, probes and window updates', () => {
+  /** Runs seeds 1..4 of a slow-reader transfer; returns the zero-window adverts and probes summed over them. */
+  function slowReader(readEveryMs: number): { adverts: number; probes: number } {
+    let adverts = 0;
+    let probes = 0;
     for (let seed = 1; seed <= 4; seed++) {
-      check({
+      const result = check({
         seed,
         impairment: LEVELS.light!,
         config: { receiveBufferSize: 4096, sendBufferSize: 8192 },
         readChunk: 1000,
-        readEveryMs: 50,
+        readEveryMs,
         clientToServer: 60_000,
         serverToClient: 30_000,
         limitMs: 600_000,
       });
+      adverts += result.zeroWindowAdverts;
+      probes += result.zeroWindowProbes;
     }
+    return { adverts, probes };
+  }
+
+  test('slow reader with a small receive buffer: zero windows, then window updates reopen the flow', () => {
+    const { adverts } = slowReader(50);
+    assert.ok(adverts > 0, 'the slow readers advertised zero windows');
+  });
+
+  test('reader slower than the persist timer: the senders probe the zero windows (RFC 9293 §3.8.6.1)', () => {
+    const { adverts, probes } = slowReader(500);
+    assert.ok(adverts > 0, 'the slow readers advertised zero windows');
+    assert.ok(probes > 0, `the senders probed the zero windows (${adverts} zero-window adverts, ${probes} probes)`);
   });
 
   test('small MSS, no window scaling, no timestamps, heavy impairment', () => {

@@ -3,7 +3,7 @@
 // with seeded loss, duplication, reordering, delay and corruption; both apps stream data, then close.
 import { seededRandom, type Random } from '../util/seeded-random.ts';
 import { buildTcpPacket, parseTcpPacket } from '../wire/packet.ts';
-import type { TcpSegment } from '../wire/tcp-segment.ts';
+import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
 import { isWireError } from '../wire/wire-error.ts';
 import { createIsnSource, sipHashKeyedHash } from './isn.ts';
 import { Tcb } from './tcb.ts';
@@ -52,6 +52,9 @@ export interface SimResult {
   readonly serverClosed: TcpCloseReason | undefined;
   readonly segments: number;
   readonly retransmits: number;
+  /** Segments (other than RSTs) sent advertising a zero window, and zero-window probes sent (both sides). */
+  readonly zeroWindowAdverts: number;
+  readonly zeroWindowProbes: number;
   /** Packets the receiving side's parser rejected (corruption caught by the IPv4/TCP checksums). */
   readonly rejectedPackets: number;
   /** Segments that reached the server's listener after its connection had closed (it RSTs ACKs). */
@@ -120,12 +123,14 @@ export function runSimulation(options: SimOptions): SimResult {
   let now = 0;
   let order = 0;
   let segments = 0;
+  let zeroWindowAdverts = 0;
   let rejectedPackets = 0;
   let afterCloseSegments = 0;
   const wire: InFlight[] = [];
 
   const transmit = (seg: TcpSegment, toServer: boolean): void => {
     segments++;
+    if (seg.window === 0 && (seg.flags & TcpFlags.RST) === 0) zeroWindowAdverts++;
     // Encoding checks every field the Tcb produced (writeTcp throws on out-of-range values).
     const packet = buildTcpPacket(toServer ? { src: CLIENT_ADDRESS, dst: SERVER_ADDRESS } : { src: SERVER_ADDRESS, dst: CLIENT_ADDRESS }, seg);
     if (random() < imp.loss) return;
@@ -280,6 +285,8 @@ export function runSimulation(options: SimOptions): SimResult {
     serverClosed: server.closed,
     segments,
     retransmits: (client.tcb?.stats.retransmits ?? 0) + (server.tcb?.stats.retransmits ?? 0),
+    zeroWindowAdverts,
+    zeroWindowProbes: (client.tcb?.stats.zeroWindowProbes ?? 0) + (server.tcb?.stats.zeroWindowProbes ?? 0),
     rejectedPackets,
     afterCloseSegments,
   };
