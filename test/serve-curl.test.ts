@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultProfileDocument } from '../src/config/default-profile.ts';
 import { DEFAULT_CA_ISSUERS_URI } from '../src/signing/certificate-issuer.ts';
+import { INSTANCE_API_VERSIONS } from '../src/imds/api-versions.ts';
 import { run, startServe, tempStateDir, type ServeProcess } from './helpers/serve-process.ts';
 
 const EVENT_ID = 'f020ba2e-3bc0-4c40-a10b-86575a9eabd5';
@@ -84,6 +85,8 @@ describe('serve + curl (docs commands)', () => {
     const versions = JSON.parse(res.body).apiVersions as string[];
     assert.equal(versions.at(-1), '2025-04-07');
     assert.deepEqual([...versions].sort(), versions);
+    // imds-spec §4: exactly the §3.1 list (pinned by src/imds/api-versions.test.ts), nothing dropped or added.
+    assert.deepEqual(versions, [...INSTANCE_API_VERSIONS]);
   });
 
   it('missing api-version: 400 with the E4 body byte for byte (GET /metadata/instance and GET /metadata)', async () => {

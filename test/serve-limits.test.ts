@@ -48,6 +48,7 @@ describe('serve: rate limits and faults', () => {
     // The headerless SDK probe is still answered at once.
     const probe = await get(`${s.base}${TOKEN}`, {});
     assert.equal(probe.status, 400);
+    assert.equal(probe.body, '{"error":"invalid_request","error_description":"Required metadata header not specified"}');
     assert.deepEqual((await Promise.all(slow)).map((r) => r.status), [200, 200, 200, 200, 200]);
   });
 

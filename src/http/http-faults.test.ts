@@ -48,6 +48,13 @@ describe('HttpFaultSet', () => {
     for (let i = 0; i < 20; i++) assert.equal(set.take('/a'), undefined);
     assert.ok(set.take('/b'), 'set.take(\'/b\')');
     assert.equal(set.take('/b'), undefined);
+    // With a real roll (seed 7 at 0.5: hit, hit, miss, miss, miss, hit, …) the misses must not use up the
+    // count: all 3 applications happen, the third on the 6th matching request.
+    const rolled = new HttpFaultSet([{ path: '/c', status: 500, probability: 0.5, seed: 7, count: 3 }]);
+    const outcomes = Array.from({ length: 20 }, () => (rolled.take('/c') ? 1 : 0));
+    assert.deepEqual(outcomes.slice(0, 7), [1, 1, 0, 0, 0, 1, 0]);
+    assert.equal(outcomes.reduce<number>((n, v) => n + v, 0), 3);
+    assert.deepEqual(rolled.list().map((f) => [f.remaining, f.applied]), [[0, 3]]);
   });
 
   it('first matching fault wins; runtime add/remove/clear', () => {

@@ -28,6 +28,19 @@ test('toSortedCompactJson: frozen values are memoised, mutable ones re-serialise
   const frozen = Object.freeze({ b: '1', a: Object.freeze(['x']) });
   assert.equal(toSortedCompactJson(frozen), '{"a":["x"],"b":"1"}');
   assert.equal(toSortedCompactJson(frozen), '{"a":["x"],"b":"1"}');
+  // Memoised means the second call does not read the object again: count reads through a getter.
+  let reads = 0;
+  const watched = Object.freeze({
+    get a(): string {
+      reads++;
+      return 'x';
+    },
+  });
+  assert.equal(toSortedCompactJson(watched), '{"a":"x"}');
+  const afterFirst = reads;
+  assert.ok(afterFirst > 0, 'the first call reads the object');
+  assert.equal(toSortedCompactJson(watched), '{"a":"x"}');
+  assert.equal(reads, afterFirst, 'the second call is served from the memo');
   const mutable: Record<string, string> = { a: '1' };
   assert.equal(toSortedCompactJson(mutable), '{"a":"1"}');
   mutable.a = '2';

@@ -47,6 +47,7 @@ describe('Impairer', () => {
   it('corrupts exactly one bit past the IPv4 header', () => {
     const { out, impairer } = collect({ corrupt: 1, seed: 5 });
     for (let i = 0; i < 200; i++) impairer.push(packet(0));
+    assert.equal(out.length, 200, 'corrupted packets are still delivered');
     for (const p of out) {
       let bits = 0;
       p.forEach((byte, index) => {

@@ -41,7 +41,9 @@ describe('loadSigningMaterial', () => {
     assert.ok(root.ca && issuing.ca, 'root.ca && issuing.ca');
     assert.ok(issuing.checkIssued(root) && issuing.verify(root.publicKey), 'issuing.checkIssued(root) && issuing.verify(root.publicKey)');
     assert.equal(createPublicKey(material.rootCertificatePem).asymmetricKeyDetails?.modulusLength, 2048);
-    assert.deepEqual((await readdir(tmp.path)).filter((n) => n.includes('.tmp-')), []);
+    // Creation goes through a temporary directory next to pki/ (and temporary files inside it): none is left.
+    assert.deepEqual(await readdir(stateDir), ['pki']);
+    assert.deepEqual((await readdir(material.pkiDirectory)).filter((n) => n.includes('.tmp-')), []);
   });
 
   it('reuses keys and certificates on later loads (and the leaf of a region once issued)', async () => {

@@ -66,10 +66,11 @@ describe('netsim variants', () => {
     }
   });
 
-  /** Runs seeds 1..4 of a slow-reader transfer; returns the zero-window adverts and probes summed over them. */
-  function slowReader(readEveryMs: number): { adverts: number; probes: number } {
+  /** Runs seeds 1..4 of a slow-reader transfer; returns the zero-window adverts, probes and window updates summed over them. */
+  function slowReader(readEveryMs: number): { adverts: number; probes: number; updates: number } {
     let adverts = 0;
     let probes = 0;
+    let updates = 0;
     for (let seed = 1; seed <= 4; seed++) {
       const result = check({
         seed,
@@ -83,13 +84,15 @@ describe('netsim variants', () => {
       });
       adverts += result.zeroWindowAdverts;
       probes += result.zeroWindowProbes;
+      updates += result.windowUpdates;
     }
-    return { adverts, probes };
+    return { adverts, probes, updates };
   }
 
   test('slow reader with a small receive buffer: zero windows, then window updates reopen the flow', () => {
-    const { adverts } = slowReader(50);
+    const { adverts, probes, updates } = slowReader(50);
     assert.ok(adverts > 0, 'the slow readers advertised zero windows');
+    assert.ok(updates > 0, `reads sent window updates reopening zero windows (${adverts} adverts, ${updates} updates, ${probes} probes)`);
   });
 
   test('reader slower than the persist timer: the senders probe the zero windows (RFC 9293 §3.8.6.1)', () => {

@@ -55,6 +55,8 @@ export interface SimResult {
   /** Segments (other than RSTs) sent advertising a zero window, and zero-window probes sent (both sides). */
   readonly zeroWindowAdverts: number;
   readonly zeroWindowProbes: number;
+  /** Reads that sent a window update reopening a zero window (RCV.WND was 0, is > 0 after), both sides. */
+  readonly windowUpdates: number;
   /** Packets the receiving side's parser rejected (corruption caught by the IPv4/TCP checksums). */
   readonly rejectedPackets: number;
   /** Segments that reached the server's listener after its connection had closed (it RSTs ACKs). */
@@ -124,6 +126,7 @@ export function runSimulation(options: SimOptions): SimResult {
   let order = 0;
   let segments = 0;
   let zeroWindowAdverts = 0;
+  let windowUpdates = 0;
   let rejectedPackets = 0;
   let afterCloseSegments = 0;
   const wire: InFlight[] = [];
@@ -164,8 +167,10 @@ export function runSimulation(options: SimOptions): SimResult {
       if (options.readChunk !== undefined) {
         if (now < end.nextReadAt) return;
       }
+      const closedWindow = tcb.vars.rcvWnd === 0 && !tcb.hasOutgoing;
       const chunk = tcb.read(options.readChunk, now);
       if (!chunk) break;
+      if (closedWindow && tcb.hasOutgoing && tcb.vars.rcvWnd > 0) windowUpdates++;
       end.received.push(chunk);
       end.receivedLength += chunk.length;
       if (options.readChunk !== undefined) {
@@ -286,6 +291,7 @@ export function runSimulation(options: SimOptions): SimResult {
     segments,
     retransmits: (client.tcb?.stats.retransmits ?? 0) + (server.tcb?.stats.retransmits ?? 0),
     zeroWindowAdverts,
+    windowUpdates,
     zeroWindowProbes: (client.tcb?.stats.zeroWindowProbes ?? 0) + (server.tcb?.stats.zeroWindowProbes ?? 0),
     rejectedPackets,
     afterCloseSegments,

@@ -43,6 +43,19 @@ test('bounds: too many runs or bytes drop the highest runs', () => {
   assert.equal(r.insert(40, text('toolongtoolong')), 0);
   assert.equal(r.bufferedBytes, 2);
   assert.equal(joined(r.drain(10).chunks), 'a');
+  // Full with 'b' at 20 and 'c' at 30: a lower newcomer is kept and the highest run ('c') goes.
+  const full = new Reassembly(10, 2);
+  full.insert(20, text('b'));
+  full.insert(30, text('c'));
+  assert.equal(full.insert(10, text('a')), 1, 'the newcomer is kept');
+  assert.equal(full.runCount, 2);
+  assert.equal(joined(full.drain(10).chunks), 'a');
+  assert.equal(joined(full.drain(20).chunks), 'b');
+  assert.ok(full.isEmpty, "'c' was dropped");
+  const merged = new Reassembly(3, 10);
+  merged.insert(12, text('cd'));
+  assert.equal(merged.insert(10, text('ab')), 0, 'joined to the run above, over the byte bound, dropped with it');
+  assert.ok(merged.isEmpty);
   const none = new Reassembly(0, 0);
   assert.equal(none.insert(1, text('x')), 0);
 });

@@ -1,7 +1,7 @@
 // Bounded out-of-order reassembly of received bytes (RFC 9293 §3.10.7.4 seventh step): contiguous runs
 // beyond RCV.NXT, duplicates/overlaps trimmed (bytes already held win), an out-of-order FIN remembered; at
 // most maxSegments runs and maxBytes bytes, over a bound the highest runs are dropped (we never SACK).
-import { add, ge, gt, le, lt, sub } from './seq.ts';
+import { add, ge, gt, le, lt, seqMax, seqMin, sub } from './seq.ts';
 
 interface Run {
   seq: number;
@@ -64,6 +64,7 @@ export class Reassembly {
     }
     if (rest.length > 0) pieces.push({ seq: start, length: rest.length, chunks: [rest.slice()] });
     let kept = 0;
+    const fresh = pieces.map((piece) => ({ seq: piece.seq, end: add(piece.seq, piece.length) })); // merge() grows runs in place
     for (const piece of pieces) {
       let index = this.runs.findIndex((run) => gt(run.seq, piece.seq));
       if (index < 0) index = this.runs.length;
@@ -75,7 +76,13 @@ export class Reassembly {
     while (this.runs.length > this.maxSegments || this.bytes > this.maxBytes) {
       const last = this.runs.pop()!;
       this.bytes -= last.length;
-      kept = Math.max(0, kept - last.length);
+      // Only the new bytes inside the dropped run are lost (the run may be older data, or merged with it).
+      const lastEnd = add(last.seq, last.length);
+      for (const range of fresh) {
+        const from = seqMax(range.seq, last.seq);
+        const to = seqMin(range.end, lastEnd);
+        if (lt(from, to)) kept -= sub(to, from);
+      }
     }
     return kept;
   }

@@ -186,8 +186,15 @@ describe('active open (SYN-SENT)', () => {
   test('SYN retransmissions back off and end in ETIMEDOUT', () => {
     const h = open({ synRetries: 2 });
     h.out();
-    const sent = h.advance(100_000).map((seg) => seg.flags);
-    assert.equal(sent.length, 2);
+    const times: number[] = [];
+    for (let i = 0; i < 10 && h.tcb.state !== 'CLOSED'; i++) {
+      for (const seg of h.advance(h.tcb.pollAt()! - h.now)) {
+        expectSegment(seg, { flags: 'S', seq: 0x1000 });
+        times.push(h.now);
+      }
+    }
+    assert.deepEqual(times, [1000, 3000], 'RTO 1000 ms, doubled before each retransmission');
+    assert.equal(h.now, 7000, 'gives up after the last doubled RTO');
     assert.equal(h.tcb.state, 'CLOSED');
     assert.deepEqual(h.takeEvents(), ['closed:ETIMEDOUT']);
   });

@@ -113,6 +113,8 @@ describe('fast retransmit (RFC 5681 §3.2) and NewReno recovery', () => {
     const partial = h.send({ seq: 5001, ack: 13001, flags: 'A' }); // segment 4 (13001) also lost
     assert.deepEqual(partial.map((s) => s.seq), [13001]);
     h.send({ seq: 5001, ack: 16001, flags: 'A' });
+    assert.equal(h.tcb.vars.ssthresh, 2500, 'half the 5000 bytes in flight at the third duplicate ACK');
+    assert.equal(h.tcb.vars.cwnd, 1000, 'the full ACK ends recovery: cwnd deflated to min(ssthresh, flight + MSS) (RFC 6582 §3.2 step 3)');
     assert.equal(h.tcb.unacknowledgedLength, 0);
     assert.equal(h.tcb.pollAt(), undefined);
     assert.equal(h.tcb.stats.retransmits, 2);
@@ -125,7 +127,13 @@ describe('fast retransmit (RFC 5681 §3.2) and NewReno recovery', () => {
     h.send({ seq: 5001, ack: 10001, flags: 'A', window: 60000 });
     h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'x' });
     h.send({ seq: 5002, ack: 10001, flags: 'A', window: 60000 });
+    // Three more of each kind, each run on its own enough to reach a third duplicate ACK if it counted.
+    for (let i = 0; i < 3; i++) h.send({ seq: 5002 + i, ack: 10001, flags: 'PA', window: 60000, payload: 'y' });
+    for (let i = 0; i < 3; i++) h.send({ seq: 5005, ack: 10001, flags: 'A', window: i % 2 ? 60000 : 50000 });
     assert.equal(h.tcb.stats.fastRetransmits, 0);
+    // Control: three true duplicates (no data, same window, data outstanding) do trigger it.
+    for (let i = 0; i < 3; i++) h.send({ seq: 5005, ack: 10001, flags: 'A', window: 50000 });
+    assert.equal(h.tcb.stats.fastRetransmits, 1);
   });
 });
 
