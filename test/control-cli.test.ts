@@ -39,10 +39,17 @@ test('ctl fault add / list / clear change what clients get', async () => {
   assert.equal((await get('/metadata/instance?api-version=2021-02-01')).status, 200);
   const listed = JSON.parse((await ctl('fault', 'list')).stdout) as { applied: number }[];
   assert.equal(listed[0]!.applied, 1);
-  assert.equal((await ctl('fault', 'clear')).code, 0);
   const log = await ctl('log', '--path', '/metadata/instance', '--limit', '2');
   const lines = log.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: number; rule: string });
   assert.deepEqual(lines.map((e) => [e.status, e.rule]), [[503, 'fault'], [200, 'handler']]);
+  // clear: a fault that would answer every request is gone, and clients are served again.
+  assert.equal((await ctl('fault', 'add', 'path=/metadata/instance,status=500')).code, 0);
+  assert.equal((await get('/metadata/instance?api-version=2021-02-01')).status, 500);
+  const cleared = await ctl('fault', 'clear');
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.deepEqual(JSON.parse(cleared.stdout), { cleared: 2 });
+  assert.deepEqual(JSON.parse((await ctl('fault', 'list')).stdout), []);
+  assert.equal((await get('/metadata/instance?api-version=2021-02-01')).status, 200);
 });
 
 test('ctl timeline start with the compact phase form, driven by ctl clock advance', async () => {

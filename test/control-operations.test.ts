@@ -243,18 +243,24 @@ describe('scheduled events', () => {
 describe('request log', () => {
   test('follow streams new entries as they happen (from a seq, so nothing is missed)', async () => {
     const { lastSeq } = await h.client.queryLog({ limit: 1 });
+    // Logged after `lastSeq` was read but before the follow starts: the follow must still deliver it.
+    await h.get('/metadata/versions', { headers: { Metadata: 'false' } });
     const seen: LoggedRequest[] = [];
     const follower = await h.client.followLog({ since: lastSeq, path: '/metadata/versions' }, (e) => seen.push(e));
     await h.get('/metadata/versions');
     await h.get(INSTANCE);
     await h.get('/metadata/versions', { headers: { Metadata: 'false' } });
-    for (let i = 0; i < 50 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
     await follower.stop();
-    assert.deepEqual(seen.map((e) => [e.path, e.status, e.rule]), [['/metadata/versions', 200, 'handler'], ['/metadata/versions', 400, 'metadata-header']]);
-    assert.ok(seen[1]!.seq > seen[0]!.seq);
+    assert.deepEqual(seen.map((e) => [e.path, e.status, e.rule]), [
+      ['/metadata/versions', 400, 'metadata-header'],
+      ['/metadata/versions', 200, 'handler'],
+      ['/metadata/versions', 400, 'metadata-header'],
+    ]);
+    assert.ok(seen[0]!.seq > lastSeq && seen[1]!.seq > seen[0]!.seq && seen[2]!.seq > seen[1]!.seq, 'in seq order, all after `since`');
     await h.get('/metadata/versions');
     await new Promise((r) => setTimeout(r, 30));
-    assert.equal(seen.length, 2, 'no entries after stop');
+    assert.equal(seen.length, 3, 'no entries after stop');
   });
 
   test('query filters by status and rule', async () => {

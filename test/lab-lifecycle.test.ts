@@ -97,10 +97,15 @@ describe('lab lifecycle', { skip, concurrency: 3 }, () => {
     const state = JSON.parse((await ctx.cli(['status', '--name', name, '--json'])).stdout).state as { stateDir: string; processes: { id: string; pid: number }[] };
     const responder = state.processes.find((p) => p.id === 'responder')!.pid;
     const tinyproxy = state.processes.find((p) => p.id === 'tinyproxy')!.pid;
+    const healthy = await ctx.cli(['status', '--name', name]);
+    assert.equal(healthy.code, 0, 'status: exit 0 while every process runs');
+    assert.match(healthy.stdout, /responder pid \d+ running/);
+    assert.match(healthy.stdout, /health {9}ok/);
     process.kill(responder, 'SIGKILL');
     const broken = await ctx.cli(['status', '--name', name]);
     assert.equal(broken.code, 1);
     assert.match(broken.stdout, /responder .* NOT RUNNING/);
+    assert.match(broken.stdout, /health {9}BROKEN: responder \(pid \d+\) is not running/);
     const down = await ctx.cli(['down', '--name', name]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual((await ctx.leftovers()).filter((n) => n.startsWith(`${name}-`)), []);

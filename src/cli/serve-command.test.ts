@@ -41,6 +41,21 @@ describe('parseServeArguments', () => {
     assert.equal(args.capture, 'socket');
     assert.equal(args.logRequests, true);
     assert.equal(parseServeArguments(['--listen', '127.0.0.1:1', '--no-server-header']).serverHeader, null);
+    const vms = parseServeArguments(['--listen', '127.0.0.1:1', '--vm', 'vm0=/p/a.yaml', '--vm', 'vm1=/p/b.yaml', '--control', '--virtual-clock']);
+    assert.deepEqual(vms.vms, [{ name: 'vm0', profile: '/p/a.yaml' }, { name: 'vm1', profile: '/p/b.yaml' }]);
+    assert.equal(vms.controlSocket, '', '--control: the default socket under the state dir');
+    assert.equal(vms.virtualClock, true);
+    assert.equal(parseServeArguments(['--listen', '127.0.0.1:1', '--control-socket', '/tmp/c/c.sock']).controlSocket, '/tmp/c/c.sock');
+    const tun = parseServeArguments([
+      '--capture', 'tun', '--tun-name', 'imds7', '--mtu', '1400', '--pcap', '/tmp/t.pcap', '--net-fault', 'drop-syn=0.5,seed=3',
+      '--source-policy', 'rst', '--primary-ip', '10.1.0.4', '--primary-ip', '192.168.254.2',
+    ]);
+    assert.deepEqual(tun.listen, { host: '169.254.169.254', port: 80 }, 'tun: --listen defaults to the served address');
+    assert.equal(tun.capture, 'tun');
+    assert.deepEqual({ ...tun.tun, netFaults: undefined }, {
+      name: 'imds7', mtu: 1400, pcapPath: '/tmp/t.pcap', netFaults: undefined, sourcePolicy: 'rst', primaryIps: ['10.1.0.4', '192.168.254.2'],
+    });
+    assert.equal(tun.tun?.netFaults?.synDropProbability, 0.5);
   });
   it('usage errors name the problem', () => {
     assert.throws(() => parseServeArguments([]), /--listen HOST:PORT is required/);
@@ -53,8 +68,14 @@ describe('parseServeArguments', () => {
 
 describe('serveCommand', () => {
   it('help documents every flag', () => {
-    for (const flag of ['--listen', '--profile', '--state-dir', '--no-rate-limit', '--server-header', '--no-server-header', '--fault', '--capture', '--log-requests']) {
-      assert.ok(serveCommand.help.includes(flag), flag);
+    const flags = [
+      '--listen', '--profile', '--vm', '--state-dir', '--no-rate-limit', '--server-header', '--no-server-header', '--fault', '--capture',
+      '--tun-name', '--mtu', '--pcap', '--net-fault', '--source-policy', '--primary-ip', '--log-requests', '--control', '--control-socket',
+      '--virtual-clock',
+    ];
+    for (const flag of flags) {
+      // Each flag has its own option line (`  --flag …`), not just a mention in another flag's text.
+      assert.match(serveCommand.help, new RegExp(`^  ${flag}\\b(?!-)`, 'm'), flag);
     }
   });
   it('formats a request-log line', () => {

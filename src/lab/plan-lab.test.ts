@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_PROFILE } from '../config/default-profile.ts';
 import type { InstanceTree, VmProfile } from '../config/vm-profile.ts';
-import { plan } from '../../test/helpers/lab-plan-kit.ts';
-import { loadScenarios } from './lab-data-files.ts';
+import { plan, planOptions } from '../../test/helpers/lab-plan-kit.ts';
+import { loadScenarios, parseScenario } from './lab-data-files.ts';
 import { LabError } from './lab-error.ts';
 import { formatStep, type LabStep } from './lab-step.ts';
 import { checkLabName } from './lab-naming.ts';
 import { findEscapes } from './no-escape.ts';
+import { planLab } from './plan-lab.ts';
 
 function lines(steps: readonly LabStep[]): string[] {
   return steps.map(formatStep);
@@ -184,6 +185,19 @@ describe('planLab', () => {
     }
     const add = p.steps.find((s) => s.kind === 'run' && s.argv.join(' ') === 'ip netns add imds-vm');
     assert.deepEqual(add && add.kind === 'run' && add.undo, ['ip', 'netns', 'del', 'imds-vm']);
+  });
+
+  it('planLab itself refuses a scenario whose plan would leave the lab (ERR_LAB_ESCAPE)', () => {
+    // A data file whose fix gives the host namespace (the lab's dead end) a default route out of the lab.
+    const uplink = parseScenario({
+      name: 'uplink', title: 'u', symptom: 's', explanation: 'e', fix: 'f', fixKind: 'environment',
+      expect: { broken: 'ok', fixed: 'ok' }, doctor: { broken: 'ok' },
+      fixed: { routes: [{ ns: 'host', to: 'default', via: '10.1.0.4', dev: 'nic0' }] },
+    }, 'uplink.yaml');
+    assert.throws(
+      () => planLab(DEFAULT_PROFILE, { ...planOptions('healthy', { fixed: true }), scenario: uplink }),
+      (e: unknown) => e instanceof LabError && e.code === 'ERR_LAB_ESCAPE' && /route default in host: a default route outside the VM namespace/.test(e.message),
+    );
   });
 });
 

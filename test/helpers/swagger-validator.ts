@@ -1,4 +1,4 @@
-// Validates IMDS response bodies against the official Swagger 2.0 files in /work/shared/reference/imds-swagger
+// Validates IMDS response bodies against the official Swagger 2.0 files vendored in test/fixtures/imds-swagger
 // (ajv, #/definitions refs resolved, x- keys dropped), plus access to the Swagger examples and key-path sets.
 //
 // API (for every endpoint's tests):
@@ -16,10 +16,11 @@
 //   keyPaths(value): every key path of a JSON value ("compute.plan.name", "compute.publicKeys[].path").
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 
-export const SWAGGER_ROOT = '/work/shared/reference/imds-swagger';
+export const SWAGGER_ROOT = fileURLToPath(new URL('../fixtures/imds-swagger', import.meta.url));
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
