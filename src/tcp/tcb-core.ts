@@ -173,13 +173,21 @@ export class TcbCore {
   /**
    * The scaled window field a non-SYN segment would carry now (RFC 7323 §2.3): the free buffer space
    * rounded down to the scale unit, but never less than what is left of the window already advertised
-   * (rounded up), so the right edge never moves left (RFC 9293 §3.8.6.2.1).
+   * (rounded up), so the right edge never moves left (RFC 9293 §3.8.6.2.1), and unchanged until the
+   * free space exceeds it by the SWS threshold.
    */
   private windowUnits(): number {
     const shift = this.rcvWscale;
-    const free = Math.floor(this.receiveSpace / 2 ** shift);
     const kept = Math.ceil(this.rcvWnd / 2 ** shift);
+    // Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only by a worthwhile amount.
+    if (this.receiveSpace - this.rcvWnd < this.windowUpdateThreshold) return Math.min(65535, kept);
+    const free = Math.floor(this.receiveSpace / 2 ** shift);
     return Math.min(65535, Math.max(free, kept));
+  }
+
+  /** min(Fr·RCV.BUFF, MSS) with Fr = 1/2 (RFC 9293 §3.8.6.2.2): the least worth offering to the peer. */
+  get windowUpdateThreshold(): number {
+    return Math.min(Math.floor(this.config.receiveBufferSize / 2), this.config.mss);
   }
 
   /** The window field for a non-SYN segment; moves rcvAdvEdge (never left). */

@@ -19,6 +19,16 @@ describe('receiving', () => {
     assert.equal(h.tcb.read(), undefined);
   });
 
+  test('receiver SWS avoidance: segments keep the right edge until the free space grows by min(bufsize/2, MSS)', () => {
+    const h = Harness.established({ config: { receiveBufferSize: 4096 } });
+    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 4000 })[0], { flags: 'A', ack: 9001, window: 96 });
+    h.tcb.read(500, h.now);
+    h.write('x');
+    expectSegment(h.out()[0], { flags: 'A', seq: 10001, ack: 9001, window: 96, payload: 'x' }, 'a 500-byte opening is not offered, even on a data segment (RFC 9293 §3.8.6.2.2)');
+    h.tcb.read(1000, h.now);
+    expectSegment(h.out()[0], { flags: 'A', ack: 9001, window: 1596 }, 'a 1,500-byte opening (>= MSS 1460) is offered at once');
+  });
+
   test('zero window: data beyond it is not accepted but ACKed, ACK fields still processed; update on read', () => {
     const h = Harness.established({ config: { receiveBufferSize: 2000 } });
     let out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 2000 });

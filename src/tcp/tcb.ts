@@ -179,9 +179,9 @@ export class Tcb {
     const before = core.rcvWnd;
     const data = core.receiveBuffer.take(Math.min(max ?? length, length));
     if (canReceiveData(core.state) && !core.peerFinReceived) {
-      const threshold = Math.min(Math.floor(core.config.receiveBufferSize / 2), core.config.mss);
       const after = core.prospectiveWindow();
-      if (after - before >= threshold || (before === 0 && after > 0)) core.ackPending = true;
+      // The window only reopens by at least the SWS threshold, so any reopening from zero is worth an update.
+      if (after - before >= core.windowUpdateThreshold || (before === 0 && after > 0)) core.ackPending = true;
     }
     output(core, at);
     this.flush();
