@@ -149,7 +149,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<Lab> {
 
   const exec = (argv: readonly string[], o: ExecOptions = {}): Promise<CapturedRun> => {
     const namespace = vmNamespace(state, o.vm);
-    const base = vmEnvironment(callerEnv, namespace === state.namespaces.vm ? state : { env: {} });
+    const base = vmEnvironment(callerEnv, state, o.vm);
     return captureInNamespace(namespace, argv, { ...base, ...o.env }, { timeoutMs: o.timeoutMs ?? 60_000, ...(o.input !== undefined ? { input: o.input } : {}) });
   };
 

@@ -51,6 +51,12 @@ describe('lab scale sets', { skip, concurrency: 2 }, () => {
       const ip1 = (await exec('vm1', [`${IMDS}/metadata/instance/network/interface/0/ipv4/ipAddress/0/privateIpAddress?api-version=2021-02-01&format=text`])).stdout;
       assert.equal(ip1, '10.1.0.5');
 
+      // The scenario's environment (HTTP_PROXY to vm1's proxy) applies to vm0 only.
+      const proxyOf = async (vm: string) => (await ctx.cli(['exec', '--name', name, '--vm', vm, '--', 'sh', '-c', 'echo "${HTTP_PROXY-}"'])).stdout.trim();
+      const [p0, p1] = await Promise.all([proxyOf('vm0'), proxyOf('vm1')]);
+      assert.match(p0, /^http:\/\/10\.1\.0\.5:\d+/, "vm0's app sees the proxy on vm1");
+      assert.notEqual(p1, p0, 'vm1 does not get the scenario environment');
+
       // Tokens: different identities (system-assigned), decoded from the JWTs.
       const [t0, t1] = await Promise.all([exec('vm0', [TOKEN]), exec('vm1', [TOKEN])]);
       const k0 = claimsOf(t0.stdout);

@@ -28,8 +28,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   requireRoot('imds-lab doctor');
   const state = readRunningLab(io.env, parseName(values.name));
   const target = doctorTarget(state, values.vm);
-  const env = target.vm === 'vm0' ? vmEnvironment(io.env, state) : vmEnvironment(io.env, { env: {} });
-  const facts = await gatherDoctorFacts(processRunner, state, env, target);
+  const facts = await gatherDoctorFacts(processRunner, state, vmEnvironment(io.env, state, target.vm), target);
   const report = analyzeDoctorFacts(facts);
   if (values.json) io.stdout.write(`${JSON.stringify({ ...report, facts }, null, 2)}\n`);
   else io.stdout.write(`doctor for lab ${state.name} (scenario ${state.scenario}${state.fixed ? ', fixed' : ''}), from ${target.namespace}:\n${formatDoctorReport(report)}`);

@@ -26,7 +26,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   requireRoot('imds-lab exec');
   const state = readRunningLab(io.env, parseName(values.name));
   const namespace = vmNamespace(state, values.vm);
-  const env = namespace === state.namespaces.vm ? vmEnvironment(io.env, state) : vmEnvironment(io.env, { env: {} });
+  const env = vmEnvironment(io.env, state, values.vm);
   return execInNamespace(namespace, command, env, { stdout: io.stdout, stderr: io.stderr, inheritStdin: io.stdout === process.stdout });
 }
 

@@ -112,11 +112,11 @@ export function readRunningLab(env: NodeJS.ProcessEnv, name: string): LabState {
   return state;
 }
 
-/** What programs in the VM see: the caller's environment plus the scenario's variables. */
-export function vmEnvironment(callerEnv: NodeJS.ProcessEnv, state: { readonly env: Readonly<Record<string, string>> }): Record<string, string> {
+/** What programs in VM `vm` (default vm0) see: the caller's environment plus the scenario's variables, which apply to vm0 only. */
+export function vmEnvironment(callerEnv: NodeJS.ProcessEnv, state: Pick<LabState, 'env'>, vm = 'vm0'): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(callerEnv)) if (v !== undefined) env[k] = v;
-  return { ...env, ...state.env };
+  return vm === 'vm0' ? { ...env, ...state.env } : env;
 }
 
 /** Progress for slow steps: a single rewritten line on a TTY, nothing otherwise (unless verbose). */
