@@ -146,10 +146,10 @@ describe('request rules through createImdsServer', () => {
       assert.equal((await duplexRequest(server, '/metadata/scheduledevents?api-version=2019-08-01', { headers: H })).status, 200);
       assert.equal((await duplexRequest(server, '/metadata/versions', { headers: H })).status, 200);
     });
-    it('identity routes give the same E4 body (identity list)', async () => {
+    it('identity routes give the E4 body with their own version list', async () => {
       const { server } = harness();
       const res = await duplexRequest(server, '/metadata/identity/oauth2/token?api-version=2017-04-02', { headers: H });
-      assert.equal(res.body, E4(['2021-12-13', '2021-02-01', '2020-09-01']));
+      assert.equal(res.body, E4(['2021-02-01', '2020-09-01', '2018-02-01']), "the identity route's own newest versions, not the instance list");
     });
   });
 
