@@ -1,25 +1,7 @@
 // Reads the fields of a control request strictly: unknown keys, missing or mistyped values become a
 // ControlError naming the field path and the reason (never a crash, never a silent default).
+import { childPath, describeValue, isPlainObject, unknownKeys, type PlainObject } from '../util/field-reader.ts';
 import { fieldError } from './control-error.ts';
-
-export type PlainObject = Record<string, unknown>;
-
-export function isPlainObject(value: unknown): value is PlainObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-export function childField(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
-}
 
 /** A request object (or a nested one) whose fields are read by name; `path` prefixes error fields. */
 export class Params {
@@ -33,7 +15,7 @@ export class Params {
   }
 
   field(key: string): string {
-    return childField(this.path, key);
+    return childPath(this.path, key);
   }
 
   has(key: string): boolean {
@@ -42,9 +24,8 @@ export class Params {
 
   /** Rejects keys outside `known`. */
   only(known: readonly string[]): this {
-    for (const key of Object.keys(this.value)) {
-      if (!known.includes(key)) throw fieldError(this.field(key), `unknown field (known: ${known.join(', ') || 'none'})`);
-    }
+    const [key] = unknownKeys(this.value, known);
+    if (key !== undefined) throw fieldError(this.field(key), `unknown field (known: ${known.join(', ') || 'none'})`);
     return this;
   }
 

@@ -5,7 +5,8 @@ import { validateProfile } from '../config/load-profile.ts';
 import { ProfileError, formatProblem } from '../config/profile-error.ts';
 import type { VmProfile } from '../config/vm-profile.ts';
 import { ControlError, CONTROL_ERROR_CODES, fieldError } from './control-error.ts';
-import { Params, describeValue, isPlainObject } from './params.ts';
+import { describeValue, isPlainObject } from '../util/field-reader.ts';
+import { Params } from './params.ts';
 
 /** A mutable deep copy of a (frozen) profile. */
 type Draft = {
