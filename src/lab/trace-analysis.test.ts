@@ -38,9 +38,11 @@ describe('analyzeTrace', () => {
       packet(1_000_050, 4, true, 100, 0, TcpFlags.SYN),
       packet(1_000_400, 2, false, 900, 101, TcpFlags.SYN | TcpFlags.ACK),
       packet(1_000_500, 2, true, 101, 901, TcpFlags.ACK),
-      packet(1_000_600, 2, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/versions HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n'),
-      packet(1_000_650, 4, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/versions HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n'),
+      packet(1_000_600, 2, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/versions HTTP/1.1\r\nHost: 169.254.169.254\r\nmetadata: true\r\nMetadata: false\r\n\r\nX-Forwarded-For: body'),
+      packet(1_000_650, 4, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/versions HTTP/1.1\r\nHost: 169.254.169.254\r\nmetadata: true\r\nMetadata: false\r\n\r\nX-Forwarded-For: body'),
       packet(1_002_600, 2, false, 901, 160, TcpFlags.ACK | TcpFlags.PSH, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'),
+      packet(1_003_000, 2, true, 160, 940, TcpFlags.ACK | TcpFlags.FIN),
+      packet(1_003_100, 2, false, 940, 161, TcpFlags.ACK | TcpFlags.FIN),
     ];
     const result = analyzeTrace(packets, parseRequestLog(LOG));
     assert.equal(result.connections.length, 1);
@@ -48,7 +50,9 @@ describe('analyzeTrace', () => {
     assert.deepEqual([c.client, c.clientPort, c.synCount, c.ifindexes], ['10.1.0.4', 40000, 1, [2, 4]]);
     assert.equal(c.synAckUs! - c.firstSynUs, 400);
     assert.equal(c.ackUs! - c.firstSynUs, 500);
-    assert.deepEqual(c.exchanges, [{ request: 'GET /metadata/versions', requestUs: 1_000_600, status: 200, reason: 'OK', responseUs: 1_002_600, rule: 'handler' }]);
+    assert.deepEqual(c.exchanges, [{ request: 'GET /metadata/versions', requestUs: 1_000_600, status: 200, reason: 'OK', responseUs: 1_002_600, rule: 'handler', headers: { metadata: 'true', xForwardedFor: null, userAgent: null } }]);
+    assert.deepEqual(c.fins, [{ by: 'client', timeUs: 1_003_000 }, { by: 'server', timeUs: 1_003_100 }]);
+    assert.deepEqual([c.synUs, c.resetBy, c.resetUs], [[1_000_000], null, null]);
     const text = formatTrace('x.pcap', result, { name: 'imds', scenario: 'healthy', fixed: false, nics: [{ device: 'eth0', ips: ['10.1.0.4'] }], proxy: null, hostInterfaces: { '2': 'nic0', '4': 'imds0' } }, 1);
     assert.match(text, /#1 10\.1\.0\.4:40000 -> 169\.254\.169\.254:80 in on nic0 -> imds0 \(VM eth0, primary NIC, primary IP\)/);
     assert.match(text, /SYN-ACK after 0\.40 ms, handshake 0\.50 ms/);
@@ -59,6 +63,7 @@ describe('analyzeTrace', () => {
     const packets = [packet(0, 3, true, 7, 0, TcpFlags.SYN), packet(1_000_000, 3, true, 7, 0, TcpFlags.SYN), packet(3_000_000, 3, true, 7, 0, TcpFlags.SYN)];
     const c = analyzeTrace(packets).connections[0]!;
     assert.equal(c.synCount, 3);
+    assert.deepEqual(c.synUs, [0, 1_000_000, 3_000_000]);
     assert.equal(c.synAckUs, null);
     assert.match(formatTrace('y.pcap', analyzeTrace(packets), null, null), /3 SYNs \(retransmitted\), no answer/);
   });

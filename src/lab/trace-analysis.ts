@@ -30,6 +30,8 @@ export interface TraceExchange {
   readonly reason: string;
   readonly responseUs: number | null;
   readonly rule: string | null;
+  /** Request headers that decide IMDS rules (null when absent from the captured request). */
+  readonly headers: { readonly metadata: string | null; readonly xForwardedFor: string | null; readonly userAgent: string | null };
 }
 
 export interface TraceConnection {
@@ -41,9 +43,14 @@ export interface TraceConnection {
   readonly ifindexes: readonly number[];
   readonly firstSynUs: number;
   readonly synCount: number;
+  /** Capture time of each SYN the client sent (the first and its retransmissions). */
+  readonly synUs: readonly number[];
   readonly synAckUs: number | null;
   readonly ackUs: number | null;
   readonly resetBy: 'client' | 'server' | null;
+  readonly resetUs: number | null;
+  /** FIN segments, first sighting of each side's. */
+  readonly fins: readonly { readonly by: 'client' | 'server'; readonly timeUs: number }[];
   readonly exchanges: readonly TraceExchange[];
   readonly packets: number;
 }
@@ -69,6 +76,20 @@ export function parseRequestLog(text: string): RequestLogLine[] {
   return out;
 }
 
+/** The rule-deciding headers of a request head (first header of each name; lines after the blank line ignored). */
+function requestHeaders(lines: readonly string[]): TraceExchange['headers'] {
+  const found = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const text = line.replace(/\r$/, '');
+    if (text === '') break;
+    const colon = text.indexOf(':');
+    if (colon <= 0) continue;
+    const name = text.slice(0, colon).trim().toLowerCase();
+    if (!found.has(name)) found.set(name, text.slice(colon + 1).trim());
+  }
+  return { metadata: found.get('metadata') ?? null, xForwardedFor: found.get('x-forwarded-for') ?? null, userAgent: found.get('user-agent') ?? null };
+}
+
 interface Building {
   client: string;
   clientPort: number;
@@ -77,10 +98,13 @@ interface Building {
   ifindexes: number[];
   firstSynUs: number;
   synCount: number;
+  synUs: number[];
   synAckUs: number | null;
   ackUs: number | null;
   resetBy: 'client' | 'server' | null;
-  exchanges: { request: string; requestUs: number; status: number | null; reason: string; responseUs: number | null; rule: string | null }[];
+  resetUs: number | null;
+  fins: { by: 'client' | 'server'; timeUs: number }[];
+  exchanges: { request: string; requestUs: number; status: number | null; reason: string; responseUs: number | null; rule: string | null; headers: TraceExchange['headers'] }[];
   packets: number;
   seen: Set<string>;
   lastSynUs: number | null;
@@ -113,7 +137,7 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     const ack = (tcp.flags & TcpFlags.ACK) !== 0;
     if (!c || (toServer && syn && !ack && c.synAckUs !== null && c.resetBy === null && c.exchanges.length > 0)) {
       // A new connection (or the port reused for a new one).
-      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synAckUs: null, ackUs: null, resetBy: null, exchanges: [], packets: 0, seen: new Set(), lastSynUs: null };
+      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synUs: [], synAckUs: null, ackUs: null, resetBy: null, resetUs: null, fins: [], exchanges: [], packets: 0, seen: new Set(), lastSynUs: null };
       connections.set(key, c);
       order.push(c);
     }
@@ -123,6 +147,7 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
       // later ones are the client's retransmissions (1 s, 2 s, 4 s … apart).
       if (c.lastSynUs === null || packet.timeUs - c.lastSynUs > 200_000) {
         c.synCount++;
+        c.synUs.push(packet.timeUs);
         c.packets++;
         if (c.synCount === 1) c.firstSynUs = packet.timeUs;
       }
@@ -139,12 +164,18 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     } else if (toServer && ack && c.synAckUs !== null && c.ackUs === null) {
       c.ackUs = packet.timeUs;
     }
-    if ((tcp.flags & TcpFlags.RST) !== 0 && c.resetBy === null) c.resetBy = toServer ? 'client' : 'server';
+    if ((tcp.flags & TcpFlags.RST) !== 0 && c.resetBy === null) {
+      c.resetBy = toServer ? 'client' : 'server';
+      c.resetUs = packet.timeUs;
+    }
+    const by = toServer ? 'client' : 'server';
+    if ((tcp.flags & TcpFlags.FIN) !== 0 && !c.fins.some((f) => f.by === by)) c.fins.push({ by, timeUs: packet.timeUs });
     if (tcp.payload.length > 0) {
-      const first = new TextDecoder().decode(tcp.payload.subarray(0, Math.min(tcp.payload.length, 2048))).split('\n')[0]!;
+      const lines = new TextDecoder().decode(tcp.payload.subarray(0, Math.min(tcp.payload.length, 2048))).split('\n');
+      const first = lines[0]!;
       if (toServer) {
         const m = REQUEST_LINE.exec(first);
-        if (m) c.exchanges.push({ request: `${m[1]} ${m[2]}`, requestUs: packet.timeUs, status: null, reason: '', responseUs: null, rule: null });
+        if (m) c.exchanges.push({ request: `${m[1]} ${m[2]}`, requestUs: packet.timeUs, status: null, reason: '', responseUs: null, rule: null, headers: requestHeaders(lines) });
       } else {
         const m = STATUS_LINE.exec(first);
         const open = c.exchanges.find((e) => e.status === null);
