@@ -65,6 +65,10 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
   const server = http.createServer();
+  // A client may half-close right after its request (shutdown(SHUT_WR), `nc -N`, HTTP/1.0 scripts). node:http's
+  // default (httpAllowHalfOpen=false) ends the socket on the client's FIN, so an answer still being computed is
+  // lost; with true it marks the in-flight response as the last and closes after it (issue 11 point 2).
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // Keep-alive sockets idle for 5 s are closed (socket.setTimeout, works on any Duplex); headers and whole
   // requests must arrive within 10 s / 30 s (enforced by node:http for listening servers).
   server.keepAliveTimeout = 5_000;
