@@ -29,6 +29,7 @@ const OID_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 const OID_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
 
 export interface Issuer {
+  /** @internal forge types stay out of the published .d.ts (node-forge's types are a devDependency). */
   readonly certificate: forge.pki.Certificate;
   readonly key: RsaKey;
 }
@@ -83,6 +84,7 @@ function authorityInfoAccess(uri: string): { id: string; critical: boolean; valu
   };
 }
 
+/** @internal */
 export function issueRootCertificate(key: RsaKey, now: number): forge.pki.Certificate {
   const certificate = baseCertificate(key, now, ROOT_VALIDITY_DAYS, [
     { shortName: 'C', value: 'US' },
@@ -97,6 +99,7 @@ export function issueRootCertificate(key: RsaKey, now: number): forge.pki.Certif
   return signWith(certificate, null, key);
 }
 
+/** @internal */
 export function issueIssuingCaCertificate(key: RsaKey, root: Issuer, now: number): forge.pki.Certificate {
   const certificate = baseCertificate(key, now, ISSUING_CA_VALIDITY_DAYS, [
     { shortName: 'C', value: 'US' },
@@ -113,7 +116,7 @@ export function issueIssuingCaCertificate(key: RsaKey, root: Issuer, now: number
   return signWith(certificate, root, key);
 }
 
-/** The certificate that signs attested documents, shaped like Azure's (imds-spec §6.2). */
+/** @internal The certificate that signs attested documents, shaped like Azure's (imds-spec §6.2). */
 export function issueAttestedLeafCertificate(
   key: RsaKey,
   issuing: Issuer,
@@ -140,7 +143,7 @@ export function issueAttestedLeafCertificate(
   return signWith(certificate, issuing, key);
 }
 
-/** Self-signed holder of the token-signing key (like Entra ID's published signing keys); its SHA-1 thumbprint is the JWT kid/x5t. */
+/** @internal Self-signed holder of the token-signing key (like Entra ID's published signing keys); its SHA-1 thumbprint is the JWT kid/x5t. */
 export function issueTokenSigningCertificate(key: RsaKey, now: number): forge.pki.Certificate {
   const certificate = baseCertificate(key, now, TOKEN_SIGNING_VALIDITY_DAYS, [
     { shortName: 'O', value: EMULATOR_ORGANIZATION },
@@ -154,7 +157,7 @@ export function issueTokenSigningCertificate(key: RsaKey, now: number): forge.pk
   return signWith(certificate, null, key);
 }
 
-/** The DNS names in a certificate's subjectAltName (for consistency checks and tests). */
+/** @internal The DNS names in a certificate's subjectAltName (for consistency checks and tests). */
 export function subjectAltDnsNames(certificate: forge.pki.Certificate): string[] {
   const extension = certificate.getExtension('subjectAltName') as { altNames?: { type: number; value: string }[] } | null;
   return (extension?.altNames ?? []).filter((n) => n.type === 2).map((n) => n.value);

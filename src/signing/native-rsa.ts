@@ -14,6 +14,7 @@ export interface RsaKey {
   readonly privateKeyPem: string;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
+  /** @internal forge types stay out of the published .d.ts. */
   readonly forgePublicKey: forge.pki.rsa.PublicKey;
 }
 
@@ -57,6 +58,7 @@ export function signSha256Digest(privateKey: KeyObject, digest: Buffer): Buffer 
 }
 
 /**
+ * @internal
  * A stand-in for a forge private key: forge calls `key.sign(md)` when it signs certificates and PKCS#7
  * SignerInfos; this does the RSA operation in node:crypto (forge's pure-JS RSA takes ~60 ms per signature).
  * Only SHA-256 message digests are accepted.
