@@ -1,8 +1,8 @@
 // Validates the profile's `identity` (managed identities, imds-spec §7) and `loadBalancer` (imds-spec §9) sections.
 import { isIP } from 'node:net';
 import type { IdentityProfile, LoadBalancerProfile, UserAssignedIdentity } from './vm-profile.ts';
-import { childPath, describe, isGuid } from './profile-checker.ts';
-import type { PlainObject, ProblemList } from './profile-checker.ts';
+import { childPath, describeValue, type PlainObject } from '../util/field-reader.ts';
+import { isGuid, type ProblemList } from './profile-checker.ts';
 
 const USER_ASSIGNED_ID =
   /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i;
@@ -11,7 +11,7 @@ function guid(problems: ProblemList, path: string, value: unknown): string | und
   const text = problems.string(path, value);
   if (text === undefined) return undefined;
   if (!isGuid(text)) {
-    problems.add(path, `must be a GUID, got ${describe(text)}`);
+    problems.add(path, `must be a GUID, got ${describeValue(text)}`);
     return undefined;
   }
   return text;
@@ -67,7 +67,7 @@ export function validateIdentity(value: unknown, problems: ProblemList): Identit
       if (resourceId !== undefined && !USER_ASSIGNED_ID.test(resourceId)) {
         problems.add(
           `${itemPath}.resourceId`,
-          `must be /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>, got ${describe(resourceId)}`,
+          `must be /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>, got ${describeValue(resourceId)}`,
         );
         resourceId = undefined;
       }
@@ -84,7 +84,7 @@ export function validateIdentity(value: unknown, problems: ProblemList): Identit
 function ipAddress(problems: ProblemList, path: string, value: unknown): string | undefined {
   const text = problems.string(path, value);
   if (text !== undefined && isIP(text) === 0) {
-    problems.add(path, `must be an IPv4 or IPv6 address, got ${describe(text)}`);
+    problems.add(path, `must be an IPv4 or IPv6 address, got ${describeValue(text)}`);
     return undefined;
   }
   return text;

@@ -5,7 +5,8 @@ import type { InstanceTree } from './vm-profile.ts';
 import { INSTANCE_SCHEMA } from './instance-field-registry.ts';
 import type { FieldNode, ObjectField } from './instance-field-registry.ts';
 import type { ProblemList } from './profile-checker.ts';
-import { childPath, describe, isGuid, isPlainObject } from './profile-checker.ts';
+import { childPath, describeValue, isPlainObject } from '../util/field-reader.ts';
+import { isGuid } from './profile-checker.ts';
 import { isIpv4Address, networkAddress, parseIpv4Address, inSubnet } from '../util/ipv4-address.ts';
 
 type MutableTree = { [key: string]: MutableNode };
@@ -24,7 +25,7 @@ function normalize(value: unknown, schema: FieldNode, path: string, problems: Pr
   if (schema.kind === 'leaf') {
     if (typeof value === 'string') return value;
     const hint = typeof value === 'number' || typeof value === 'boolean' ? ` (IMDS sends every value as a string: write "${String(value)}")` : '';
-    problems.add(path, `must be a string, got ${describe(value)}${hint}`);
+    problems.add(path, `must be a string, got ${describeValue(value)}${hint}`);
     return undefined;
   }
   if (schema.kind === 'array') {
@@ -87,13 +88,13 @@ function leafAt(tree: MutableTree, dotted: string): string | undefined {
 
 function checkBoolean(problems: ProblemList, path: string, value: string | undefined): void {
   if (value !== undefined && value !== '' && value !== 'true' && value !== 'false') {
-    problems.add(path, `must be "true", "false" or "", got ${describe(value)}`);
+    problems.add(path, `must be "true", "false" or "", got ${describeValue(value)}`);
   }
 }
 
 function checkDecimal(problems: ProblemList, path: string, value: string | undefined): void {
   if (value !== undefined && value !== '' && !/^(0|[1-9]\d*)$/.test(value)) {
-    problems.add(path, `must be a decimal number written as a string (e.g. "36") or "", got ${describe(value)}`);
+    problems.add(path, `must be a decimal number written as a string (e.g. "36") or "", got ${describeValue(value)}`);
   }
 }
 
@@ -104,10 +105,10 @@ function asArray(node: MutableNode | undefined): MutableTree[] {
 function checkCompute(compute: MutableTree, problems: ProblemList, missing: Set<string>): void {
   const base = 'instance.compute';
   const vmId = leafAt(compute, 'vmId');
-  if (vmId !== undefined && !isGuid(vmId)) problems.add(`${base}.vmId`, `must be a GUID, got ${describe(vmId)}`);
+  if (vmId !== undefined && !isGuid(vmId)) problems.add(`${base}.vmId`, `must be a GUID, got ${describeValue(vmId)}`);
   for (const key of ['subscriptionId', 'placementGroupId']) {
     const value = leafAt(compute, key);
-    if (value) if (!isGuid(value)) problems.add(`${base}.${key}`, `must be a GUID or "", got ${describe(value)}`);
+    if (value) if (!isGuid(value)) problems.add(`${base}.${key}`, `must be a GUID or "", got ${describeValue(value)}`);
   }
   for (const key of BOOLEAN_FIELDS) checkBoolean(problems, `${base}.${key}`, leafAt(compute, key));
   for (const key of DECIMAL_FIELDS) checkDecimal(problems, `${base}.${key}`, leafAt(compute, key));
@@ -156,7 +157,7 @@ function checkNetwork(network: MutableTree, problems: ProblemList): void {
     const mac = leafAt(nic, 'macAddress');
     if (mac !== undefined) {
       if (!/^[0-9A-F]{12}$/.test(mac)) {
-        problems.add(`${nicPath}.macAddress`, `must be 12 upper-case hex digits without separators (e.g. "000D3AF806EC"), got ${describe(mac)}`);
+        problems.add(`${nicPath}.macAddress`, `must be 12 upper-case hex digits without separators (e.g. "000D3AF806EC"), got ${describeValue(mac)}`);
       } else if (macs.has(mac)) {
         problems.add(`${nicPath}.macAddress`, `duplicates interface[${macs.get(mac)}].macAddress ${mac}`);
       } else {
@@ -170,10 +171,10 @@ function checkNetwork(network: MutableTree, problems: ProblemList): void {
       const address = leafAt(subnet, 'address') ?? '';
       const prefixText = leafAt(subnet, 'prefix') ?? '';
       const addressOk = isIpv4Address(address);
-      if (!addressOk) problems.add(`${path}.address`, `must be an IPv4 address, got ${describe(address)}`);
+      if (!addressOk) problems.add(`${path}.address`, `must be an IPv4 address, got ${describeValue(address)}`);
       const prefix = /^(0|[1-9]\d?)$/.test(prefixText) ? Number(prefixText) : NaN;
       if (!(prefix >= 0 && prefix <= 32)) {
-        problems.add(`${path}.prefix`, `must be a prefix length from 0 to 32 written as a string (e.g. "24"), got ${describe(prefixText)}`);
+        problems.add(`${path}.prefix`, `must be a prefix length from 0 to 32 written as a string (e.g. "24"), got ${describeValue(prefixText)}`);
       } else if (addressOk) {
         const value = parseIpv4Address(address);
         if (networkAddress(value, prefix) !== value) {
@@ -194,7 +195,7 @@ function checkNetwork(network: MutableTree, problems: ProblemList): void {
       const path = `${nicPath}.ipv4.ipAddress[${a}]`;
       const privateIp = leafAt(entry, 'privateIpAddress') ?? '';
       if (!isIpv4Address(privateIp)) {
-        problems.add(`${path}.privateIpAddress`, `must be an IPv4 address, got ${describe(privateIp)}`);
+        problems.add(`${path}.privateIpAddress`, `must be an IPv4 address, got ${describeValue(privateIp)}`);
       } else if (privateAddresses.has(privateIp)) {
         problems.add(`${path}.privateIpAddress`, `duplicates ${privateAddresses.get(privateIp)}`);
       } else {
@@ -206,12 +207,12 @@ function checkNetwork(network: MutableTree, problems: ProblemList): void {
       }
       const publicIp = leafAt(entry, 'publicIpAddress') ?? '';
       if (publicIp !== '' && !isIpv4Address(publicIp)) {
-        problems.add(`${path}.publicIpAddress`, `must be an IPv4 address or "", got ${describe(publicIp)}`);
+        problems.add(`${path}.publicIpAddress`, `must be an IPv4 address or "", got ${describeValue(publicIp)}`);
       }
     });
     asArray((nic.ipv6 as MutableTree | undefined)?.ipAddress).forEach((entry, a) => {
       const value = leafAt(entry, 'privateIpAddress') ?? '';
-      if (!isIPv6(value)) problems.add(`${nicPath}.ipv6.ipAddress[${a}].privateIpAddress`, `must be an IPv6 address, got ${describe(value)}`);
+      if (!isIPv6(value)) problems.add(`${nicPath}.ipv6.ipAddress[${a}].privateIpAddress`, `must be an IPv6 address, got ${describeValue(value)}`);
     });
   });
 }

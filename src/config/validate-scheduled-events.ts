@@ -2,7 +2,8 @@
 import { SCHEDULED_EVENT_TYPES } from './vm-profile.ts';
 import type { ScheduledEventProfile, VmProfile } from './vm-profile.ts';
 import type { ProblemList } from './profile-checker.ts';
-import { childPath, describe, isGuid } from './profile-checker.ts';
+import { childPath, describeValue } from '../util/field-reader.ts';
+import { isGuid } from './profile-checker.ts';
 
 const EVENT_KEYS = [
   'eventId',
@@ -28,7 +29,7 @@ function readEvent(value: unknown, path: string, problems: ProblemList, vmName: 
   const before = problems.count;
   problems.checkKeys(path, item, EVENT_KEYS);
   const eventId = problems.string(`${path}.eventId`, item.eventId);
-  if (eventId !== undefined && !isGuid(eventId)) problems.add(`${path}.eventId`, `must be a GUID, got ${describe(eventId)}`);
+  if (eventId !== undefined && !isGuid(eventId)) problems.add(`${path}.eventId`, `must be a GUID, got ${describeValue(eventId)}`);
   const eventType = problems.oneOf(`${path}.eventType`, item.eventType, SCHEDULED_EVENT_TYPES);
   const eventStatus = item.eventStatus === undefined ? 'Scheduled' : problems.oneOf(`${path}.eventStatus`, item.eventStatus, ['Scheduled', 'Started'] as const);
   const resourceType = item.resourceType === undefined ? 'VirtualMachine' : problems.oneOf(`${path}.resourceType`, item.resourceType, ['VirtualMachine'] as const);
@@ -47,7 +48,7 @@ function readEvent(value: unknown, path: string, problems: ProblemList, vmName: 
   }
   const notBefore = item.notBefore === undefined ? '' : problems.string(`${path}.notBefore`, item.notBefore);
   if (notBefore !== undefined && eventStatus === 'Scheduled' && !isRfc1123Date(notBefore)) {
-    problems.add(`${path}.notBefore`, `a Scheduled event needs an RFC 1123 GMT date (e.g. "Mon, 19 Sep 2016 18:29:47 GMT"), got ${describe(notBefore)}`);
+    problems.add(`${path}.notBefore`, `a Scheduled event needs an RFC 1123 GMT date (e.g. "Mon, 19 Sep 2016 18:29:47 GMT"), got ${describeValue(notBefore)}`);
   }
   if (notBefore && eventStatus === 'Started') problems.add(`${path}.notBefore`, 'must be "" once the event is Started (imds-spec §10.3)');
   const description = item.description === undefined ? '' : problems.string(`${path}.description`, item.description);

@@ -3,7 +3,7 @@
 import { HTTP_FAULT_STATUSES, SOURCE_POLICIES } from './vm-profile.ts';
 import type { HttpFault, RateLimitSettings, ServiceSettings, SourcePolicy, VmProfile } from './vm-profile.ts';
 import type { ProblemList } from './profile-checker.ts';
-import { childPath, describe } from './profile-checker.ts';
+import { childPath, describeValue } from '../util/field-reader.ts';
 
 const SERVICE_KEYS = ['serverHeader', 'rateLimit', 'strictIdentityMetadataCase', 'forwardedForStatus', 'apiVersions', 'tokenLifetimeSeconds', 'faults'];
 const RATE_KEYS = ['enabled', 'generalPerSecond', 'identityPerSecond', 'identityConcurrent'];
@@ -42,7 +42,7 @@ function readApiVersions(value: unknown, problems: ProblemList): readonly string
   list.forEach((entry, i) => {
     const text = problems.string(childPath(path, i), entry);
     if (text === undefined) return;
-    if (!isApiVersionText(text)) problems.add(childPath(path, i), `must be a date written YYYY-MM-DD, got ${describe(text)}`);
+    if (!isApiVersionText(text)) problems.add(childPath(path, i), `must be a date written YYYY-MM-DD, got ${describeValue(text)}`);
     else if (out.length > 0 && text <= out[out.length - 1]!) problems.add(childPath(path, i), `must be newer than ${out[out.length - 1]} (ascending, no duplicates)`);
     else out.push(text);
   });
@@ -55,11 +55,11 @@ function readFault(value: unknown, path: string, problems: ProblemList): HttpFau
   const before = problems.count;
   problems.checkKeys(path, item, FAULT_KEYS);
   const faultPath = problems.string(`${path}.path`, item.path);
-  if (faultPath !== undefined && !faultPath.startsWith('/')) problems.add(`${path}.path`, `must start with "/" (a path prefix or glob), got ${describe(faultPath)}`);
+  if (faultPath !== undefined && !faultPath.startsWith('/')) problems.add(`${path}.path`, `must start with "/" (a path prefix or glob), got ${describeValue(faultPath)}`);
   const fault: { -readonly [K in keyof HttpFault]: HttpFault[K] } = { path: faultPath ?? '' };
   if (item.status !== undefined) {
     if ((HTTP_FAULT_STATUSES as readonly unknown[]).includes(item.status)) fault.status = item.status as HttpFault['status'];
-    else problems.add(`${path}.status`, `must be one of ${HTTP_FAULT_STATUSES.join(', ')}, got ${describe(item.status)}`);
+    else problems.add(`${path}.status`, `must be one of ${HTTP_FAULT_STATUSES.join(', ')}, got ${describeValue(item.status)}`);
   }
   if (item.delayMs !== undefined) fault.delayMs = problems.number(`${path}.delayMs`, item.delayMs, 0, 600000);
   if (item.count !== undefined) fault.count = problems.integer(`${path}.count`, item.count, 1, Number.MAX_SAFE_INTEGER);
@@ -80,7 +80,7 @@ export function validateService(value: unknown, fallback: ServiceSettings, probl
   if (section.serverHeader !== undefined) {
     serverHeader = section.serverHeader === null ? null : (problems.string(`${path}.serverHeader`, section.serverHeader) ?? null);
     if (serverHeader !== null && !/^[\x21-\x7e][\x20-\x7e]*$/.test(serverHeader)) {
-      problems.add(`${path}.serverHeader`, `must be printable ASCII without line breaks (or null to send none), got ${describe(serverHeader)}`);
+      problems.add(`${path}.serverHeader`, `must be printable ASCII without line breaks (or null to send none), got ${describeValue(serverHeader)}`);
     }
   }
   const rateLimit = section.rateLimit === undefined ? fallback.rateLimit : readRateLimit(section.rateLimit, fallback.rateLimit, problems);

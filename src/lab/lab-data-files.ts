@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { childPath, isPlainObject, unknownKeys, type PlainObject } from '../util/field-reader.ts';
 import { LabError } from './lab-error.ts';
 import {
   FIX_KINDS,
@@ -14,8 +15,6 @@ import {
   type ScenarioFix,
   type ScenarioTopology,
 } from './scenario-types.ts';
-
-type Obj = Record<string, unknown>;
 
 /** The netns/ folder of this checkout or package. */
 export function netnsDirectory(): string {
@@ -34,12 +33,11 @@ class Reader {
   fail(field: string, reason: string): never {
     throw new LabError('ERR_LAB_DATA', `${this.file}: ${field}: ${reason}`);
   }
-  obj(value: unknown, field: string, allowed: readonly string[]): Obj {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping');
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.fail(`${field}.${key}`, `unknown key (known: ${allowed.join(', ')})`);
-    }
-    return value as Obj;
+  obj(value: unknown, field: string, allowed: readonly string[]): PlainObject {
+    if (!isPlainObject(value)) this.fail(field, 'must be a mapping');
+    const [key] = unknownKeys(value, allowed);
+    if (key !== undefined) this.fail(childPath(field, key), `unknown key (known: ${allowed.join(', ')})`);
+    return value;
   }
   str(value: unknown, field: string): string {
     if (typeof value === 'number') return String(value);
@@ -63,12 +61,12 @@ class Reader {
     return value;
   }
   strings(value: unknown, field: string): string[] {
-    return this.list(value, field).map((v, i) => this.str(v, `${field}[${i}]`));
+    return this.list(value, field).map((v, i) => this.str(v, childPath(field, i)));
   }
   stringMap(value: unknown, field: string): Record<string, string> {
     if (value === undefined) return {};
-    const o = this.obj(value, field, Object.keys((value as Obj) ?? {}));
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, this.str(v, `${field}.${k}`)]));
+    const o = this.obj(value, field, isPlainObject(value) ? Object.keys(value) : []);
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, this.str(v, childPath(field, k))]));
   }
   route(value: unknown, field: string, defaultNs: RouteTemplate['ns']): RouteTemplate {
     const o = this.obj(value, field, ['ns', 'to', 'via', 'dev', 'src', 'metric']);

@@ -4,9 +4,8 @@
 import { createHash } from 'node:crypto';
 import { validateProfile } from '../config/load-profile.ts';
 import type { VmProfile } from '../config/vm-profile.ts';
+import { isPlainObject, type PlainObject } from '../util/field-reader.ts';
 import { LabError } from './lab-error.ts';
-
-type Json = Record<string, unknown>;
 
 /** A stable UUID (RFC 9562 v4 layout) derived from `seed`. */
 export function derivedUuid(seed: string): string {
@@ -20,9 +19,9 @@ export function azureMac(mac: string): string {
   return mac.replace(/:/g, '').toUpperCase();
 }
 
-function object(value: unknown, path: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new LabError('ERR_LAB_PROFILE', `profile: ${path} must be an object`);
-  return value as Json;
+function object(value: unknown, path: string): PlainObject {
+  if (!isPlainObject(value)) throw new LabError('ERR_LAB_PROFILE', `profile: ${path} must be an object`);
+  return value;
 }
 
 function bumpIpv4(text: unknown, by: number): unknown {
@@ -54,7 +53,7 @@ export interface DerivedVm {
  * the primary NIC (its IP, MAC; a public IP bumped by k); load-balancer entries for VM 0's IP name VM k's.
  */
 export function deriveScaleSetProfile(base: VmProfile, vm: DerivedVm): VmProfile {
-  const draft = structuredClone(base) as unknown as Json;
+  const draft = structuredClone(base) as unknown as PlainObject;
   const instance = object(draft['instance'], 'instance');
   const compute = object(instance['compute'], 'instance.compute');
   const network = object(instance['network'], 'instance.network');
@@ -67,8 +66,8 @@ export function deriveScaleSetProfile(base: VmProfile, vm: DerivedVm): VmProfile
     compute['resourceId'] = compute['resourceId'].replace(/\/virtualMachines\/[^/]+$/i, `/virtualMachines/${name}`);
   }
   const os = compute['osProfile'];
-  if (typeof os === 'object' && os !== null && typeof (os as Json)['computerName'] === 'string') {
-    (os as Json)['computerName'] = `${String((os as Json)['computerName'])}-vm${k}`;
+  if (typeof os === 'object' && os !== null && typeof (os as PlainObject)['computerName'] === 'string') {
+    (os as PlainObject)['computerName'] = `${String((os as PlainObject)['computerName'])}-vm${k}`;
   }
   const interfaces = network['interface'];
   if (!Array.isArray(interfaces) || interfaces.length === 0) throw new LabError('ERR_LAB_PROFILE', 'profile: instance.network.interface must list the primary NIC');
@@ -84,7 +83,7 @@ export function deriveScaleSetProfile(base: VmProfile, vm: DerivedVm): VmProfile
   const identity = object(draft['identity'], 'identity');
   const system = identity['systemAssigned'];
   if (typeof system === 'object' && system !== null) {
-    const s = system as Json;
+    const s = system as PlainObject;
     identity['systemAssigned'] = { ...s, clientId: derivedUuid(`${String(s['clientId'])}/vm${k}`), objectId: derivedUuid(`${String(s['objectId'])}/vm${k}`) };
   }
   if (draft['loadBalancer'] !== null && draft['loadBalancer'] !== undefined) draft['loadBalancer'] = replaceExact(draft['loadBalancer'], baseIp, vm.ip);
