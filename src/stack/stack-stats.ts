@@ -33,6 +33,9 @@ export interface StackStatsSnapshot {
   readonly resetsSent: number;
   readonly icmpSent: number;
   readonly timerFirings: number;
+  /** SYN-ACKs sent as RFC 4987 SYN cookies, and cookie ACKs that opened a connection. */
+  readonly synCookiesSent: number;
+  readonly synCookiesAccepted: number;
 }
 
 export class StackStats {
@@ -46,6 +49,8 @@ export class StackStats {
   resetsSent = 0;
   icmpSent = 0;
   timerFirings = 0;
+  synCookiesSent = 0;
+  synCookiesAccepted = 0;
   private readonly drops = new Map<string, number>();
   private readonly closed = new Map<string, number>();
 
@@ -81,6 +86,8 @@ export class StackStats {
       resetsSent: this.resetsSent,
       icmpSent: this.icmpSent,
       timerFirings: this.timerFirings,
+      synCookiesSent: this.synCookiesSent,
+      synCookiesAccepted: this.synCookiesAccepted,
     };
   }
 }

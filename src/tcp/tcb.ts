@@ -9,6 +9,7 @@ import { applyPeerSyn, processSegment } from './tcb-input.ts';
 import { output, sendSyn } from './tcb-output.ts';
 import { onTimer, pollAt } from './tcb-timers.ts';
 import { add } from './seq.ts';
+import type { CookieOptions } from './syn-cookie.ts';
 import { TcpCloseReason, type TcbHandler, type TcbStats, type TcbVerdict, type TcpEndpoints } from './tcb-types.ts';
 
 export interface TcbOpenOptions {
@@ -69,6 +70,38 @@ export class Tcb {
     core.rttSeq = add(core.iss, 1);
     core.rttTime = options.now;
     sendSyn(core, options.now);
+    return tcb;
+  }
+
+  /**
+   * A passive open rebuilt from a valid SYN cookie ACK (RFC 4987 §3.6): SYN-RECEIVED with our SYN-ACK
+   * (ISN `iss`) counted as sent and nothing queued, the peer's options as the cookie recorded them. The
+   * owner registers it, then hands the ACK itself to handleSegment, which completes the handshake.
+   */
+  static fromCookie(ack: TcpSegment, options: TcbOpenOptions & { readonly peer: CookieOptions }): Tcb {
+    const tcb = new Tcb(options);
+    const core = tcb.core;
+    const peer = options.peer;
+    core.passive = true;
+    core.state = TcpState.SYN_RECEIVED;
+    const tsVal = ack.options.timestamps?.tsVal;
+    const syn: TcpSegment = {
+      ...ack,
+      seq: (ack.seq - 1) >>> 0,
+      ack: 0,
+      flags: TcpFlags.SYN,
+      payload: new Uint8Array(0),
+      options: {
+        mss: peer.mss,
+        ...(peer.windowScale !== undefined ? { windowScale: peer.windowScale } : {}),
+        ...(peer.sackPermitted ? { sackPermitted: true } : {}),
+        ...(peer.timestamps && tsVal !== undefined ? { timestamps: { tsVal, tsEcr: 0 } } : {}),
+      },
+    };
+    applyPeerSyn(core, syn);
+    core.synDeadline = options.now + core.config.synReceivedTimeoutMs;
+    core.sndNxt = add(core.iss, 1);
+    core.sndMax = core.sndNxt;
     return tcb;
   }
 

@@ -30,8 +30,12 @@ export interface TcpConfig {
   readonly synAckRetries: number;
   /** Hard cap on the SYN-RECEIVED lifetime in ms. */
   readonly synReceivedTimeoutMs: number;
-  /** Half-open (SYN-RECEIVED) connections a listener keeps at once; more SYNs are dropped. */
+  /** Half-open (SYN-RECEIVED) connections a listener keeps at once; past it, SYN cookies (or drops). */
   readonly synBacklog: number;
+  /** Half-open connections one remote address may hold (each VM has its own); past it, SYN cookies. */
+  readonly synBacklogPerSource: number;
+  /** Answer SYNs with RFC 4987 SYN cookies once a backlog bound is reached (Linux tcp_syncookies=1). */
+  readonly synCookies: boolean;
   /** FIN-WAIT-2 lifetime after close() (orphaned; Linux tcp_fin_timeout). */
   readonly finWait2TimeoutMs: number;
   /** RFC 5961 §7 challenge-ACK rate limit: at most `challengeAckLimit` per `challengeAckWindowMs`. */
@@ -61,6 +65,8 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   synAckRetries: 5,
   synReceivedTimeoutMs: 60_000,
   synBacklog: 128,
+  synBacklogPerSource: 32,
+  synCookies: true,
   finWait2TimeoutMs: 60_000,
   challengeAckLimit: 10,
   challengeAckWindowMs: 5000,
@@ -85,6 +91,8 @@ const LIMITS: Record<keyof TcpConfig, readonly [number, number] | 'boolean'> = {
   synAckRetries: [0, 100],
   synReceivedTimeoutMs: [1, 3_600_000],
   synBacklog: [1, 1 << 20],
+  synBacklogPerSource: [1, 1 << 20],
+  synCookies: 'boolean',
   finWait2TimeoutMs: [1, 3_600_000],
   challengeAckLimit: [1, 1_000_000],
   challengeAckWindowMs: [1, 3_600_000],

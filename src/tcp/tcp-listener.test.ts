@@ -1,15 +1,19 @@
-// LISTEN behaviour: SYN -> SYN-RECEIVED Tcb, RST for ACKs, the bounded SYN backlog, TIME-WAIT reuse.
+// LISTEN behaviour: SYN -> SYN-RECEIVED Tcb, RST for ACKs, the bounded SYN backlog and its per-source share,
+// SYN cookies past either bound (RFC 4987 §3.6), TIME-WAIT reuse.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIsnSource, sipHashKeyedHash } from './isn.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
 import { TcpListener } from './tcp-listener.ts';
+import { createSynCookies } from './syn-cookie.ts';
+import { TcpFlags } from '../wire/tcp-segment.ts';
 import { expectSegment, flagsOf, segment } from './tcb-test-harness.ts';
 import type { TcpSegment } from '../wire/tcp-segment.ts';
 
 const isn = createIsnSource(sipHashKeyedHash(new Uint8Array(16).fill(7)));
+const cookies = createSynCookies(sipHashKeyedHash(new Uint8Array(16).fill(7)));
 const listen = (config = {}): TcpListener =>
-  new TcpListener({ localAddress: 0xa9fea9fe, localPort: 80, isn, config: resolveTcpConfig(config) });
+  new TcpListener({ localAddress: 0xa9fea9fe, localPort: 80, isn, cookies, config: resolveTcpConfig(config) });
 const synFrom = (port: number, seq = 1000): TcpSegment => ({ ...segment({ seq, flags: 'S', options: { mss: 1460 } }), srcPort: port });
 
 describe('TcpListener', () => {
@@ -40,7 +44,7 @@ describe('TcpListener', () => {
   });
 
   test('the SYN backlog is bounded; completing a handshake or timing out frees a slot', () => {
-    const l = listen({ synBacklog: 2, synReceivedTimeoutMs: 3000, synAckRetries: 10 });
+    const l = listen({ synBacklog: 2, synReceivedTimeoutMs: 3000, synAckRetries: 10, synCookies: false });
     const first = l.handleSegment(synFrom(1), 1, 0);
     const second = l.handleSegment(synFrom(2), 1, 0);
     assert.deepEqual(l.handleSegment(synFrom(3), 1, 0), { kind: 'dropped', reason: 'backlog-full' });
@@ -82,5 +86,91 @@ describe('TcpListener', () => {
     assert.equal(tcb.handleSegment(newSyn, 100), 'reuse');
     const again = l.handleSegment(newSyn, 1, 100);
     assert.equal(again.kind, 'accepted');
+  });
+
+  test('past its per-source share a source gets SYN cookies; other sources still get stateful slots', () => {
+    const l = listen({ synBacklogPerSource: 2 });
+    assert.equal(l.handleSegment(synFrom(1), 7, 0).kind, 'accepted');
+    assert.equal(l.handleSegment(synFrom(2), 7, 0).kind, 'accepted');
+    const third = l.handleSegment(synFrom(40000, 5000), 7, 0);
+    assert.equal(third.kind, 'reply', 'a cookie SYN-ACK, no state');
+    if (third.kind === 'reply') expectSegment(third.segment, { flags: 'SA', ack: 5001 });
+    assert.equal(l.halfOpenFrom(7), 2);
+    assert.equal(l.synBacklogLength, 2);
+    assert.equal(l.handleSegment(synFrom(4), 8, 0).kind, 'accepted', 'another VM is not affected');
+    assert.deepEqual(l.cookieStats, { sent: 1, accepted: 0, rejected: 0 });
+  });
+
+  test('a cookie ACK rebuilds the connection with the MSS, window scale and timestamps of the SYN', () => {
+    const l = listen({ synBacklog: 1 });
+    l.handleSegment(synFrom(1), 7, 0);
+    const options = { mss: 1400, windowScale: 7, sackPermitted: true, timestamps: { tsVal: 77_000, tsEcr: 0 } };
+    const syn: TcpSegment = { ...segment({ seq: 0xfffffffe, flags: 'S', options }), srcPort: 40000 };
+    const reply = l.handleSegment(syn, 7, 1000);
+    if (reply.kind !== 'reply') throw new Error(`expected a cookie SYN-ACK, got ${reply.kind}`);
+    const synAck = reply.segment;
+    expectSegment(synAck, { flags: 'SA', ack: 0xffffffff, window: 65535 });
+    assert.equal(synAck.options.mss, 1460);
+    assert.equal(synAck.options.windowScale, 3, 'our shift for a 256 KiB buffer');
+    assert.equal(synAck.options.timestamps?.tsEcr, 77_000);
+    const events: string[] = [];
+    const ack: TcpSegment = {
+      ...segment({ seq: 0xffffffff, ack: synAck.seq + 1, flags: 'A', window: 1000, payload: 'GET / HTTP/1.1\r\n\r\n', options: { timestamps: { tsVal: 77_010, tsEcr: synAck.options.timestamps!.tsVal } } }),
+      srcPort: 40000,
+    };
+    const verdict = l.handleSegment(ack, 7, 1010, { established: () => events.push('established'), readable: () => events.push('readable') });
+    if (verdict.kind !== 'cookie') throw new Error(`expected cookie, got ${verdict.kind}`);
+    assert.equal(verdict.tcb.state, 'SYN-RECEIVED');
+    assert.equal(verdict.tcb.hasOutgoing, false);
+    verdict.tcb.handleSegment(ack, 1010);
+    assert.equal(verdict.tcb.state, 'ESTABLISHED');
+    assert.deepEqual(events, ['established', 'readable']);
+    const v = verdict.tcb.vars;
+    assert.equal(v.sndMss, 1300, 'the cookie MSS below 1400');
+    assert.equal(v.sndWscale, 7);
+    assert.equal(v.rcvWscale, 3);
+    assert.equal(v.timestamps, true);
+    assert.equal(v.sndWnd, 1000 << 7, 'the ACK window scaled');
+    assert.equal(v.irs, 0xfffffffe);
+    assert.equal(v.sndUna, (synAck.seq + 1) >>> 0);
+    assert.equal(verdict.tcb.readableLength, 18);
+    assert.deepEqual(l.cookieStats, { sent: 1, accepted: 1, rejected: 0 });
+  });
+
+  test('without timestamps a cookie keeps the MSS only (window scaling is lost, as on Linux)', () => {
+    const l = listen({ synBacklog: 1 });
+    l.handleSegment(synFrom(1), 7, 0);
+    const syn: TcpSegment = { ...segment({ seq: 10, flags: 'S', options: { mss: 1460, windowScale: 7 } }), srcPort: 9 };
+    const reply = l.handleSegment(syn, 7, 0);
+    if (reply.kind !== 'reply') throw new Error('expected a cookie SYN-ACK');
+    assert.equal(reply.segment.options.windowScale, 3, 'offered in the SYN-ACK, but not recoverable');
+    const ack: TcpSegment = { ...segment({ seq: 11, ack: reply.segment.seq + 1, flags: 'A' }), srcPort: 9 };
+    const verdict = l.handleSegment(ack, 7, 5);
+    if (verdict.kind !== 'cookie') throw new Error('expected cookie');
+    verdict.tcb.handleSegment(ack, 5);
+    assert.equal(verdict.tcb.vars.sndMss, 1460);
+    assert.equal(verdict.tcb.vars.sndWscale, 0);
+    assert.equal(verdict.tcb.vars.timestamps, false);
+  });
+
+  test('an ACK with a wrong cookie gets a RST; cookies are not checked when none were sent recently', () => {
+    const l = listen({ synBacklog: 1 });
+    l.handleSegment(synFrom(1), 7, 0);
+    const reply = l.handleSegment({ ...synFrom(9, 10) }, 7, 0);
+    if (reply.kind !== 'reply') throw new Error('expected a cookie SYN-ACK');
+    const wrong = l.handleSegment({ ...segment({ seq: 11, ack: reply.segment.seq + 2, flags: 'A' }), srcPort: 9 }, 7, 5);
+    assert.equal(wrong.kind, 'reply');
+    if (wrong.kind === 'reply') assert.equal(wrong.segment.flags, TcpFlags.RST);
+    assert.equal(l.cookieStats.rejected, 1);
+    const late = l.handleSegment({ ...segment({ seq: 11, ack: reply.segment.seq + 1, flags: 'A' }), srcPort: 9 }, 7, 120_000);
+    assert.equal(late.kind, 'reply', 'two periods after the last cookie: a RST, not checked');
+    assert.equal(l.cookieStats.rejected, 1);
+  });
+
+  test('with synCookies off a full share drops the SYN', () => {
+    const l = listen({ synBacklogPerSource: 1, synCookies: false });
+    l.handleSegment(synFrom(1), 7, 0);
+    assert.deepEqual(l.handleSegment(synFrom(2), 7, 0), { kind: 'dropped', reason: 'backlog-full' });
+    assert.equal(l.handleSegment(synFrom(3), 8, 0).kind, 'accepted');
   });
 });
