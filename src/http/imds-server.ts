@@ -5,6 +5,7 @@ import type { ServiceSettings } from '../config/vm-profile.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Clock } from '../util/clock.ts';
 import { HttpFaultSet } from './http-faults.ts';
+import { resolveHttpTimeouts, serverTimeoutOptions, trackConnectionsWithoutListening, type HttpTimeouts } from './http-timeouts.ts';
 import type { ImdsResponse, RouteDefinition } from './imds-request.ts';
 import { JSON_CONTENT_TYPE } from './error-response.ts';
 import { readBody } from './read-body.ts';
@@ -30,6 +31,8 @@ export interface ImdsServerOptions {
   readonly maxBodyBytes?: number;
   /** Called with exceptions that were not HttpErrors (already answered 500). */
   readonly onUnexpectedError?: (error: unknown) => void;
+  /** Header, request and keep-alive timeouts (default DEFAULT_HTTP_TIMEOUTS), the same in every capture mode. */
+  readonly timeouts?: Partial<HttpTimeouts>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -64,16 +67,16 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
     clock: options.clock,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
-  const server = http.createServer();
+  const timeouts = resolveHttpTimeouts(options.timeouts);
+  const server = http.createServer(serverTimeoutOptions(timeouts));
   // A client may half-close right after its request (shutdown(SHUT_WR), `nc -N`, HTTP/1.0 scripts). node:http's
   // default (httpAllowHalfOpen=false) ends the socket on the client's FIN, so an answer still being computed is
   // lost; with true it marks the in-flight response as the last and closes after it (issue 11 point 2).
   (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  // Keep-alive sockets idle for 5 s are closed (socket.setTimeout, works on any Duplex); headers and whole
-  // requests must arrive within 10 s / 30 s (enforced by node:http for listening servers).
-  server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Keep-alive sockets idle for keepAliveMs (+1 s) are closed (socket.setTimeout, works on any Duplex); a request
+  // head and a whole request must arrive within headersMs / requestMs, else 408 and close: node:http checks that
+  // every checkIntervalMs, also for connections handed over with emit('connection') once tracking is started.
+  trackConnectionsWithoutListening(server);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = options.clock.now();

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { ServiceSettings } from '../../src/config/vm-profile.ts';
 import { HttpError } from '../../src/http/http-error.ts';
 import { HttpFaultSet } from '../../src/http/http-faults.ts';
+import type { HttpTimeouts } from '../../src/http/http-timeouts.ts';
 import type { ImdsResponse, RouteDefinition } from '../../src/http/imds-request.ts';
 import { createImdsServer } from '../../src/http/imds-server.ts';
 import { createRateLimiter } from '../../src/ratelimit/rate-limiter.ts';
@@ -91,7 +92,7 @@ export interface Harness {
   errors: unknown[];
 }
 
-export function harness(options: { settings?: Partial<ServiceSettings>; clock?: Clock; identityGate?: { current: Gate | null } } = {}): Harness {
+export function harness(options: { settings?: Partial<ServiceSettings>; clock?: Clock; identityGate?: { current: Gate | null }; timeouts?: Partial<HttpTimeouts> } = {}): Harness {
   const settings = testSettings(options.settings);
   const faults = new HttpFaultSet(settings.faults);
   const errors: unknown[] = [];
@@ -103,6 +104,7 @@ export function harness(options: { settings?: Partial<ServiceSettings>; clock?: 
     defaultVersions: () => VERSIONS,
     faults,
     onUnexpectedError: (e) => errors.push(e),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
   });
   servers.push(server);
   return { server, faults, errors };
