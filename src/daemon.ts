@@ -39,6 +39,8 @@ export interface DaemonOptions {
   readonly stateDir: string;
   /** Overrides profile.service.rateLimit.enabled. */
   readonly rateLimit?: boolean;
+  /** The attested-data leaf's CA Issuers URI (labs: one their resolver knows); default DEFAULT_CA_ISSUERS_URI. */
+  readonly caIssuersUri?: string;
   /** Overrides profile.service.serverHeader (null sends no Server header). */
   readonly serverHeader?: string | null;
   /** Faults added at start (to every VM), after the profile's own. */
@@ -81,7 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   if (options.vms !== undefined && options.vms.length === 0) throw new DaemonError('ERR_DAEMON_OPTIONS', 'vms: give at least one VM');
   const names = new Set(options.vms?.map((v) => v.name));
   if (options.vms && names.size !== options.vms.length) throw new DaemonError('ERR_DAEMON_OPTIONS', 'vms: VM names must be unique');
-  const signing = await loadSigningMaterial(options.stateDir, clock);
+  const signing = await loadSigningMaterial(options.stateDir, clock, options.caIssuersUri !== undefined ? { caIssuersUri: options.caIssuersUri } : {});
   let tun: DaemonTun | undefined;
   const refresh = (): void => tun?.refreshSourcePolicy();
   const specs: readonly (DaemonVmOptions | undefined)[] = options.vms ?? [undefined];

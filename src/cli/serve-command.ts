@@ -46,6 +46,8 @@ Options:
                            Default: $IMDS_LAB_STATE_DIR, else $XDG_STATE_HOME/imds-lab, else
                            ~/.local/state/imds-lab.
   --no-rate-limit          Turn off the per-VM rate limits (5 req/s; identity 20 req/s and 5 concurrent).
+  --ca-issuers-uri URI     CA Issuers URI in the attested-data leaf (default an .invalid one; labs use a
+                           name their resolver knows and serve the issuing CA there).
   --server-header TEXT     Send "Server: TEXT" on every response (default: the profile's service.serverHeader).
   --no-server-header       Send no Server header.
   --fault SPEC             Inject an HTTP fault; repeat for several. SPEC is comma-separated key=value:
@@ -100,6 +102,8 @@ export interface ServeArguments {
   readonly vms: readonly { readonly name: string; readonly profile: string }[];
   readonly stateDir: string | undefined;
   readonly rateLimit: boolean | undefined;
+  /** --ca-issuers-uri: the leaf's AIA CA Issuers URI (undefined: the default). */
+  readonly caIssuersUri?: string | undefined;
   readonly serverHeader: string | null | undefined;
   readonly faults: readonly HttpFault[];
   readonly capture: CaptureMode;
@@ -120,6 +124,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
         vm: { type: 'string', multiple: true },
         'state-dir': { type: 'string' },
         'no-rate-limit': { type: 'boolean' },
+        'ca-issuers-uri': { type: 'string' },
         'server-header': { type: 'string' },
         'no-server-header': { type: 'boolean' },
         fault: { type: 'string', multiple: true },
@@ -158,6 +163,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
     vms,
     stateDir: values['state-dir'],
     rateLimit: values['no-rate-limit'] ? false : undefined,
+    caIssuersUri: values['ca-issuers-uri'],
     serverHeader: values['no-server-header'] ? null : values['server-header'],
     faults: (values.fault ?? []).map(parseFaultSpec),
     capture: capture as CaptureMode,
@@ -246,6 +252,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(args.profile !== undefined ? { profile: args.profile } : {}),
     ...(args.vms.length > 0 ? { vms: args.vms } : {}),
     ...(args.rateLimit !== undefined ? { rateLimit: args.rateLimit } : {}),
+    ...(args.caIssuersUri !== undefined ? { caIssuersUri: args.caIssuersUri } : {}),
     ...(args.serverHeader !== undefined ? { serverHeader: args.serverHeader } : {}),
     ...(args.tun !== undefined ? { tun: args.tun } : {}),
     onUnexpectedError: (error) => io.stderr.write(`imds-lab serve: handler error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
