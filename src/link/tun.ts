@@ -1,7 +1,8 @@
-// A Link over a Linux TUN device through the tun.node addon (src/link/native): batched, non-blocking I/O.
+// A Link over a Linux TUN device through the tun.node addon (src/link/native, loaded by node-gyp-build): batched, non-blocking I/O.
 // The TUN lives in the namespace the process runs in (`ip netns exec NS node ...`) or in `netns` when given.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImdsLabError } from '../util/errors.ts';
 import type { Link, PacketReceiver } from './link.ts';
@@ -88,33 +89,45 @@ type NativeModule = {
   TunDevice: new (name: string, devicePath: string, queueLimit?: number, netnsPath?: string, offload?: boolean) => NativeDevice;
 };
 
-const ADDON_CANDIDATES = [
-  './native/build/Release/tun.node', // from src/link (running the sources with tsx)
-  '../../../src/link/native/build/Release/tun.node', // from dist/src/link (the tsc build)
-];
+/** The package root (where binding.gyp, build/ and prebuilds/ are): from src/link (tsx) or dist/src/link (tsc build). */
+function packageRoot(): string {
+  for (const relative of ['../../', '../../../']) {
+    const dir = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(join(dir, 'binding.gyp'))) return dir;
+  }
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+/** What to do without the addon: in a git clone build it; in an installed package use socket capture or rebuild. */
+export function tunAddonMissingMessage(root: string, reason: string): string {
+  const clone = existsSync(join(root, '.git'));
+  const fix = clone
+    ? 'build it with scripts/install-deps (node-gyp; needs gcc, make, python3 and the Node headers)'
+    : 'imds-lab ships prebuilt binaries for linux-x64 and linux-arm64 (glibc); elsewhere install gcc, make and python3 and run `npm rebuild imds-lab`';
+  return `--capture tun needs the TUN addon (tun.node), which ${reason}: use --capture socket (no addon needed), or ${fix}`;
+}
 
 let addon: NativeModule | undefined;
 
-/** Loads tun.node once; throws TunError ERR_TUN_NOT_BUILT with the fix when it is missing. */
+/** Loads tun.node once (node-gyp-build: build/Release, else prebuilds/<platform>-<arch>); throws TunError ERR_TUN_NOT_BUILT with the fix. */
 export function loadTunAddon(): NativeModule {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
-  const tried: string[] = [];
-  for (const candidate of ADDON_CANDIDATES) {
-    const path = fileURLToPath(new URL(candidate, import.meta.url));
-    tried.push(path);
-    if (!existsSync(path)) continue;
-    try {
-      addon = require(path) as NativeModule;
-    } catch (error) {
-      throw new TunError('ERR_TUN_NOT_BUILT', `the TUN addon at ${path} does not load (${String(error)}): rebuild it with \`npm install\` in the project root`, undefined, error);
-    }
-    return addon;
+  const root = packageRoot();
+  if (process.platform !== 'linux') throw new TunError('ERR_TUN_NOT_BUILT', tunAddonMissingMessage(root, `exists on Linux only (this is ${process.platform})`));
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  let path: string;
+  try {
+    path = nodeGypBuild.resolve(root);
+  } catch {
+    throw new TunError('ERR_TUN_NOT_BUILT', tunAddonMissingMessage(root, `has no binary for linux-${process.arch} in ${root} (no prebuilt one fits and none was built)`));
   }
-  throw new TunError(
-    'ERR_TUN_NOT_BUILT',
-    `the TUN addon is not built (looked for ${tried.join(', ')}): run \`npm install\` in the project root (its install script runs node-gyp on src/link/native; with no network set npm_config_nodedir=/usr)`,
-  );
+  try {
+    addon = require(path) as NativeModule;
+  } catch (error) {
+    throw new TunError('ERR_TUN_NOT_BUILT', tunAddonMissingMessage(root, `does not load from ${path} (${error instanceof Error ? error.message : String(error)})`), undefined, error);
+  }
+  return addon;
 }
 
 const ERRNO_CODES: Record<string, string> = {
