@@ -2,9 +2,14 @@
 // stalls and segment loss. Pure, seeded decisions; the stack applies them.
 import { ImdsLabError } from '../util/errors.ts';
 import type { Random } from '../util/seeded-random.ts';
+import { IcmpUnreachableCode } from '../wire/icmp.ts';
 
-/** ICMP destination-unreachable codes we can answer with (RFC 792; code 13 from RFC 1812 §5.2.7.1). */
-export const ICMP_UNREACHABLE_CODES = { 'icmp-net': 0, 'icmp-host': 1, 'icmp-admin': 13 } as const;
+/** ICMP destination-unreachable codes we can answer with, by fault name. */
+export const ICMP_UNREACHABLE_CODES = {
+  'icmp-net': IcmpUnreachableCode.NET,
+  'icmp-host': IcmpUnreachableCode.HOST,
+  'icmp-admin': IcmpUnreachableCode.ADMIN_PROHIBITED,
+} as const;
 
 export const SYN_REJECTIONS = ['none', 'rst', 'icmp-net', 'icmp-host', 'icmp-admin'] as const;
 export type SynRejection = (typeof SYN_REJECTIONS)[number];

@@ -1,7 +1,7 @@
 // One-line tcpdump-style (`tcpdump -n -S`) descriptions of raw IPv4 packets for traces; never throws.
 import { formatIpv4Address } from '../util/ipv4-address.ts';
 import { readU16 as u16, readU32 as u32 } from './byte-order.ts';
-import { parseIcmp } from './icmp.ts';
+import { IcmpUnreachableCode, parseIcmp } from './icmp.ts';
 import { IpProtocol, parseIpv4 } from './ipv4.ts';
 import { parseTcpPacket } from './packet.ts';
 import { TcpOptionKind } from './tcp-options.ts';
@@ -95,11 +95,12 @@ function describeTcp(src: string, dst: string, seg: Uint8Array): string {
 }
 
 const UNREACHABLE: Record<number, (host: string, proto: number, port: number) => string> = {
-  0: (host) => `net ${host} unreachable`,
-  1: (host) => `host ${host} unreachable`,
-  2: (host, proto) => `${host} protocol ${proto} unreachable`,
-  3: (host, proto, port) => `${host} ${proto === 6 ? 'tcp' : proto === 17 ? 'udp' : `proto-${proto}`} port ${port} unreachable`,
-  13: (host) => `host ${host} unreachable - admin prohibited filter`,
+  [IcmpUnreachableCode.NET]: (host) => `net ${host} unreachable`,
+  [IcmpUnreachableCode.HOST]: (host) => `host ${host} unreachable`,
+  [IcmpUnreachableCode.PROTOCOL]: (host, proto) => `${host} protocol ${proto} unreachable`,
+  [IcmpUnreachableCode.PORT]: (host, proto, port) =>
+    `${host} ${proto === IpProtocol.TCP ? 'tcp' : proto === IpProtocol.UDP ? 'udp' : `proto-${proto}`} port ${port} unreachable`,
+  [IcmpUnreachableCode.ADMIN_PROHIBITED]: (host) => `host ${host} unreachable - admin prohibited filter`,
 };
 
 function describeIcmp(src: string, dst: string, msg: Uint8Array): string {

@@ -1,12 +1,12 @@
 // TCP segment codec (RFC 9293 §3.1): parseTcp verifies the checksum and options, writeTcp emits a segment.
 import { readU16, readU32, writeU16, writeU32 } from './byte-order.ts';
 import { checksumFinish, checksumSum, pseudoHeaderSum } from './checksum.ts';
+import { IpProtocol } from './ipv4.ts';
 import { MAX_TCP_OPTIONS_LENGTH, NO_TCP_OPTIONS, parseTcpOptions, tcpOptionsLength, writeTcpOptions } from './tcp-options.ts';
 import type { TcpSegment } from './tcp-segment.ts';
 import { assertField, assertRoom, WireError } from './wire-error.ts';
 
 export const TCP_MIN_HEADER_LENGTH = 20;
-const TCP_PROTOCOL = 6;
 
 /**
  * Parses the TCP segment `bytes` (exactly the IPv4 payload) sent from srcAddr to dstAddr.
@@ -18,7 +18,7 @@ export function parseTcp(bytes: Uint8Array, srcAddr: number, dstAddr: number): T
   if (length < TCP_MIN_HEADER_LENGTH) {
     throw new WireError('ERR_TCP_TRUNCATED', `TCP: ${length} bytes, header needs at least 20`);
   }
-  const sum = checksumSum(bytes, 0, length, pseudoHeaderSum(srcAddr, dstAddr, TCP_PROTOCOL, length));
+  const sum = checksumSum(bytes, 0, length, pseudoHeaderSum(srcAddr, dstAddr, IpProtocol.TCP, length));
   if (checksumFinish(sum) !== 0) throw new WireError('ERR_TCP_CHECKSUM', 'TCP: checksum mismatch');
   const headerLength = (bytes[12]! >>> 4) * 4;
   if (headerLength < TCP_MIN_HEADER_LENGTH || headerLength > length) {
@@ -82,7 +82,7 @@ export function writeTcp(segment: TcpSegment, srcAddr: number, dstAddr: number, 
   if (payload.length > 0 && !(payload.buffer === buf.buffer && payload.byteOffset === buf.byteOffset + payloadAt)) {
     buf.set(payload, payloadAt);
   }
-  const sum = checksumSum(buf, offset, offset + total, pseudoHeaderSum(srcAddr, dstAddr, TCP_PROTOCOL, total));
+  const sum = checksumSum(buf, offset, offset + total, pseudoHeaderSum(srcAddr, dstAddr, IpProtocol.TCP, total));
   writeU16(buf, offset + 16, checksumFinish(sum));
   return total;
 }
