@@ -4,8 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Link } from '../link/link.ts';
 import { createIsnSource, sipHashKeyedHash } from '../tcp/isn.ts';
+import { createSynCookies } from '../tcp/syn-cookie.ts';
 import { resetForClosed } from '../tcp/reset.ts';
 import type { TcpCloseReason } from '../tcp/tcb-types.ts';
+import type { Tcb } from '../tcp/tcb.ts';
 import { resolveTcpConfig, type TcpConfig } from '../tcp/tcp-config.ts';
 import { TcpListener } from '../tcp/tcp-listener.ts';
 import type { Clock } from '../util/clock.ts';
@@ -91,10 +93,12 @@ export class TcpStack implements ConnectionOwner {
     // Delayed ACK (RFC 9293 §3.8.6.3, 40 ms as Linux's minimum): a request's ACK rides on the response
     // instead of costing a packet (a write into the TUN and a receive in the VM) of its own.
     const config: TcpConfig = resolveTcpConfig({ mss: Math.max(64, this.link.mtu - 40), delayedAckMs: STACK_DELAYED_ACK_MS, ...options.tcpConfig });
+    const keyedHash = sipHashKeyedHash(options.isnKey ?? randomBytes(16));
     this.listener = new TcpListener({
       localAddress: this.localAddress,
       localPort: this.localPort,
-      isn: createIsnSource(sipHashKeyedHash(options.isnKey ?? randomBytes(16))),
+      isn: createIsnSource(keyedHash),
+      cookies: createSynCookies(keyedHash),
       config,
     });
     this.link.setReceiver((packet) => this.ingest(packet));
@@ -207,25 +211,41 @@ export class TcpStack implements ConnectionOwner {
       remoteAddress,
       remotePort: segment.srcPort,
     });
-    const verdict = this.listener.handleSegment(segment, remoteAddress, this.clock.now(), connection);
+    const now = this.clock.now();
+    const verdict = this.listener.handleSegment(segment, remoteAddress, now, connection);
     switch (verdict.kind) {
-      case 'accepted': {
-        connection.tcb = verdict.tcb;
-        connection.stalled = faults.stall;
-        const random = this.faults.randomFor(remoteAddress);
-        const d = faults.firstByteDelay;
-        connection.firstByteDelayMs = d.ms + (d.jitterMs > 0 ? Math.floor(random() * d.jitterMs) : 0);
-        this.connections.set(key, connection);
-        this.stats.connectionsOpened++;
-        this.stats.connectionsActive++;
+      case 'accepted':
+        this.register(connection, verdict.tcb, faults);
         this.service(connection);
         return;
-      }
+      case 'cookie':
+        // RFC 4987 §3.6: the ACK of a SYN-ACK we sent statelessly; it may also be the table's last slot.
+        if (this.connections.size >= this.maxConnections) return this.drop(DropReason.TABLE_FULL, remoteAddress);
+        this.stats.synCookiesAccepted++;
+        this.register(connection, verdict.tcb, faults);
+        verdict.tcb.handleSegment(segment, now);
+        this.service(connection);
+        return;
       case 'reply':
+        if (verdict.segment.flags & TcpFlags.SYN) {
+          this.stats.synCookiesSent++;
+          return this.sendSegment(remoteAddress, verdict.segment, false);
+        }
         return this.sendSegment(remoteAddress, verdict.segment, true);
       case 'dropped':
         return this.drop(`listener-${verdict.reason === 'backlog-full' ? 'backlog-full' : verdict.reason}`, remoteAddress);
     }
+  }
+
+  private register(connection: StackConnection, tcb: Tcb, faults: NetFaults): void {
+    connection.tcb = tcb;
+    connection.stalled = faults.stall;
+    const random = this.faults.randomFor(connection.remoteAddress);
+    const d = faults.firstByteDelay;
+    connection.firstByteDelayMs = d.ms + (d.jitterMs > 0 ? Math.floor(random() * d.jitterMs) : 0);
+    this.connections.set(connection.key, connection);
+    this.stats.connectionsOpened++;
+    this.stats.connectionsActive++;
   }
 
   // ConnectionOwner
