@@ -6,8 +6,11 @@
 //       N connections that never send, N that send one header byte every I ms; each waits for the server
 //       to close it (at most M ms) -> JSON {idle: Summary, slowloris: Summary}, Summary = {count, closed,
 //       got408, firstMs, medianMs, lastMs} (close times since the connection opened)
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 
 function flags(argv) {
   const out = {};
