@@ -1,11 +1,12 @@
 // Gathers the doctor's facts from inside the VM namespace: `ip -j route get/show`, neighbours, and a probe
 // with curl (Metadata header, short timeout) under the scenario's environment.
 import type { DoctorFacts, ProbeFact, RouteFact } from './doctor-analysis.ts';
-import { effectiveProxy, IMDS } from './doctor-analysis.ts';
+import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
+import { effectiveProxy } from './doctor-analysis.ts';
 import type { LabRunner } from './lab-runner.ts';
 import { findLabVm, type LabState } from './lab-state.ts';
 
-export const PROBE_URL = `http://${IMDS}/metadata/instance/compute/vmId?api-version=2021-02-01&format=text`;
+export const PROBE_URL = `http://${IMDS_ADDRESS}/metadata/instance/compute/vmId?api-version=2021-02-01&format=text`;
 
 function parseJson<T>(text: string, fallback: T): T {
   try {
@@ -71,20 +72,33 @@ export async function gatherDoctorFacts(
   target: DoctorTarget = doctorTarget(state),
 ): Promise<DoctorFacts> {
   const vm = target.namespace;
+  const proxy = effectiveProxy(env);
+  const [routeFacts, appProbe, directProbe] = await Promise.all([
+    gatherRouteFacts(runner, vm),
+    probeImds(runner, vm, env, { bypassProxy: false, timeoutSeconds: 2 }),
+    proxy ? probeImds(runner, vm, env, { bypassProxy: true, timeoutSeconds: 2 }) : Promise.resolve(null),
+  ]);
+  return {
+    lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp, vm: target.vm },
+    primary: target.primary,
+    ...routeFacts,
+    env: Object.fromEntries(
+      ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'].filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]),
+    ),
+    appProbe,
+    directProbe,
+  };
+}
+
+/** The VM's routing facts only (no probe, so no traffic): route for 169.254.169.254, route table, neighbours. */
+export async function gatherRouteFacts(runner: LabRunner, vm: string): Promise<Pick<DoctorFacts, 'routeGet' | 'routes' | 'neighbors'>> {
   const [get, routes, neighbors] = await Promise.all([
     runner.run(['ip', '-n', vm, '-j', 'route', 'get', IMDS]),
     runner.run(['ip', '-n', vm, '-j', 'route', 'show']),
     runner.run(['ip', '-n', vm, '-j', 'neigh', 'show']),
   ]);
-  const proxy = effectiveProxy(env);
-  const [appProbe, directProbe] = await Promise.all([
-    probeImds(runner, vm, env, { bypassProxy: false, timeoutSeconds: 2 }),
-    proxy ? probeImds(runner, vm, env, { bypassProxy: true, timeoutSeconds: 2 }) : Promise.resolve(null),
-  ]);
   const got = parseJson<Record<string, unknown>[]>(get.stdout, []);
   return {
-    lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp, vm: target.vm },
-    primary: target.primary,
     routeGet:
       get.code === 0 && got[0]
         ? { ok: true, route: toRoute(got[0]) }
@@ -99,10 +113,5 @@ export async function gatherDoctorFacts(
       if (typeof n.lladdr === 'string') entry.lladdr = n.lladdr;
       return entry;
     }),
-    env: Object.fromEntries(
-      ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'].filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]),
-    ),
-    appProbe,
-    directProbe,
   };
 }
