@@ -1,7 +1,8 @@
 // serve argument parsing: --listen forms, overrides, faults, capture, and clear usage errors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatRequestLine, parseListen, parseServeArguments, serveCommand } from './serve-command.ts';
+import { formatRequestLine } from './request-log-line.ts';
+import { parseListen, parseServeArguments, serveCommand } from './serve-command.ts';
 
 describe('parseListen', () => {
   it('accepts HOST:PORT and [IPv6]:PORT', () => {

@@ -2,7 +2,8 @@
 import type { HttpFault } from '../config/vm-profile.ts';
 import { CAPTURE_MODES, startDaemon, type CaptureMode } from '../daemon.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
-import { subscribeRequests, type RequestLogEntry } from '../http/request-log.ts';
+import { subscribeRequests } from '../http/request-log.ts';
+import { formatRequestLine } from './request-log-line.ts';
 import { ImdsLabError } from '../util/errors.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { parseFlags } from './cli-options.ts';
@@ -216,12 +217,6 @@ function parseTunSettings(values: {
     ...(policy !== undefined ? { sourcePolicy: policy as SourceReaction } : {}),
     ...(values['primary-ip'] ? { primaryIps: values['primary-ip'] } : {}),
   };
-}
-
-/** One --log-requests line: time, source, status, deciding rule, method, path?query, latency. */
-export function formatRequestLine(e: RequestLogEntry): string {
-  const query = e.query.length ? `?${e.query.map(([k, v]) => `${k}=${v}`).join('&')}` : '';
-  return `${e.time} ${e.remoteAddress} ${e.status} ${e.rule} ${e.method} ${e.path}${query} ${e.latencyMs.toFixed(1)}ms`;
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
