@@ -93,7 +93,7 @@ export async function gatherDoctorFacts(
 /** The VM's routing facts only (no probe, so no traffic): route for 169.254.169.254, route table, neighbours. */
 export async function gatherRouteFacts(runner: LabRunner, vm: string): Promise<Pick<DoctorFacts, 'routeGet' | 'routes' | 'neighbors'>> {
   const [get, routes, neighbors] = await Promise.all([
-    runner.run(['ip', '-n', vm, '-j', 'route', 'get', IMDS]),
+    runner.run(['ip', '-n', vm, '-j', 'route', 'get', IMDS_ADDRESS]),
     runner.run(['ip', '-n', vm, '-j', 'route', 'show']),
     runner.run(['ip', '-n', vm, '-j', 'neigh', 'show']),
   ]);
