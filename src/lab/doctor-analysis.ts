@@ -1,8 +1,7 @@
 // The doctor's judgement as a pure function of gathered facts (no I/O): which route the VM uses for
 // 169.254.169.254, whether it is the primary NIC and primary IP, proxies, and what a probe saw.
+import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import { cidrContains, parseCidr } from './lab-addressing.ts';
-
-export const IMDS = '169.254.169.254';
 
 export interface RouteFact {
   readonly dst: string;
@@ -77,10 +76,10 @@ export function effectiveProxy(env: Readonly<Record<string, string>>): string | 
   for (const raw of noProxy.split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
-    if (entry === '*' || entry === IMDS) return null;
+    if (entry === '*' || entry === IMDS_ADDRESS) return null;
     if (/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(entry)) {
       try {
-        if (cidrContains(parseCidr(entry), IMDS)) return null;
+        if (cidrContains(parseCidr(entry), IMDS_ADDRESS)) return null;
       } catch {
         // not a CIDR after all: ignore, as clients do
       }
@@ -98,14 +97,14 @@ function describeProbe(p: ProbeFact): string {
 
 function routeCause(f: DoctorFacts, findings: DoctorFinding[]): { cause: DoctorCause; summary: string; fix: string } | null {
   const p = f.primary;
-  const pin = `ip route replace ${IMDS}/32 via ${p.gateway} dev ${p.device}`;
+  const pin = `ip route replace ${IMDS_ADDRESS}/32 via ${p.gateway} dev ${p.device}`;
   if (!f.routeGet.ok) {
     findings.push({ check: 'route to 169.254.169.254', ok: false, detail: f.routeGet.error });
     const dhcp = f.lab?.dhcp ? ' The DHCP lease (option 121) did not include it.' : '';
     return {
       cause: 'no-route',
-      summary: `The VM has no route to ${IMDS}: connections fail at once with "Network is unreachable".${dhcp}`,
-      fix: `ip route add ${IMDS}/32 via ${p.gateway} dev ${p.device}`,
+      summary: `The VM has no route to ${IMDS_ADDRESS}: connections fail at once with "Network is unreachable".${dhcp}`,
+      fix: `ip route add ${IMDS_ADDRESS}/32 via ${p.gateway} dev ${p.device}`,
     };
   }
   const r = f.routeGet.route;
@@ -116,18 +115,18 @@ function routeCause(f: DoctorFacts, findings: DoctorFinding[]): { cause: DoctorC
   });
   const linkLocal = f.routes.find((route) => route.dev === r.dev && /^169\.254\.\d+\.\d+\/(1[6-9]|2\d|3[01])$/.test(route.dst));
   if (r.dev !== p.device && !r.gateway && linkLocal) {
-    findings.push({ check: 'outgoing interface is the primary NIC', ok: false, detail: `${r.dev} has the on-link route ${linkLocal.dst}, which captures ${IMDS}` });
+    findings.push({ check: 'outgoing interface is the primary NIC', ok: false, detail: `${r.dev} has the on-link route ${linkLocal.dst}, which captures ${IMDS_ADDRESS}` });
     return {
       cause: 'link-local-capture',
-      summary: `The on-link route ${linkLocal.dst} on ${r.dev} (a cluster or IPv4LL adapter) captures ${IMDS}: the VM ARPs for it on ${r.dev}, nothing answers, requests hang and then fail with "No route to host".`,
-      fix: `ip route add ${IMDS}/32 via ${p.gateway} dev ${p.device} metric 1`,
+      summary: `The on-link route ${linkLocal.dst} on ${r.dev} (a cluster or IPv4LL adapter) captures ${IMDS_ADDRESS}: the VM ARPs for it on ${r.dev}, nothing answers, requests hang and then fail with "No route to host".`,
+      fix: `ip route add ${IMDS_ADDRESS}/32 via ${p.gateway} dev ${p.device} metric 1`,
     };
   }
   if (r.dev !== p.device) {
     findings.push({ check: 'outgoing interface is the primary NIC', ok: false, detail: `${r.dev}, expected ${p.device}` });
     return {
       cause: 'wrong-interface',
-      summary: `Requests to ${IMDS} leave through ${r.dev}, not the primary NIC ${p.device}; IMDS only answers the primary NIC's primary IP and silently drops the rest, so requests time out.`,
+      summary: `Requests to ${IMDS_ADDRESS} leave through ${r.dev}, not the primary NIC ${p.device}; IMDS only answers the primary NIC's primary IP and silently drops the rest, so requests time out.`,
       fix: pin,
     };
   }
@@ -147,7 +146,7 @@ function routeCause(f: DoctorFacts, findings: DoctorFinding[]): { cause: DoctorC
     findings.push({ check: 'gateway is the subnet gateway', ok: false, detail: `${r.gateway ?? 'none (on-link)'}${arp}, expected ${p.gateway}` });
     return {
       cause: 'wrong-gateway',
-      summary: `Requests to ${IMDS} go via ${r.gateway ?? 'no gateway'} instead of the subnet gateway ${p.gateway}${arp}; nothing forwards them, so they disappear and the client times out.`,
+      summary: `Requests to ${IMDS_ADDRESS} go via ${r.gateway ?? 'no gateway'} instead of the subnet gateway ${p.gateway}${arp}; nothing forwards them, so they disappear and the client times out.`,
       fix: `${pin}   (and: ip route replace default via ${p.gateway} dev ${p.device})`,
     };
   }
@@ -180,13 +179,13 @@ export function analyzeDoctorFacts(f: DoctorFacts): DoctorReport {
       return done(
         'proxy',
         `The app's environment sends IMDS requests through the proxy ${proxy}, which adds no X-Forwarded-For: IMDS answers as the proxy's VM. Through the proxy the app gets vmId ${appVmId}, but this VM is ${ownVmId}: the app silently receives another VM's metadata and managed-identity tokens.`,
-        `Bypass the proxy for the metadata address: NO_PROXY=${IMDS} and no_proxy=${IMDS} (curl: --noproxy '*').`,
+        `Bypass the proxy for the metadata address: NO_PROXY=${IMDS_ADDRESS} and no_proxy=${IMDS_ADDRESS} (curl: --noproxy '*').`,
       );
     }
     return done(
       'proxy',
       `The app's environment sends IMDS requests through the proxy ${proxy}; IMDS does not support proxies (a forwarding proxy adds X-Forwarded-For, which IMDS rejects with 403). Through the proxy the request ${result}.`,
-      `Bypass the proxy for the metadata address: NO_PROXY=${IMDS} and no_proxy=${IMDS} (curl: --noproxy '*').`,
+      `Bypass the proxy for the metadata address: NO_PROXY=${IMDS_ADDRESS} and no_proxy=${IMDS_ADDRESS} (curl: --noproxy '*').`,
     );
   }
   if (app.status === 200) return done('ok', `IMDS answers: ${describeProbe(app)}. Route via ${f.primary.device} and ${f.primary.gateway} from ${f.primary.ip}.`, 'Nothing to fix.');
