@@ -12,6 +12,7 @@ import { startControlServer } from '../src/control/control-server.ts';
 import { presentProof } from '../src/control/namespace-proof.ts';
 import { LineSplitter } from '../src/control/json-lines.ts';
 import { startControlHarness, type ControlHarness } from './helpers/control-harness.ts';
+import { floodBeforeProof, type FloodResult } from './helpers/control-flood.ts';
 import { REPO_ROOT } from './helpers/serve-process.ts';
 import { ip, netnsList, privilegedSkipReason, uniqueSuffix } from './helpers/netns.ts';
 
@@ -118,6 +119,59 @@ test('a connection that never proves its namespace gets no service', async () =>
   }
 });
 
+/** A control server of its own (short proof timeout, small limits) on the harness's VM. */
+async function ownServer(options: { proofTimeoutMs: number; maxUnprovenConnections?: number }): Promise<{ server: Awaited<ReturnType<typeof startControlServer>>; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'imds-control-limits-'));
+  const server = await startControlServer({
+    socketPath: join(dir, 'c', 'control.sock'),
+    vms: [{ name: 'vm0', capture: 'socket', context: h.daemon.context, faults: h.daemon.faults, setProfile: () => {} }],
+    clock: h.daemon.context.clock,
+    ...options,
+  });
+  return { server, close: async () => (await server.close(), await rm(dir, { recursive: true, force: true })) };
+}
+
+/** The flood takes at most the kernel's socket buffers (well under 4 MiB), never the offered 16 MiB. */
+function assertNothingRead(result: FloodResult): void {
+  assert.equal(result.answer, 'ERR_CONTROL_NAMESPACE');
+  assert.equal(result.offered, 16 * 1024 * 1024);
+  assert.ok(result.flushed < 4 * 1024 * 1024, `the daemon read ${result.flushed} bytes before the proof`);
+}
+
+test('before the proof nothing is read; at the proof timeout the connection is destroyed, not half-closed', async () => {
+  const own = await ownServer({ proofTimeoutMs: 300 });
+  try {
+    // Before the fix the server read (and queued) all 16 lines of 1 MiB, then only half-closed.
+    assertNothingRead(await floodBeforeProof(own.server.socketPath, 16, 1024 * 1024));
+    // The server still answers a proving client.
+    const s = await rawSession(own.server.socketPath);
+    s.send('{"id":1,"op":"ping"}');
+    assert.equal((await s.next())['ok'], true);
+    s.socket.destroy();
+  } finally {
+    await own.close();
+  }
+});
+
+test('connections waiting for a proof are capped: the oldest is closed, a proving client still gets in', async () => {
+  const own = await ownServer({ proofTimeoutMs: 60_000, maxUnprovenConnections: 4 });
+  const idle: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 4; i++) idle.push((await rawSession(own.server.socketPath, false)).socket);
+    const firstClosed = new Promise<void>((resolve) => idle[0]!.once('close', () => resolve()));
+    // The fifth unproven connection pushes out the first long before its 60 s proof timer.
+    const s = await rawSession(own.server.socketPath);
+    await firstClosed;
+    assert.equal(idle[1]!.destroyed, false);
+    s.send('{"id":1,"op":"ping"}');
+    assert.equal((await s.next())['ok'], true);
+    s.socket.destroy();
+  } finally {
+    for (const socket of idle) socket.destroy();
+    await own.close();
+  }
+});
+
 test('a second server on a live socket path is refused', async () => {
   await assert.rejects(
     startControlServer({ socketPath: h.socketPath, vms: [{ name: 'x', capture: 'socket', context: h.daemon.context, faults: h.daemon.faults, setProfile: () => {} }], clock: h.daemon.context.clock }),
@@ -125,9 +179,9 @@ test('a second server on a live socket path is refused', async () => {
   );
 });
 
-function runProbe(argvPrefix: readonly string[], socketPath: string): Promise<{ stdout: string; stderr: string }> {
+function runProbe(argvPrefix: readonly string[], socketPath: string, probe: readonly string[] = ['test/helpers/control-probe.ts', socketPath]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argvPrefix[0]!, [...argvPrefix.slice(1), process.execPath, '--import', 'tsx', 'test/helpers/control-probe.ts', socketPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argvPrefix[0]!, [...argvPrefix.slice(1), process.execPath, '--import', 'tsx', ...probe], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -147,6 +201,20 @@ test('a client in another network namespace can open the socket file but is refu
     const home = await runProbe(['env'], h.socketPath);
     assert.equal(home.stdout, 'connected', home.stderr);
   } finally {
+    ip(['netns', 'del', ns]);
+  }
+  assert.ok(!netnsList().includes(ns));
+});
+
+test('a flood from another network namespace is not read before the proof', { skip: privilegedSkipReason() }, async () => {
+  const ns = `ctlf-${uniqueSuffix()}`;
+  ip(['netns', 'add', ns]);
+  const own = await ownServer({ proofTimeoutMs: 1000 });
+  try {
+    const out = await runProbe(['ip', 'netns', 'exec', ns], own.server.socketPath, ['test/helpers/control-flood.ts', own.server.socketPath, '16', String(1024 * 1024)]);
+    assertNothingRead(JSON.parse(out.stdout) as FloodResult);
+  } finally {
+    await own.close();
     ip(['netns', 'del', ns]);
   }
   assert.ok(!netnsList().includes(ns));

@@ -26,6 +26,10 @@ export interface ControlServerOptions {
   readonly logCapacity?: number;
   /** Real milliseconds a connection has to pass the namespace proof (default 5000). */
   readonly proofTimeoutMs?: number;
+  /** Connections waiting for their namespace proof; a new one beyond this closes the oldest (default 32). */
+  readonly maxUnprovenConnections?: number;
+  /** Connections in all; more are refused by the listener (default 128). */
+  readonly maxConnections?: number;
 }
 
 export interface ControlServer {
@@ -72,13 +76,19 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const log = new RequestLogBuffer(vms.keys(), options.logCapacity);
   const timelines = new TimelineRegistry();
   const ctx: OperationContext = { vms, clock: options.clock, virtualClock: options.virtualClock, log, timelines };
-  const proofTimeoutMs = options.proofTimeoutMs ?? 5000;
+  const limits: ConnectionLimits = {
+    proofTimeoutMs: options.proofTimeoutMs ?? 5000,
+    maxUnproven: options.maxUnprovenConnections ?? 32,
+    unproven: new Set(),
+    connections: new Set(),
+  };
 
   await prepareDirectory(dirname(options.socketPath));
   await clearStaleSocket(options.socketPath);
   const proof: ProofListener = await startProofListener();
-  const connections = new Set<net.Socket>();
-  const server = net.createServer((socket) => serveConnection(socket, ctx, proof, proofTimeoutMs, connections));
+  // Paused on connect: nothing is read from a connection before its namespace proof (issue 11 point 5).
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => serveConnection(socket, ctx, proof, limits));
+  server.maxConnections = options.maxConnections ?? 128;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -106,7 +116,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       if (closed) return;
       closed = true;
       await timelines.stopAll();
-      for (const socket of connections) socket.destroy();
+      for (const socket of limits.connections) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await proof.close();
       log.close();
@@ -115,26 +125,43 @@ export async function startControlServer(options: ControlServerOptions): Promise
   };
 }
 
-function serveConnection(socket: net.Socket, ctx: OperationContext, proof: ProofListener, proofTimeoutMs: number, connections: Set<net.Socket>): void {
+interface ConnectionLimits {
+  readonly proofTimeoutMs: number;
+  readonly maxUnproven: number;
+  /** Connections waiting for their proof, oldest first (a Set keeps insertion order). */
+  readonly unproven: Set<net.Socket>;
+  readonly connections: Set<net.Socket>;
+}
+
+function serveConnection(socket: net.Socket, ctx: OperationContext, proof: ProofListener, limits: ConnectionLimits): void {
+  const { connections, unproven } = limits;
   connections.add(socket);
+  unproven.add(socket);
+  // Too many connections without a proof: close the oldest (a legitimate client proves within milliseconds).
+  if (unproven.size > limits.maxUnproven) unproven.values().next().value!.destroy();
   const streams = new Map<string, () => void>();
   const splitter = new LineSplitter();
-  const queued: string[] = [];
-  let verified = false;
   const send = (value: unknown): void => {
     writeJsonLine(socket, value);
   };
   const nonce = newNonce();
   const unexpect = proof.expect(nonce, () => {
-    verified = true;
     clearTimeout(timer);
+    unproven.delete(socket);
     send({ type: 'ready', version: CONTROL_PROTOCOL_VERSION, vms: [...ctx.vms.keys()], virtualClock: ctx.virtualClock !== undefined });
-    for (const line of queued.splice(0)) void handleLine(line);
+    // Only now is anything read from the connection (it was paused on connect).
+    socket.on('data', onData);
+    socket.resume();
   });
+  /** Sends a last line, then destroys the connection (not a half-close: nothing more is read). */
+  const closeWith = (value: unknown): void => {
+    socket.pause();
+    if (!socket.destroyed) socket.write(`${JSON.stringify(value)}\n`, () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
   const timer = setTimeout(() => {
-    send({ id: null, ok: false, error: { code: CONTROL_ERROR_CODES.namespace, message: 'no namespace proof received: control clients must run in the daemon\'s network namespace' } });
-    socket.end();
-  }, proofTimeoutMs);
+    closeWith({ id: null, ok: false, error: { code: CONTROL_ERROR_CODES.namespace, message: 'no namespace proof received: control clients must run in the daemon\'s network namespace' } });
+  }, limits.proofTimeoutMs);
   timer.unref();
   const cleanup = (): void => {
     clearTimeout(timer);
@@ -142,25 +169,22 @@ function serveConnection(socket: net.Socket, ctx: OperationContext, proof: Proof
     for (const stop of streams.values()) stop();
     streams.clear();
     connections.delete(socket);
+    unproven.delete(socket);
   };
   socket.on('close', cleanup);
   socket.on('error', () => socket.destroy());
   send({ type: 'challenge', version: CONTROL_PROTOCOL_VERSION, abstract: proof.name, nonce });
 
-  socket.on('data', (chunk: Buffer) => {
+  function onData(chunk: Buffer): void {
     let lines: string[];
     try {
       lines = splitter.push(chunk);
     } catch (error) {
-      send({ id: null, ok: false, error: { code: CONTROL_ERROR_CODES.tooLarge, message: (error as Error).message } });
-      socket.end();
+      closeWith({ id: null, ok: false, error: { code: CONTROL_ERROR_CODES.tooLarge, message: (error as Error).message } });
       return;
     }
-    for (const line of lines) {
-      if (verified) void handleLine(line);
-      else if (queued.length < 100) queued.push(line);
-    }
-  });
+    for (const line of lines) void handleLine(line);
+  }
 
   async function handleLine(line: string): Promise<void> {
     let id: string | number | null = null;

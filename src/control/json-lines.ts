@@ -1,26 +1,51 @@
-// Newline-delimited JSON framing for the control socket: splits a byte stream into lines with a size cap
-// (a line over the cap is an error, not unbounded buffering) and writes one JSON value per line.
-import { StringDecoder } from 'node:string_decoder';
+// Newline-delimited JSON framing for the control socket: splits a byte stream into lines in linear time
+// (each byte is looked at once; a partial line is kept as a list of chunks and joined once, when its
+// newline arrives), with a size cap (a longer line is an error, not unbounded buffering).
 import type { Writable } from 'node:stream';
 
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  private readonly maxChars: number;
+  private readonly maxBytes: number;
+  /** The partial line: chunks received since the last newline (joined only when the line completes). */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
 
   constructor(maxBytes = MAX_LINE_BYTES) {
-    this.maxChars = maxBytes;
+    this.maxBytes = maxBytes;
   }
 
-  /** Returns the complete lines in `chunk` (without "\n", "\r" trimmed); throws RangeError when a line is too long. */
+  /** Bytes of the line still waiting for its newline. */
+  get pendingBytes(): number {
+    return this.partialBytes;
+  }
+
+  /** Returns the complete lines in `chunk` (UTF-8, without "\n", "\r" trimmed, blank lines skipped); throws RangeError when a line is too long. */
   push(chunk: Buffer): string[] {
-    const text = this.partial + this.decoder.write(chunk);
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    if (this.partial.length > this.maxChars) throw new RangeError(`a line is longer than ${this.maxChars} bytes`);
-    return parts.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line)).filter((line) => line.trim() !== '');
+    const lines: string[] = [];
+    let start = 0;
+    for (let end = chunk.indexOf(10); end >= 0; end = chunk.indexOf(10, start)) {
+      const tail = chunk.subarray(start, end);
+      const length = this.partialBytes + tail.length;
+      this.tooLong(length);
+      const bytes = this.partial.length === 0 ? tail : Buffer.concat([...this.partial, tail], length);
+      this.partial = [];
+      this.partialBytes = 0;
+      const line = bytes.toString('utf8');
+      const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
+      if (trimmed.trim() !== '') lines.push(trimmed);
+      start = end + 1;
+    }
+    if (start < chunk.length) {
+      this.tooLong(this.partialBytes + chunk.length - start);
+      this.partial.push(chunk.subarray(start));
+      this.partialBytes += chunk.length - start;
+    }
+    return lines;
+  }
+
+  private tooLong(bytes: number): void {
+    if (bytes > this.maxBytes) throw new RangeError(`a line is longer than ${this.maxBytes} bytes`);
   }
 }
 
