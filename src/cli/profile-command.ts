@@ -70,8 +70,7 @@ export const profileCommand: CliCommand = {
         options: { force: { type: 'boolean' }, yaml: { type: 'boolean' } },
       });
     } catch (error) {
-      io.stderr.write(`imds-lab profile: ${(error as Error).message}\n\n${HELP}\n`);
-      return 2;
+      throw error; // a usage error (exit 2): the dispatcher names the closest option
     }
     const [action, file, ...extra] = parsed.positionals;
     const { force, yaml } = parsed.values;
