@@ -5,17 +5,20 @@ import { processRunner } from '../lab/process-runner.ts';
 import { existingLabNamespaces } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
-import { parseName, stateRoot } from './lab-cli-support.ts';
+import { parseName, requireRoot, stateRoot } from './lab-cli-support.ts';
 import { describeLab } from './up-command.ts';
 
 const HELP = `Usage: imds-lab status [--name N] [--json]
 
 Shows the lab N (default imds): scenario, namespaces, addresses, the processes it started and whether they
-still run. Exit code 0 when the lab is up and healthy, 1 when it is broken, 3 when there is no lab.`;
+still run (needs root, like the other lab commands: the lab state is readable by root only).
+Exit code 0 when the lab is up and healthy, 1 when it is broken, 3 when there is no lab.`;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG });
   const name = parseName(values.name);
+  // The lab state is 0600 root: without root a healthy lab would look absent, so say what is needed instead.
+  requireRoot('imds-lab status');
   const state = readLabState(processRunner, labStateDir(stateRoot(io.env), name));
   if (!state) {
     const leftovers = await existingLabNamespaces(processRunner, name);
