@@ -4,6 +4,7 @@ import type { Tcb } from '../tcp/tcb.ts';
 import type { TcbHandler, TcpCloseReason, TcpEndpoints } from '../tcp/tcb-types.ts';
 import type { TcpState } from '../tcp/tcp-states.ts';
 import { formatIpv4Address } from '../util/ipv4-address.ts';
+import type { DeadlineEntry } from './deadline-queue.ts';
 
 /** Events for the connection's user (TcpSocket). Delivered after the Tcb is consistent. */
 export interface ConnectionEvents {
@@ -28,7 +29,7 @@ export interface ConnectionOwner {
   scheduleHold(connection: StackConnection, at: number): void;
 }
 
-export class StackConnection implements TcbHandler {
+export class StackConnection implements TcbHandler, DeadlineEntry {
   /** Set right after the listener creates the Tcb (the connection is its handler). */
   tcb!: Tcb;
   readonly key: number;
@@ -36,8 +37,11 @@ export class StackConnection implements TcbHandler {
   readonly remotePort: number;
   readonly localAddress: number;
   readonly localPort: number;
-  /** Deadline of this connection's entry in the stack's timer queue (undefined: none). */
-  scheduledAt: number | undefined;
+  /** This connection's entry in the stack's timer queue (DeadlineEntry; heapIndex -1: not queued). */
+  deadline = 0;
+  heapIndex = -1;
+  /** The pending first-byte hold task, cancelled when the connection closes. */
+  holdTask: DeadlineEntry | undefined;
   /** Net fault: accept, read and discard, never answer. */
   stalled = false;
   /** Net fault: the first write waits this long (ms), once. */

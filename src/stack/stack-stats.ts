@@ -36,6 +36,9 @@ export interface StackStatsSnapshot {
   /** SYN-ACKs sent as RFC 4987 SYN cookies, and cookie ACKs that opened a connection. */
   readonly synCookiesSent: number;
   readonly synCookiesAccepted: number;
+  /** TIME-WAIT entries held now, and entries recycled early because the table was full. */
+  readonly timeWaitEntries: number;
+  readonly timeWaitRecycled: number;
 }
 
 export class StackStats {
@@ -51,6 +54,8 @@ export class StackStats {
   timerFirings = 0;
   synCookiesSent = 0;
   synCookiesAccepted = 0;
+  timeWaitEntries = 0;
+  timeWaitRecycled = 0;
   private readonly drops = new Map<string, number>();
   private readonly closed = new Map<string, number>();
 
@@ -88,6 +93,8 @@ export class StackStats {
       timerFirings: this.timerFirings,
       synCookiesSent: this.synCookiesSent,
       synCookiesAccepted: this.synCookiesAccepted,
+      timeWaitEntries: this.timeWaitEntries,
+      timeWaitRecycled: this.timeWaitRecycled,
     };
   }
 }

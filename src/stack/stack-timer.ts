@@ -1,9 +1,19 @@
 // The stack's ONE clock timer: a deadline queue of tasks (connection timers, delayed SYN-ACKs, first-byte
-// holds) with a single clock.setTimeout armed at the earliest deadline. Stale entries are skipped by the runner.
+// holds, TIME-WAIT expiry) with a single clock.setTimeout armed at the earliest deadline.
 import type { Clock, TimerId } from '../util/clock.ts';
-import { DeadlineQueue } from './deadline-queue.ts';
+import { DeadlineQueue, type DeadlineEntry } from './deadline-queue.ts';
 
-export class StackTimer<T> {
+/** A one-off callback task for the StackTimer. */
+export class CallbackTask implements DeadlineEntry {
+  deadline = 0;
+  heapIndex = -1;
+  readonly run: () => void;
+  constructor(run: () => void) {
+    this.run = run;
+  }
+}
+
+export class StackTimer<T extends DeadlineEntry> {
   private readonly clock: Clock;
   private readonly queue = new DeadlineQueue<T>();
   private readonly runTask: (task: T, now: number) => void;
@@ -20,11 +30,25 @@ export class StackTimer<T> {
     this.afterRun = afterRun;
   }
 
-  /** Queues `task` at absolute time `at`; re-arms the clock timer only when `at` is the new earliest. */
+  /** Queues `task` at absolute time `at` (or moves it there); re-arms the clock timer only when `at` is the new earliest. */
   schedule(at: number, task: T): void {
     if (this.stopped) return;
-    this.queue.push(at, task);
+    this.queue.schedule(task, at);
     if (at < this.timerAt) this.arm(at);
+  }
+
+  /** Takes `task` out of the queue (the clock timer may fire once for nothing; it then re-arms). */
+  cancel(task: T): void {
+    this.queue.remove(task);
+  }
+
+  isScheduled(task: T): boolean {
+    return this.queue.has(task);
+  }
+
+  /** Tasks queued (for memory checks). */
+  get size(): number {
+    return this.queue.size;
   }
 
   /** Cancels the clock timer and forgets every task; later schedule() calls are ignored. */

@@ -22,7 +22,10 @@ import { decideSource, type SourcePolicy } from './source-policy.ts';
 import { StackConnection, type ConnectionOwner } from './stack-connection.ts';
 import { errorChannel, publishDrop, publishFault, publishTcp } from './stack-diagnostics.ts';
 import { PacketOutput } from './packet-output.ts';
-import { StackTimer } from './stack-timer.ts';
+import { CallbackTask, StackTimer } from './stack-timer.ts';
+import { TimeWaitTable } from './time-wait-table.ts';
+import { timeWaitSegment } from '../tcp/time-wait.ts';
+import { TcpState } from '../tcp/tcp-states.ts';
 import { DropReason, StackStats } from './stack-stats.ts';
 
 export interface TcpStackOptions {
@@ -41,11 +44,16 @@ export interface TcpStackOptions {
   readonly isnKey?: Uint8Array;
   /** Upper bound on connections in the table; further SYNs are dropped. Default 65536. */
   readonly maxConnections?: number;
+  /** Bound on TIME-WAIT entries (small state, not connections); the oldest is recycled. Default 32768. */
+  readonly maxTimeWait?: number;
   /** Receives each connection once its handshake completes (stalled connections are withheld). */
   readonly onConnection?: (connection: StackConnection) => void;
 }
 
-type TimerTask = StackConnection | (() => void);
+type TimerTask = StackConnection | CallbackTask;
+
+/** Default bound on TIME-WAIT entries (Linux tcp_max_tw_buckets); the oldest is recycled past it. */
+export const DEFAULT_MAX_TIME_WAIT = 32768;
 
 /** Default delayed-ACK timeout of the stack's connections (tcpConfig.delayedAckMs overrides it). */
 export const STACK_DELAYED_ACK_MS = 40;
@@ -64,6 +72,9 @@ export class TcpStack implements ConnectionOwner {
   private readonly listener: TcpListener;
   private readonly connections = new Map<number, StackConnection>();
   private readonly pendingSyns = new Map<number, number>();
+  private readonly timeWait: TimeWaitTable;
+  private readonly timeWaitTask = new CallbackTask(() => this.expireTimeWait());
+  private readonly twoMslMs: number;
   private readonly timer: StackTimer<TimerTask>;
   private readonly output: PacketOutput;
   private readonly maxConnections: number;
@@ -94,6 +105,8 @@ export class TcpStack implements ConnectionOwner {
     // instead of costing a packet (a write into the TUN and a receive in the VM) of its own.
     const config: TcpConfig = resolveTcpConfig({ mss: Math.max(64, this.link.mtu - 40), delayedAckMs: STACK_DELAYED_ACK_MS, ...options.tcpConfig });
     const keyedHash = sipHashKeyedHash(options.isnKey ?? randomBytes(16));
+    this.twoMslMs = 2 * config.mslMs;
+    this.timeWait = new TimeWaitTable(options.maxTimeWait ?? DEFAULT_MAX_TIME_WAIT);
     this.listener = new TcpListener({
       localAddress: this.localAddress,
       localPort: this.localPort,
@@ -120,6 +133,16 @@ export class TcpStack implements ConnectionOwner {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** TIME-WAIT entries held (small state; not in connectionCount). */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /** Entries in the stack's timer queue (connections with an armed timer plus one-off tasks). */
+  get timerQueueSize(): number {
+    return this.timer.size;
   }
 
   now(): number {
@@ -166,8 +189,47 @@ export class TcpStack implements ConnectionOwner {
       const verdict = connection.tcb.handleSegment(tcp, this.clock.now());
       this.service(connection);
       if (verdict !== 'reuse') return;
+    } else if (this.timeWait.size > 0 && !this.inTimeWait(ip.src, tcp, key)) {
+      return;
     }
     this.toListener(ip, packet, tcp, key, faults);
+  }
+
+  /** A segment for a TIME-WAIT entry (RFC 9293 §3.10.7.4); true when it is a SYN the listener should take. */
+  private inTimeWait(source: number, segment: TcpSegment, key: number): boolean {
+    const entry = this.timeWait.get(key);
+    if (entry === undefined) return true;
+    const verdict = timeWaitSegment(entry, segment, this.clock.now(), this.twoMslMs);
+    switch (verdict.kind) {
+      case 'reuse':
+        this.timeWait.delete(key);
+        this.stats.timeWaitEntries = this.timeWait.size;
+        return true;
+      case 'ack':
+        if (verdict.restart) this.timeWait.restarted(key);
+        this.sendSegment(source, verdict.segment, false);
+        return false;
+      case 'drop':
+        this.drop(verdict.reason, source);
+        return false;
+    }
+  }
+
+  /** A connection reached TIME-WAIT: keep only its small state, release the connection (RFC 9293 §3.10.7.4). */
+  private enterTimeWait(connection: StackConnection): void {
+    const state = connection.tcb.toTimeWait(this.clock.now());
+    const before = this.timeWait.recycled;
+    this.timeWait.add(connection.key, state);
+    this.stats.timeWaitRecycled += this.timeWait.recycled - before;
+    this.stats.timeWaitEntries = this.timeWait.size;
+    if (!this.timer.isScheduled(this.timeWaitTask)) this.timer.schedule(this.timeWait.nextDeadline()!, this.timeWaitTask);
+  }
+
+  private expireTimeWait(): void {
+    this.timeWait.expire(this.clock.now());
+    this.stats.timeWaitEntries = this.timeWait.size;
+    const next = this.timeWait.nextDeadline();
+    if (next !== undefined) this.timer.schedule(next, this.timeWaitTask);
   }
 
   /** A segment for no connection: new SYNs pass the fault plan, everything else the listener. */
@@ -193,10 +255,13 @@ export class TcpStack implements ConnectionOwner {
             // Kept past this call: copy the payload out of the link's reusable buffer.
             const held = segment.payload.length > 0 ? { ...segment, payload: segment.payload.slice() } : segment;
             this.pendingSyns.set(key, at);
-            this.timer.schedule(at, () => {
-              this.pendingSyns.delete(key);
-              if (!this.connections.has(key)) this.listen(source, held, key, faults);
-            });
+            this.timer.schedule(
+              at,
+              new CallbackTask(() => {
+                this.pendingSyns.delete(key);
+                if (!this.connections.has(key)) this.listen(source, held, key, faults);
+              }),
+            );
             return;
           }
       }
@@ -257,11 +322,10 @@ export class TcpStack implements ConnectionOwner {
       this.output.scheduleFlush();
     }
     if (connection.isClosed) return;
+    if (connection.tcb.state === TcpState.TIME_WAIT) return this.enterTimeWait(connection);
     const at = connection.tcb.pollAt();
-    if (at !== undefined && (connection.scheduledAt === undefined || at < connection.scheduledAt)) {
-      connection.scheduledAt = at;
-      this.timer.schedule(at, connection);
-    }
+    if (at === undefined) this.timer.cancel(connection);
+    else if (at !== connection.deadline || !this.timer.isScheduled(connection)) this.timer.schedule(at, connection);
   }
 
   connectionEstablished(connection: StackConnection): void {
@@ -276,6 +340,9 @@ export class TcpStack implements ConnectionOwner {
 
   connectionClosed(connection: StackConnection, reason: TcpCloseReason): void {
     if (this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
+    this.timer.cancel(connection);
+    if (connection.holdTask !== undefined) this.timer.cancel(connection.holdTask as CallbackTask);
+    connection.holdTask = undefined;
     this.stats.connectionsActive--;
     this.stats.connectionClosed(reason);
     publishTcp('close', connection, reason);
@@ -319,13 +386,19 @@ export class TcpStack implements ConnectionOwner {
   }
 
   scheduleHold(connection: StackConnection, at: number): void {
-    this.timer.schedule(at, () => connection.holdExpired(this.clock.now()));
+    const task = new CallbackTask(() => {
+      connection.holdTask = undefined;
+      connection.holdExpired(this.clock.now());
+    });
+    if (connection.holdTask !== undefined) this.timer.cancel(connection.holdTask as CallbackTask);
+    connection.holdTask = task;
+    this.timer.schedule(at, task);
   }
 
   /** One due timer entry; a bug in it is counted and published, never thrown into the clock. */
   private runTimerTask(task: TimerTask, now: number): void {
     try {
-      if (typeof task === 'function') task();
+      if (task instanceof CallbackTask) task.run();
       else this.runConnectionTimer(task, now);
     } catch (error) {
       this.drop(DropReason.INTERNAL);
@@ -333,11 +406,9 @@ export class TcpStack implements ConnectionOwner {
     }
   }
 
-  /** A connection's entry is stale when its deadline moved later or it closed (lazy deletion). */
+  /** A connection's timer came due (the queue holds exactly its current deadline; closed ones are removed). */
   private runConnectionTimer(connection: StackConnection, now: number): void {
     if (connection.isClosed) return;
-    if (connection.scheduledAt === undefined || connection.scheduledAt > now) return;
-    connection.scheduledAt = undefined;
     connection.tcb.onTimer(now);
     this.service(connection);
   }
@@ -350,6 +421,7 @@ export class TcpStack implements ConnectionOwner {
     this.closed = true;
     this.timer.stop();
     this.pendingSyns.clear();
+    this.timeWait.clear();
     this.link.setReceiver(() => {});
   }
 }

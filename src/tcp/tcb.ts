@@ -10,6 +10,7 @@ import { output, sendSyn } from './tcb-output.ts';
 import { onTimer, pollAt } from './tcb-timers.ts';
 import { add } from './seq.ts';
 import type { CookieOptions } from './syn-cookie.ts';
+import type { TimeWaitState } from './time-wait.ts';
 import { TcpCloseReason, type TcbHandler, type TcbStats, type TcbVerdict, type TcpEndpoints } from './tcb-types.ts';
 
 export interface TcbOpenOptions {
@@ -154,6 +155,35 @@ export class Tcb {
     output(this.core, now);
     this.flush();
     return verdict;
+  }
+
+  /**
+   * Hands over a connection in TIME-WAIT as small state and closes this Tcb ('normal', closed event
+   * delivered): the owner keeps the entry until its deadline and answers segments with timeWaitSegment
+   * (time-wait.ts), so the buffers and timers of the full Tcb are released at once.
+   * Throws TcpError 'ERR_TCP_NOT_TIME_WAIT' in any other state.
+   */
+  toTimeWait(now: number): TimeWaitState {
+    const core = this.core;
+    if (core.state !== TcpState.TIME_WAIT || core.closeReason !== undefined) {
+      throw new TcpError('ERR_TCP_NOT_TIME_WAIT', `toTimeWait in state ${core.state}`);
+    }
+    const state: TimeWaitState = {
+      localPort: core.endpoints.localPort,
+      remotePort: core.endpoints.remotePort,
+      sndNxt: core.sndMax,
+      rcvNxt: core.rcvNxt,
+      window: core.windowField(),
+      tsEnabled: core.tsEnabled,
+      tsOffset: core.tsOffset,
+      tsRecent: core.tsRecent,
+      deadline: core.timeWaitAt ?? now + 2 * core.config.mslMs,
+      lastAckAt: -Infinity,
+    };
+    core.lastNow = now;
+    core.finish(TcpCloseReason.NORMAL);
+    this.flush();
+    return state;
   }
 
   /** Earliest absolute time (ms) at which onTimer must run, or undefined if no timer is armed. */

@@ -48,7 +48,18 @@ export class StackHarness {
   readonly received: Received[] = [];
   readonly accepted: StackConnection[] = [];
 
-  constructor(options: { reaction?: SourceReaction; faults?: NetFaults; allowed?: number[]; mtu?: number; tcpConfig?: Partial<TcpConfig> } = {}) {
+  constructor(
+    options: {
+      reaction?: SourceReaction;
+      faults?: NetFaults;
+      allowed?: number[];
+      mtu?: number;
+      tcpConfig?: Partial<TcpConfig>;
+      maxTimeWait?: number;
+      maxConnections?: number;
+      maxConnectionsPerSource?: number;
+    } = {},
+  ) {
     this.pair = createMemoryLinkPair({ manual: true, clock: this.clock, mtu: options.mtu ?? 1500 });
     this.stack = new TcpStack({
       link: this.pair.b,
@@ -59,6 +70,9 @@ export class StackHarness {
       faults: options.faults ?? NO_FAULTS,
       isnKey: new Uint8Array(16).fill(7),
       ...(options.tcpConfig ? { tcpConfig: options.tcpConfig } : {}),
+      ...(options.maxTimeWait !== undefined ? { maxTimeWait: options.maxTimeWait } : {}),
+      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+      ...(options.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: options.maxConnectionsPerSource } : {}),
       onConnection: (c) => this.accepted.push(c),
     });
     this.pair.a.setReceiver((packet) => {
