@@ -1,9 +1,11 @@
 // The package entry (`import { startLab } from 'imds-lab'`, docs/library.md): startLab brings a lab up and
 // returns a handle (exec/run in a VM, a ControlClient via a host-namespace relay, the request log, close()).
-// As an entry point it reads process.env, in one place: the default of StartLabOptions.env.
+// As an entry point it reads process.env only as a default: of StartLabOptions.env (and CheckOptions.env).
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { buildPlan, requireRoot, selfCommand, vmEnvironment, vmNamespace } from './cli/lab-cli-support.ts';
+import { runCheck, type CheckOptions } from './check/run-check.ts';
+import type { CheckReport } from './check/check-report.ts';
 import { ControlClient } from './control/control-client.ts';
 import type { LoggedRequest } from './control/request-log-buffer.ts';
 import { LabError } from './lab/lab-error.ts';
@@ -22,6 +24,8 @@ export type { LabState, LabVmRecord } from './lab/lab-state.ts';
 export type { CapturedRun as ExecResult } from './lab/vm-exec.ts';
 export { startDaemon, type DaemonHandle, type DaemonOptions } from './daemon.ts';
 export { FakeClock, systemClock, type Clock } from './util/clock.ts';
+export type { CaseReport, CheckReport, ReportRequest, ReportSyns, RuleId, RuleStatus, RuleSummary, RuleVerdict } from './check/check-report.ts';
+export type { CheckOptions } from './check/run-check.ts';
 
 export interface StartLabOptions {
   /** Lab name (namespaces <name>-vm, <name>-host …); default a unique `l<pid><random>`. */
@@ -181,4 +185,13 @@ export async function startLab(options: StartLabOptions = {}): Promise<Lab> {
       }
     },
   };
+}
+
+/**
+ * Grades an unmodified app against IMDS failure cases, one fresh lab per case (docs/check.md); resolves with
+ * the report (`imds-lab check --json`). The app's base environment is options.env, default process.env.
+ */
+export function checkClient(argv: readonly string[], options: CheckOptions = {}): Promise<CheckReport> {
+  requireRoot('checkClient');
+  return runCheck(argv, { ...options, env: options.env ?? process.env }, startLab);
 }

@@ -13,6 +13,8 @@ import { scenarioCommand } from './scenario-command.ts';
 import { traceCommand } from './trace-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { caCommand } from './ca-command.ts';
+import { personaCommand } from './persona-command.ts';
+import { checkCommand } from './check-command.ts';
 
 export const commands: readonly CliCommand[] = [
   profileCommand,
@@ -28,4 +30,6 @@ export const commands: readonly CliCommand[] = [
   traceCommand,
   demoCommand,
   caCommand,
+  personaCommand,
+  checkCommand,
 ];

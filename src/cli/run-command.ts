@@ -5,15 +5,17 @@ import { processRunner } from '../lab/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
-import { LAB_UP_FLAGS, labUpArguments, parseFlags } from './cli-options.ts';
-import { splitCommand } from './exec-command.ts';
+import { LAB_UP_FLAGS, labUpArguments, labUsageError, parseFlags } from './cli-options.ts';
+import { runWithReport } from './check-command.ts';
+import { commandProblem, splitCommand } from './exec-command.ts';
 import { requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
 import { runUp } from './up-command.ts';
 
 const HELP = `Usage: imds-lab run [options] -- CMD [ARGS…]
 
 Creates a lab, runs CMD in its VM namespace (with the scenario's environment), removes the lab and exits
-with CMD's exit code. Setup problems exit 125.
+with CMD's exit code (127: CMD not found, 126: not executable; checked before the lab is made).
+Setup problems exit 125.
 
 Options:
   --name N          Lab name (default: run<PID>, so parallel runs do not collide).
@@ -24,14 +26,28 @@ Options:
   --virtual-clock   Run the responder on a virtual clock (imds-lab ctl --lab N clock advance).
   --capture MODE    tun or socket (default tun).
   --pcap FILE       Record the IMDS traffic for imds-lab trace.
-  --keep            Leave the lab up afterwards (remove it with imds-lab down --name N).`;
+  --keep            Leave the lab up afterwards (remove it with imds-lab down --name N).
+  --report          Print a behaviour summary instead of CMD's output: its IMDS requests (time, status,
+                    rule, Metadata header), the busiest second, SYNs from the wire, exit, duration, the
+                    stderr tail (no grading; imds-lab check grades). Not with --keep, --vms,
+                    --virtual-clock, --pcap or --capture socket.`;
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { options, command } = splitCommand(argv);
-  const values = parseFlags(options, { ...LAB_UP_FLAGS, keep: { type: 'boolean' } });
+  const values = parseFlags(options, { ...LAB_UP_FLAGS, keep: { type: 'boolean' }, report: { type: 'boolean' } });
   requireRoot('imds-lab run');
+  const problem = commandProblem(command[0]!, io.env);
+  if (problem) {
+    io.stderr.write(`imds-lab run: ${problem.message}\n`);
+    return problem.code;
+  }
   const args = { ...labUpArguments(values, `run${process.pid % 100000}`), dryRun: false, verbose: false };
   const { name } = args;
+  if (values.report) {
+    const unsupported = (['keep', 'vms', 'virtual-clock', 'pcap'] as const).filter((f) => values[f] !== undefined);
+    if (unsupported.length > 0 || args.capture !== 'tun' || (args.vmProfiles?.length ?? 0) > 0) throw labUsageError(`--report needs one VM with tun capture; not with ${unsupported.map((f) => `--${f}`).join(', ') || '--capture socket or several --profile'}`);
+    return runWithReport(command, { name, scenario: args.scenario, fixed: args.fixed, profile: args.profile }, io);
+  }
   let state;
   try {
     state = await runUp(args, io);
