@@ -15,6 +15,7 @@ import { planFix } from '../lab/plan-lab.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { cliInvocation } from './cli-invocation.ts';
 import { NAME_FLAG, parseFlags } from './cli-options.ts';
 import { parseCapture, parseName, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
 import { describeLab, runUp } from './up-command.ts';
@@ -34,7 +35,7 @@ function shorten(text: string, max = 160): string {
 }
 
 async function ask(io: CliIo, state: LabState, title: string, path: string): Promise<void> {
-  io.stdout.write(`\n$ imds-lab exec -- curl -s -H Metadata:true '${IMDS}${path}'   # ${title}\n`);
+  io.stdout.write(`\n$ ${cliInvocation()} exec --name ${state.name} -- curl -s -H Metadata:true '${IMDS}${path}'   # ${title}\n`);
   const probe = await probeImds(processRunner, state.namespaces.vm!, vmEnvironment(io.env, state), { bypassProxy: false, timeoutSeconds: 2, url: `${IMDS}${path}` });
   if (probe.status === null) io.stdout.write(`  curl failed (exit ${probe.exitCode}) after ${probe.timeMs} ms: ${probe.error}\n`);
   else io.stdout.write(`  HTTP ${probe.status} in ${probe.timeMs} ms: ${shorten(probe.body)}\n`);
@@ -78,7 +79,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     await executePlan(processRunner, fix);
     state = { ...state, env: topology.env };
     await ask(io, state, 'the same request again', '/metadata/instance/compute/vmId?api-version=2021-02-01&format=text');
-    io.stdout.write(`\nMore: imds-lab scenario list; imds-lab up --scenario NAME; imds-lab doctor; docs/lab.md\n`);
+    const cli = cliInvocation();
+    io.stdout.write(`\nMore: ${cli} scenario list; ${cli} up --scenario NAME; ${cli} doctor; docs/lab.md\n`);
     return 0;
   } finally {
     say('6. Tear down');
