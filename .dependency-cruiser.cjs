@@ -15,6 +15,8 @@ const layers = {
   control: ['util', 'config', 'http', 'imds'],
   // capture/: the TUN capture wiring of the composition root (daemon.ts): everything below the CLI.
   capture: ['util', 'config', 'wire', 'tcp', 'link', 'stack', 'net', 'http', 'lab'],
+  // view/: pure HTML/SVG view models and renderers over the lab's facts (doctor, trace).
+  view: ['util', 'lab'],
 };
 
 const forbidden = [

@@ -5,15 +5,18 @@ import { doctorTarget, gatherDoctorFacts } from '../lab/doctor-facts.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
+import { HTML_FLAG, writeDoctorHtml } from './html-view-io.ts';
 import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
 
-const HELP = `Usage: imds-lab doctor [--name N] [--vm VM] [--json]
+const HELP = `Usage: imds-lab doctor [--name N] [--vm VM] [--json] [--html FILE]
 
 Checks, from inside the VM namespace of lab N (default imds): the route to 169.254.169.254 (outgoing
 interface, gateway, source IP), whether that is the primary NIC and primary IP, the proxy variables of the
 scenario's environment, and a probe with the Metadata header (2 s timeout). Prints a verdict and the fix.
 In a scale set (up --vms N), --vm vm1 … looks from that VM (default vm0; the scenario's variables apply to
 vm0 only, as with exec).
+--html FILE also writes a self-contained page: the path (interfaces, routes, gateway, proxy, where the
+request stops), the same with --fixed side by side, and each captured connection (labs up with --pcap).
 Exit code 0 when IMDS answers normally, 1 when a problem was found.`;
 
 export function formatDoctorReport(report: DoctorReport): string {
@@ -24,12 +27,13 @@ export function formatDoctorReport(report: DoctorReport): string {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG, vm: { type: 'string' } });
+  const values = parseFlags(argv, { ...NAME_FLAG, ...JSON_FLAG, ...HTML_FLAG, vm: { type: 'string' } });
   requireRoot('imds-lab doctor');
   const state = readRunningLab(io.env, parseName(values.name));
   const target = doctorTarget(state, values.vm);
   const facts = await gatherDoctorFacts(processRunner, state, vmEnvironment(io.env, state, target.vm), target);
   const report = analyzeDoctorFacts(facts);
+  if (values.html !== undefined) await writeDoctorHtml(values.html, state, target, facts, report);
   if (values.json) io.stdout.write(`${JSON.stringify({ ...report, facts }, null, 2)}\n`);
   else io.stdout.write(`doctor for lab ${state.name} (scenario ${state.scenario}${state.fixed ? ', fixed' : ''}), from ${target.namespace}:\n${formatDoctorReport(report)}`);
   return report.healthy ? 0 : 1;

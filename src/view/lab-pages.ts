@@ -1,0 +1,136 @@
+// Page models for the CLI commands (pure): doctor (path as running + with --fixed, probe connections),
+// trace (connections of a pcap), run (the run's own connections and its path). Facts in, PageModel out.
+import type { DoctorFacts, DoctorReport } from '../lab/doctor-analysis.ts';
+import type { LabNic } from '../lab/lab-nics.ts';
+import { renderTemplate } from '../lab/lab-naming.ts';
+import type { ScenarioFix } from '../lab/scenario-types.ts';
+import type { TraceResult } from '../lab/trace-analysis.ts';
+import type { TraceLabInfo } from '../lab/trace-format.ts';
+import { buildLadders, type LadderMark } from './ladder-model.ts';
+import type { PageModel } from './page-html.ts';
+import { applyFix, buildPathView, type PathFacts, type PathObservation, type PathView } from './path-model.ts';
+import type { FixRoute } from './route-select.ts';
+
+/** What the view needs of a running lab (a subset of LabState). */
+export interface LabFacts {
+  readonly name: string;
+  readonly scenario: string;
+  readonly fixed: boolean;
+  readonly capture: string;
+  readonly nics: readonly Pick<LabNic, 'device' | 'ips' | 'prefix' | 'gateway'>[];
+  readonly cluster: { readonly device: string; readonly ip: string; readonly prefix: number } | null;
+  readonly proxy: { readonly ip: string; readonly port: number; readonly forwardedFor: boolean } | null;
+}
+
+export function pathFacts(lab: LabFacts, vm: { readonly namespace: string; readonly primary: DoctorFacts['primary'] }, routes: Pick<DoctorFacts, 'routeGet' | 'routes'>, env: Readonly<Record<string, string>>): PathFacts {
+  const interfaces: PathFacts['interfaces'][number][] = lab.nics.map((n, i) => ({
+    device: n.device,
+    addresses: n.ips.map((ip) => `${ip}/${n.prefix}`),
+    gateway: n.gateway,
+    role: i === 0 ? 'primary' : 'secondary',
+  }));
+  if (lab.cluster) interfaces.push({ device: lab.cluster.device, addresses: [`${lab.cluster.ip}/${lab.cluster.prefix}`], gateway: null, role: 'cluster' });
+  return {
+    lab: lab.name,
+    scenario: lab.scenario,
+    fixed: lab.fixed,
+    vmNamespace: vm.namespace,
+    capture: lab.capture,
+    primary: vm.primary,
+    interfaces,
+    routes: routes.routes,
+    routeGet: routes.routeGet,
+    env,
+    proxy: lab.proxy ? { ip: lab.proxy.ip, port: lab.proxy.port, forwardedFor: lab.proxy.forwardedFor } : null,
+  };
+}
+
+/** The scenario's documented fix for the VM, placeholders resolved; null when the fix changes nothing in the lab. */
+export function resolveFix(fix: ScenarioFix, vars: Readonly<Record<string, string>>): { routes: FixRoute[]; env: Record<string, string> } | null {
+  const routes = fix.routes
+    .filter((r) => r.ns === 'vm')
+    .map((r) => {
+      const route: { -readonly [K in keyof FixRoute]: FixRoute[K] } = { to: renderTemplate(r.to, vars), dev: renderTemplate(r.dev, vars) };
+      if (r.via !== undefined) route.via = renderTemplate(r.via, vars);
+      if (r.src !== undefined) route.src = renderTemplate(r.src, vars);
+      if (r.metric !== undefined) route.metric = r.metric;
+      return route;
+    });
+  const env = Object.fromEntries(Object.entries(fix.env).map(([k, v]) => [k, renderTemplate(v, vars)]));
+  return routes.length || Object.keys(env).length ? { routes, env } : null;
+}
+
+/** The path as running and, for a broken lab whose scenario has a fix, the path with --fixed (predicted). */
+export function pathViews(facts: PathFacts, fix: ReturnType<typeof resolveFix>, observed: PathObservation | null): PathView[] {
+  const running = buildPathView(facts, { caption: `As running: lab ${facts.lab}, scenario ${facts.scenario}${facts.fixed ? ' (--fixed)' : ''}`, predicted: false, observed });
+  if (facts.fixed || !fix) return [running];
+  const fixed = buildPathView(applyFix(facts, fix), { caption: `With --fixed (predicted from the scenario's fix)`, predicted: true, observed: null });
+  return [running, fixed];
+}
+
+function labFactsList(lab: { readonly name: string; readonly scenario: string; readonly fixed: boolean; readonly capture?: string } | null, source: string, generated: string): [string, string][] {
+  const out: [string, string][] = [];
+  if (lab) out.push(['lab', lab.name], ['scenario', `${lab.scenario}${lab.fixed ? ' (--fixed)' : ''}`]);
+  if (lab?.capture) out.push(['capture', lab.capture]);
+  out.push(['source', source], ['generated', generated]);
+  return out;
+}
+
+export function doctorPage(input: {
+  readonly lab: LabFacts;
+  readonly facts: PathFacts;
+  readonly report: DoctorReport;
+  readonly probe: DoctorFacts['appProbe'];
+  readonly fix: ReturnType<typeof resolveFix>;
+  readonly trace: { readonly result: TraceResult; readonly lab: TraceLabInfo | null } | null;
+  readonly generated: string;
+}): PageModel {
+  const p = input.probe;
+  const observed: PathObservation = { status: p.status, text: p.status !== null ? `The doctor's probe got HTTP ${p.status} in ${p.timeMs} ms.` : `The doctor's probe got no answer after ${p.timeMs} ms${p.error ? ` (${p.error})` : ''}.` };
+  return {
+    title: `imds-lab doctor: ${input.lab.name} (${input.lab.scenario})`,
+    facts: labFactsList(input.lab, `doctor, from ${input.facts.vmNamespace}`, input.generated),
+    verdict: { ok: input.report.healthy, title: input.report.healthy ? 'healthy' : `problem: ${input.report.cause}`, detail: input.report.summary, fix: input.report.healthy ? null : input.report.fix },
+    paths: pathViews(input.facts, input.fix, observed),
+    pathNote: null,
+    ladders: input.trace ? buildLadders(input.trace.result.connections, input.trace.lab) : [],
+    ladderNote: input.trace ? 'Every connection captured since the lab came up (the doctor\'s own probes are the last ones).' : 'The lab has no capture: start it with imds-lab up --pcap FILE to see each connection here.',
+  };
+}
+
+export function tracePage(input: { readonly file: string; readonly result: TraceResult; readonly lab: TraceLabInfo | null; readonly requestLog: boolean; readonly marks?: readonly LadderMark[]; readonly generated: string }): PageModel {
+  const ladders = buildLadders(input.result.connections, input.lab, input.marks ?? []);
+  return {
+    title: `imds-lab trace: ${input.file}`,
+    facts: labFactsList(input.lab, `${input.file}: ${input.result.packets} packets${input.requestLog ? ', request log' : ', no request log (rules not shown)'}`, input.generated),
+    verdict: null,
+    paths: [],
+    pathNote: 'A capture holds no route table: use imds-lab doctor --html or imds-lab run --html to see the path.',
+    ladders,
+    ladderNote: ladders.length ? null : 'No TCP connection to port 80 in this capture.',
+  };
+}
+
+export function runPage(input: {
+  readonly command: readonly string[];
+  readonly exitCode: number;
+  readonly lab: LabFacts;
+  readonly facts: PathFacts;
+  readonly fix: ReturnType<typeof resolveFix>;
+  readonly trace: { readonly result: TraceResult; readonly lab: TraceLabInfo | null };
+  readonly generated: string;
+}): PageModel {
+  const ladders = buildLadders(input.trace.result.connections, input.trace.lab);
+  const statuses = ladders.flatMap((l) => l.statuses);
+  const last = statuses.at(-1);
+  const observed: PathObservation | null = ladders.length === 0 ? null : last !== undefined ? { status: last, text: `The command's last response was HTTP ${last}.` } : { status: null, text: 'The command got no HTTP response.' };
+  return {
+    title: `imds-lab run: ${input.command.join(' ')}`,
+    facts: [...labFactsList(input.lab, 'run', input.generated), ['exit code', String(input.exitCode)]],
+    verdict: null,
+    paths: pathViews(input.facts, input.fix, observed),
+    pathNote: null,
+    ladders,
+    ladderNote: ladders.length ? null : 'The command made no connection to 169.254.169.254 (through a proxy, the proxy\'s connections are shown).',
+  };
+}
