@@ -152,7 +152,7 @@ function explain(error: unknown, options: TunOptions, devicePath: string, netnsP
   }
   switch (ERRNO_CODES[errno]) {
     case 'ERR_TUN_NO_DEVICE':
-      return new TunError('ERR_TUN_NO_DEVICE', `${devicePath} is missing (${errno}): load the tun module (modprobe tun) or create the node (mkdir -p /dev/net && mknod ${devicePath} c 10 200); ${detail}`, errno, error);
+      return new TunError('ERR_TUN_NO_DEVICE', `${devicePath} is missing (${errno}): load the tun module (modprobe tun) or create the node (mkdir -p /dev/net && mknod ${devicePath} c 10 200), or use --capture socket (no TUN needed; containers often lack the device); ${detail}`, errno, error);
     case 'ERR_TUN_PERMISSION':
       return new TunError('ERR_TUN_PERMISSION', `opening TUN ${name} needs CAP_NET_ADMIN in its network namespace (${errno}): run as root, e.g. under \`ip netns exec NS ...\`; ${detail}`, errno, error);
     case 'ERR_TUN_BUSY':
