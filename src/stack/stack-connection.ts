@@ -42,6 +42,8 @@ export class StackConnection implements TcbHandler, DeadlineEntry {
   heapIndex = -1;
   /** The pending first-byte hold task, cancelled when the connection closes. */
   holdTask: DeadlineEntry | undefined;
+  /** When the last segment from the peer arrived (ms; eviction picks the least recently active). */
+  lastActivity = 0;
   /** Net fault: accept, read and discard, never answer. */
   stalled = false;
   /** Net fault: the first write waits this long (ms), once. */

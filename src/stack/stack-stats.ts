@@ -39,6 +39,8 @@ export interface StackStatsSnapshot {
   /** TIME-WAIT entries held now, and entries recycled early because the table was full. */
   readonly timeWaitEntries: number;
   readonly timeWaitRecycled: number;
+  /** Idle connections reset to make room for a new one (table or per-source cap full). */
+  readonly connectionsEvicted: number;
 }
 
 export class StackStats {
@@ -56,6 +58,7 @@ export class StackStats {
   synCookiesAccepted = 0;
   timeWaitEntries = 0;
   timeWaitRecycled = 0;
+  connectionsEvicted = 0;
   private readonly drops = new Map<string, number>();
   private readonly closed = new Map<string, number>();
 
@@ -95,6 +98,7 @@ export class StackStats {
       synCookiesAccepted: this.synCookiesAccepted,
       timeWaitEntries: this.timeWaitEntries,
       timeWaitRecycled: this.timeWaitRecycled,
+      connectionsEvicted: this.connectionsEvicted,
     };
   }
 }

@@ -42,8 +42,16 @@ export interface TcpStackOptions {
   readonly tcpConfig?: Partial<TcpConfig>;
   /** 16 secret bytes for RFC 6528 ISNs; random by default (fixed in tests for determinism). */
   readonly isnKey?: Uint8Array;
-  /** Upper bound on connections in the table; further SYNs are dropped. Default 65536. */
+  /**
+   * Upper bound on connections in the table. When it is full, a new connection evicts (RST) the least
+   * recently active connection of the source holding the most, if that one was idle for evictIdleMs;
+   * otherwise the SYN is dropped. Default 65536.
+   */
   readonly maxConnections?: number;
+  /** Connections one source (VM) may hold; past it, its own least recently active one is evicted. Default maxConnections / 4. */
+  readonly maxConnectionsPerSource?: number;
+  /** A connection is evicted only after this long without a segment from its peer. Default 1000 ms. */
+  readonly evictIdleMs?: number;
   /** Bound on TIME-WAIT entries (small state, not connections); the oldest is recycled. Default 32768. */
   readonly maxTimeWait?: number;
   /** Receives each connection once its handshake completes (stalled connections are withheld). */
@@ -78,6 +86,10 @@ export class TcpStack implements ConnectionOwner {
   private readonly timer: StackTimer<TimerTask>;
   private readonly output: PacketOutput;
   private readonly maxConnections: number;
+  private readonly maxPerSource: number;
+  private readonly evictIdleMs: number;
+  /** Each source's connections, least recently active first (re-inserted on every segment). */
+  private readonly bySource = new Map<number, Set<StackConnection>>();
   private sourcePolicy: SourcePolicy;
   private readonly faults: FaultTable;
   private onConnection: ((connection: StackConnection) => void) | undefined;
@@ -91,6 +103,8 @@ export class TcpStack implements ConnectionOwner {
     this.sourcePolicy = options.sourcePolicy;
     this.faults = new FaultTable(options.faults ?? NO_FAULTS, options.faultsBySource);
     this.maxConnections = options.maxConnections ?? 65536;
+    this.maxPerSource = options.maxConnectionsPerSource ?? Math.max(1, Math.floor(this.maxConnections / 4));
+    this.evictIdleMs = options.evictIdleMs ?? 1000;
     this.onConnection = options.onConnection;
     this.output = new PacketOutput(this.link, this.stats);
     this.timer = new StackTimer<TimerTask>(
@@ -186,7 +200,14 @@ export class TcpStack implements ConnectionOwner {
     const key = tupleKey(ip.src, tcp.srcPort);
     const connection = this.connections.get(key);
     if (connection !== undefined) {
-      const verdict = connection.tcb.handleSegment(tcp, this.clock.now());
+      const now = this.clock.now();
+      connection.lastActivity = now;
+      const mine = this.bySource.get(ip.src);
+      if (mine !== undefined) {
+        mine.delete(connection);
+        mine.add(connection);
+      }
+      const verdict = connection.tcb.handleSegment(tcp, now);
       this.service(connection);
       if (verdict !== 'reuse') return;
     } else if (this.timeWait.size > 0 && !this.inTimeWait(ip.src, tcp, key)) {
@@ -237,7 +258,6 @@ export class TcpStack implements ConnectionOwner {
     const isSyn = (segment.flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === TcpFlags.SYN;
     if (isSyn) {
       if (this.pendingSyns.has(key)) return this.drop(DropReason.SYN_PENDING, ip.src);
-      if (this.connections.size >= this.maxConnections) return this.drop(DropReason.TABLE_FULL, ip.src);
       const decision = decideSyn(faults, this.faults.randomFor(ip.src));
       if (decision.action !== 'accept') publishFault(`syn-${decision.action}`, ip.src, segment.srcPort);
       else if (decision.delayMs > 0) publishFault('delay-synack', ip.src, segment.srcPort, decision.delayMs);
@@ -280,14 +300,13 @@ export class TcpStack implements ConnectionOwner {
     const verdict = this.listener.handleSegment(segment, remoteAddress, now, connection);
     switch (verdict.kind) {
       case 'accepted':
-        this.register(connection, verdict.tcb, faults);
+        if (!this.register(connection, verdict.tcb, faults)) return;
         this.service(connection);
         return;
       case 'cookie':
-        // RFC 4987 §3.6: the ACK of a SYN-ACK we sent statelessly; it may also be the table's last slot.
-        if (this.connections.size >= this.maxConnections) return this.drop(DropReason.TABLE_FULL, remoteAddress);
+        // RFC 4987 §3.6: the ACK of a SYN-ACK we sent statelessly.
+        if (!this.register(connection, verdict.tcb, faults)) return;
         this.stats.synCookiesAccepted++;
-        this.register(connection, verdict.tcb, faults);
         verdict.tcb.handleSegment(segment, now);
         this.service(connection);
         return;
@@ -302,8 +321,20 @@ export class TcpStack implements ConnectionOwner {
     }
   }
 
-  private register(connection: StackConnection, tcb: Tcb, faults: NetFaults): void {
+  /** Enters a new connection in the table if there is room (see makeRoom); false: dropped. */
+  private register(connection: StackConnection, tcb: Tcb, faults: NetFaults): boolean {
+    const now = this.clock.now();
+    if (!this.makeRoom(connection.remoteAddress, now)) {
+      tcb.setHandler(undefined);
+      tcb.abort(now); // never sent; CLOSED, so it leaves the listener's half-open set
+      this.drop(DropReason.TABLE_FULL, connection.remoteAddress);
+      return false;
+    }
     connection.tcb = tcb;
+    connection.lastActivity = now;
+    let mine = this.bySource.get(connection.remoteAddress);
+    if (mine === undefined) this.bySource.set(connection.remoteAddress, (mine = new Set()));
+    mine.add(connection);
     connection.stalled = faults.stall;
     const random = this.faults.randomFor(connection.remoteAddress);
     const d = faults.firstByteDelay;
@@ -311,6 +342,37 @@ export class TcpStack implements ConnectionOwner {
     this.connections.set(connection.key, connection);
     this.stats.connectionsOpened++;
     this.stats.connectionsActive++;
+    return true;
+  }
+
+  /**
+   * Room for one more connection from `source`: past its per-source cap it gives up its own least recently
+   * active connection; with the table full, the source holding the most does. Only one idle for
+   * evictIdleMs is evicted (RST); otherwise there is no room. So one VM cannot lock the others out.
+   */
+  private makeRoom(source: number, now: number): boolean {
+    const mine = this.bySource.get(source);
+    if (mine !== undefined && mine.size >= this.maxPerSource) return this.evictIdle(mine, now);
+    if (this.connections.size < this.maxConnections) return true;
+    let heaviest: Set<StackConnection> | undefined;
+    for (const set of this.bySource.values()) if (heaviest === undefined || set.size > heaviest.size) heaviest = set;
+    return heaviest !== undefined && this.evictIdle(heaviest, now);
+  }
+
+  private evictIdle(connections: Set<StackConnection>, now: number): boolean {
+    const oldest = connections.values().next().value as StackConnection | undefined;
+    if (oldest === undefined || now - oldest.lastActivity < this.evictIdleMs) return false;
+    this.stats.connectionsEvicted++;
+    oldest.abort();
+    if (!oldest.isClosed) this.forget(oldest);
+    return true;
+  }
+
+  /** Takes a connection out of the table and the per-source index. */
+  private forget(connection: StackConnection): void {
+    if (this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
+    const mine = this.bySource.get(connection.remoteAddress);
+    if (mine !== undefined && mine.delete(connection) && mine.size === 0) this.bySource.delete(connection.remoteAddress);
   }
 
   // ConnectionOwner
@@ -339,7 +401,7 @@ export class TcpStack implements ConnectionOwner {
   }
 
   connectionClosed(connection: StackConnection, reason: TcpCloseReason): void {
-    if (this.connections.get(connection.key) === connection) this.connections.delete(connection.key);
+    this.forget(connection);
     this.timer.cancel(connection);
     if (connection.holdTask !== undefined) this.timer.cancel(connection.holdTask as CallbackTask);
     connection.holdTask = undefined;
@@ -422,6 +484,7 @@ export class TcpStack implements ConnectionOwner {
     this.timer.stop();
     this.pendingSyns.clear();
     this.timeWait.clear();
+    this.bySource.clear();
     this.link.setReceiver(() => {});
   }
 }

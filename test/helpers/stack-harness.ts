@@ -58,6 +58,7 @@ export class StackHarness {
       maxTimeWait?: number;
       maxConnections?: number;
       maxConnectionsPerSource?: number;
+      evictIdleMs?: number;
     } = {},
   ) {
     this.pair = createMemoryLinkPair({ manual: true, clock: this.clock, mtu: options.mtu ?? 1500 });
@@ -73,6 +74,7 @@ export class StackHarness {
       ...(options.maxTimeWait !== undefined ? { maxTimeWait: options.maxTimeWait } : {}),
       ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       ...(options.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: options.maxConnectionsPerSource } : {}),
+      ...(options.evictIdleMs !== undefined ? { evictIdleMs: options.evictIdleMs } : {}),
       onConnection: (c) => this.accepted.push(c),
     });
     this.pair.a.setReceiver((packet) => {
