@@ -1,7 +1,8 @@
 // error-response: HttpError → response (status, body, content type, rule), unexpected → 500 per style.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorBody, errorBodyForStatus, errorToResponse, ERROR_KINDS, styledError } from './error-response.ts';
+import { ERROR_KINDS } from './error-bodies.ts';
+import { errorBody, errorBodyForStatus, errorToResponse, styledError } from './error-response.ts';
 import { HttpError } from './http-error.ts';
 
 describe('errorToResponse', () => {
@@ -37,9 +38,15 @@ describe('standard bodies', () => {
       const i = errorBody(kind, 'instance');
       const parsed = typeof i === 'string' ? JSON.parse(i) : i;
       assert.equal(typeof parsed.error, 'string', kind);
-      const d = errorBody(kind, 'identity') as { error: string; error_description?: string };
-      assert.equal(typeof d.error, 'string', kind);
+      const d = errorBody(kind, 'identity');
+      assert.equal(typeof (typeof d === 'string' ? JSON.parse(d) : d).error, 'string', kind);
     }
+  });
+
+  it('a path no route serves: the captured identity body (E8, byte-exact), the instance 404 otherwise', () => {
+    assert.equal(errorBody('no-route', 'identity'), '{"error": "Not Found"}');
+    assert.deepEqual(errorBody('no-route', 'instance'), { error: 'Not found' });
+    assert.deepEqual(errorBody('not-found', 'identity'), { error: 'not_found', error_description: 'Not found' });
   });
 
   it('maps fault statuses to bodies', () => {

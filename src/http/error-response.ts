@@ -1,55 +1,10 @@
-// The ONE place where an HttpError (or any unexpected exception) becomes a response, plus the standard
-// error bodies of each error style (imds-spec §14: exact bodies where captured, Swagger examples otherwise).
+// The ONE place where an HttpError (or any unexpected exception) becomes a response, and where a standard
+// error kind becomes the body of a style (the bodies themselves are in error-bodies.ts).
+import { IDENTITY_BODIES, INSTANCE_BODIES, type ErrorKind } from './error-bodies.ts';
 import { HttpError } from './http-error.ts';
 import type { ErrorStyle, ImdsResponse } from './imds-request.ts';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-
-/** Captured bodies that must be byte-exact (note the spaces): E1 and E8. */
-export const INSTANCE_METADATA_HEADER_BODY = '{ "error": "Bad request: . Required metadata header not specified" }';
-export const IDENTITY_NOT_FOUND_BODY = '{"error": "Not Found"}';
-
-export const ERROR_KINDS = [
-  'bad-request',
-  'metadata-header',
-  'forbidden',
-  'not-found',
-  'not-allowed',
-  'gone',
-  'too-many-requests',
-  'server-error',
-  'service-unavailable',
-] as const;
-export type ErrorKind = (typeof ERROR_KINDS)[number];
-
-const INSTANCE_BODIES: Record<ErrorKind, unknown> = {
-  'bad-request': { error: 'Bad request' },
-  'metadata-header': INSTANCE_METADATA_HEADER_BODY,
-  forbidden: { error: 'Forbidden' },
-  'not-found': { error: 'Not found' },
-  'not-allowed': { error: 'Not allowed' },
-  gone: { error: 'Gone' },
-  'too-many-requests': { error: 'Too many requests' },
-  'server-error': { error: 'Server error' },
-  'service-unavailable': { error: 'Service unavailable' },
-};
-
-function identityBody(error: string, description: string): unknown {
-  return { error, error_description: description };
-}
-
-const IDENTITY_BODIES: Record<ErrorKind, unknown> = {
-  'bad-request': identityBody('invalid_request', 'Bad request'),
-  'metadata-header': identityBody('invalid_request', 'Required metadata header not specified'),
-  // XFF: the brief fixes one body for every path (imds-spec §2.2, UNK Q4).
-  forbidden: { error: 'Forbidden' },
-  'not-found': identityBody('not_found', 'Not found'),
-  'not-allowed': identityBody('method_not_allowed', 'Not allowed'),
-  gone: identityBody('service_unavailable', 'Gone'),
-  'too-many-requests': identityBody('too_many_requests', 'Too many requests'),
-  'server-error': identityBody('server_error', 'Server error'),
-  'service-unavailable': identityBody('service_unavailable', 'Service unavailable'),
-};
 
 /** The standard body of `kind` in `style` (a string is sent byte for byte; an object as compact JSON). */
 export function errorBody(kind: ErrorKind, style: ErrorStyle): unknown {

@@ -1,8 +1,8 @@
 // The contract between the HTTP layer and the IMDS handlers: a parsed request, a plain response, a route.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RateLimitClass } from '../ratelimit/rate-limiter.ts';
 
 export type ErrorStyle = 'instance' | 'identity';
-export type RateClass = 'general' | 'identity';
 
 export interface ImdsRequest {
   readonly method: string;
@@ -30,10 +30,15 @@ export interface RouteDefinition {
   readonly name: string;
   /** True when this route serves the path. */
   matches(path: string): boolean;
+  /**
+   * The path family of the route: a path no route serves but this family covers still answers in this
+   * route's error style and draws from its rate class (e.g. an unknown path under /metadata/identity).
+   */
+  family?(path: string): boolean;
   readonly methods: readonly string[];
   readonly errorStyle: ErrorStyle;
   /** Supported api-versions (ascending), or null for an unversioned route. */
   readonly versions: readonly string[] | null;
-  readonly rateClass: RateClass;
+  readonly rateClass: RateLimitClass;
   handle(request: ImdsRequest): ImdsResponse | Promise<ImdsResponse>;
 }

@@ -16,7 +16,7 @@ import { applyFault } from './rules/fault-rule.ts';
 import { checkForwardedFor } from './rules/forwarded-for-rule.ts';
 import { checkMetadataHeader } from './rules/metadata-header-rule.ts';
 import { checkRateLimit } from './rules/rate-limit-rule.ts';
-import { isIdentityPath, type RuleContext } from './rules/rule-context.ts';
+import { routeOwning, type RuleContext } from './rules/rule-context.ts';
 import { checkRoute } from './rules/route-rule.ts';
 import { checkVerb } from './rules/verb-rule.ts';
 
@@ -66,13 +66,14 @@ export function servedMethodsOf(routes: readonly RouteDefinition[]): Set<string>
 
 export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
   const { path, query } = parseRequestTarget(input.target);
-  const route = deps.routes.find((r) => r.matches(path));
-  const style = route?.errorStyle ?? (isIdentityPath(path) ? 'identity' : 'instance');
+  const { route, owner } = routeOwning(deps.routes, path);
+  const style = owner?.errorStyle ?? 'instance';
+  const rateClass = owner?.rateClass ?? 'general';
   let release = noop;
   let faultId: number | null = null;
   const base = { route: route?.name ?? null, path, query: query.entries };
   try {
-    const ctx: RuleContext = { method: input.method, path, query, headers: input.headers, route, style, settings: deps.settings() };
+    const ctx: RuleContext = { method: input.method, path, query, headers: input.headers, route, style, rateClass, settings: deps.settings() };
     checkBodySize(ctx, input.bodyTooLarge, deps.maxBodyBytes);
     checkVerb(ctx, deps.servedMethods);
     checkForwardedFor(ctx);

@@ -1,5 +1,6 @@
 // GET /metadata/attested/document (imds-spec §6): validates the nonce, builds the document and answers
 // {"encoding":"pkcs7","signature":"<base64 DER SignedData>"}.
+import { INSTANCE_BODIES, invalidNonceBody } from '../http/error-bodies.ts';
 import { HttpError } from '../http/http-error.ts';
 import type { ImdsRequest, ImdsResponse } from '../http/imds-request.ts';
 import { ATTESTED_MIN_API_VERSION, attestedLeafNames, buildAttestedDocument } from './attested-document.ts';
@@ -12,7 +13,6 @@ import type { ImdsContext } from './imds-context.ts';
  * does (imds-spec §14 E18).
  */
 export const ATTESTED_BELOW_FLOOR_STATUS = 404;
-export const ATTESTED_BELOW_FLOOR_BODY = { error: 'Not found' } as const;
 
 /** How a `nonce` is validated (imds-spec §6.1, §16 Q12: docs say 10 digits, Swagger up to 32 alphanumerics). */
 export interface NonceRule {
@@ -35,9 +35,6 @@ export interface AttestedOptions {
 export const DEFAULT_ATTESTED_OPTIONS: AttestedOptions = { nonceRule: NONCE_RULES.swagger };
 
 /** The instance-style 400 body for a nonce the rule rejects (an empty `nonce=` is rejected too). */
-export function invalidNonceBody(rule: NonceRule): { readonly error: string } {
-  return { error: `Bad request. The 'nonce' query parameter must be ${rule.description}` };
-}
 
 export async function handleAttested(
   request: ImdsRequest,
@@ -46,11 +43,11 @@ export async function handleAttested(
 ): Promise<ImdsResponse> {
   const { apiVersion } = request;
   if (apiVersion !== undefined && apiVersion < ATTESTED_MIN_API_VERSION) {
-    throw new HttpError(ATTESTED_BELOW_FLOOR_STATUS, ATTESTED_BELOW_FLOOR_BODY, { rule: 'attested-version-floor' });
+    throw new HttpError(ATTESTED_BELOW_FLOOR_STATUS, INSTANCE_BODIES['not-found'], { rule: 'attested-version-floor' });
   }
   const nonce = request.query.get('nonce');
   if (nonce !== undefined && !options.nonceRule.pattern.test(nonce)) {
-    throw new HttpError(400, invalidNonceBody(options.nonceRule), { rule: 'attested-nonce' });
+    throw new HttpError(400, invalidNonceBody(options.nonceRule.description), { rule: 'attested-nonce' });
   }
   const compute = ctx.profile().instance.compute;
   const document = buildAttestedDocument({ compute, apiVersion, now: ctx.clock.wallTime(), nonce });

@@ -7,7 +7,7 @@ import { validateAgainstSwagger } from '../../test/helpers/swagger-validator.ts'
 import { handlerFixture, imdsRequest } from '../../test/helpers/signing-fixtures.ts';
 import type { HandlerFixture } from '../../test/helpers/signing-fixtures.ts';
 import { handleAttested } from './attested-handler.ts';
-import { IDENTITY_ERROR_BODIES } from './identity-errors.ts';
+import { IDENTITY_ENDPOINT_BODIES } from '../http/error-bodies.ts';
 import { handleIdentityInfo } from './identity-info-handler.ts';
 import { handleIdentityToken } from './identity-token-handler.ts';
 
@@ -31,7 +31,7 @@ describe('Swagger conformance of attested and identity responses', () => {
   });
 
   it('every identity error body (IdentityErrorResponse, error code from the Swagger enum)', () => {
-    for (const [kind, body] of Object.entries(IDENTITY_ERROR_BODIES)) {
+    for (const [kind, body] of Object.entries(IDENTITY_ENDPOINT_BODIES)) {
       assert.deepEqual(validateAgainstSwagger(VERSION, '/identity/oauth2/token', 400, body, { closed: true }), [], kind);
       assert.deepEqual(validateAgainstSwagger(VERSION, '/identity/info', 400, body, { closed: true }), [], kind);
     }

@@ -1,7 +1,8 @@
 // Tests for GET /metadata/instance: version gating, route filtering, JSON/text rendering, extended, errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handleInstance, INSTANCE_ERRORS, EXTENDED_MIN_API_VERSION } from './instance-handler.ts';
+import { INSTANCE_ENDPOINT_BODIES, extendedUnsupportedBody } from '../http/error-bodies.ts';
+import { handleInstance, EXTENDED_MIN_API_VERSION } from './instance-handler.ts';
 import { INSTANCE_API_VERSIONS } from './api-versions.ts';
 import { HttpError } from '../http/http-error.ts';
 import { DEFAULT_PROFILE, defaultProfileDocument } from '../config/default-profile.ts';
@@ -229,7 +230,7 @@ test('a leaf requested as JSON (format=json or no format) is 400', () => {
   for (const url of ['/metadata/instance/compute/vmId?api-version=2018-04-02&format=json', '/metadata/instance/compute/vmId?api-version=2018-04-02']) {
     const error = httpError(url);
     assert.equal(error.status, 400);
-    assert.deepEqual(error.body, INSTANCE_ERRORS.leafNeedsText);
+    assert.deepEqual(error.body, INSTANCE_ENDPOINT_BODIES.leafNeedsText);
     assert.match((error.body as { error: string }).error, /^Bad request\. .*format=text/);
     assert.equal(error.rule, 'instance-leaf-format');
   }
@@ -240,7 +241,7 @@ test('an unknown format is 400, checked before the route', () => {
   for (const url of ['/metadata/instance?api-version=2021-02-01&format=xml', '/metadata/instance/nope?api-version=2021-02-01&format=']) {
     const error = httpError(url);
     assert.equal(error.status, 400);
-    assert.deepEqual(error.body, INSTANCE_ERRORS.badFormat);
+    assert.deepEqual(error.body, INSTANCE_ENDPOINT_BODIES.badFormat);
   }
 });
 
@@ -256,7 +257,7 @@ test('extended=true adds extended.compute from 2021-08-01; older versions are 40
   assertNotFound('/metadata/instance/extended?api-version=2021-08-01');
   const old = httpError('/metadata/instance?api-version=2021-05-01&extended=true');
   assert.equal(old.status, 400);
-  assert.deepEqual(old.body, INSTANCE_ERRORS.extendedUnsupported);
+  assert.deepEqual(old.body, extendedUnsupportedBody(EXTENDED_MIN_API_VERSION));
   assert.equal(httpError('/metadata/instance?api-version=2021-08-01&extended=yes').status, 400);
   const savable = validateProfile({ ...defaultProfileDocument(), extended: { hasCustomData: true, ppsType: 'Savable' } });
   const response = handleInstance(instanceRequest('/metadata/instance/extended?api-version=2021-08-01&extended=true'), contextFor(savable));

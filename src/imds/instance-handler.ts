@@ -4,6 +4,7 @@
 import type { ImdsRequest, ImdsResponse } from '../http/imds-request.ts';
 import { HttpError } from '../http/http-error.ts';
 import type { ImdsContext } from './imds-context.ts';
+import { INSTANCE_BODIES, INSTANCE_ENDPOINT_BODIES, extendedUnsupportedBody } from '../http/error-bodies.ts';
 import { JSON_CONTENT_TYPE } from '../http/error-response.ts';
 import { instanceVersionsOf, isAtLeast } from './api-versions.ts';
 import { instanceForVersion } from './instance-version-gate.ts';
@@ -15,22 +16,9 @@ import { TEXT_CONTENT_TYPE, renderText } from './instance-text.ts';
 /** Oldest api-version that accepts `extended=true` (cloud-init's choice; older versions answer 400). */
 export const EXTENDED_MIN_API_VERSION = '2021-08-01';
 
-/** Error bodies (instance style: one `error` string). 404 is the Swagger example text (imds-spec §14 E7). */
-export const INSTANCE_ERRORS = {
-  notFound: { error: 'Not found' },
-  /** Leaf requested as JSON (format=json or no format), imds-spec §5.3 / §14 E6: real text unknown (§16 Q9). */
-  leafNeedsText: { error: 'Bad request. The requested element is a leaf node and is only available with format=text' },
-  /** format other than json/text (§16 Q9). */
-  badFormat: { error: 'Bad request. The format parameter is invalid: use format=json or format=text' },
-  /** extended other than true/false. */
-  badExtended: { error: 'Bad request. The extended parameter is invalid: use extended=true' },
-  /** extended=true with an api-version older than EXTENDED_MIN_API_VERSION. */
-  extendedUnsupported: { error: `Bad request. extended=true requires api-version ${EXTENDED_MIN_API_VERSION} or newer` },
-} as const;
-
 type Format = 'json' | 'text';
 
-function fail(status: number, body: { readonly error: string }, rule: string): never {
+function fail(status: number, body: unknown, rule: string): never {
   throw new HttpError(status, body, { rule });
 }
 
@@ -40,15 +28,15 @@ function readFormat(query: ReadonlyMap<string, string>): Format {
   if (value === undefined) return 'json';
   const lower = value.toLowerCase();
   if (lower === 'json' || lower === 'text') return lower;
-  return fail(400, INSTANCE_ERRORS.badFormat, 'instance-format');
+  return fail(400, INSTANCE_ENDPOINT_BODIES.badFormat, 'instance-format');
 }
 
 /** `extended`: absent/false -> off; true (any case) -> on; anything else -> 400. */
 function readExtended(query: ReadonlyMap<string, string>, version: string): boolean {
   const value = query.get('extended');
   if (value === undefined || value.toLowerCase() === 'false') return false;
-  if (value.toLowerCase() !== 'true') return fail(400, INSTANCE_ERRORS.badExtended, 'instance-extended');
-  if (!isAtLeast(version, EXTENDED_MIN_API_VERSION)) return fail(400, INSTANCE_ERRORS.extendedUnsupported, 'instance-extended-version');
+  if (value.toLowerCase() !== 'true') return fail(400, INSTANCE_ENDPOINT_BODIES.badExtended, 'instance-extended');
+  if (!isAtLeast(version, EXTENDED_MIN_API_VERSION)) return fail(400, extendedUnsupportedBody(EXTENDED_MIN_API_VERSION), 'instance-extended-version');
   return true;
 }
 
@@ -66,9 +54,9 @@ export function handleInstance(request: ImdsRequest, ctx: ImdsContext): ImdsResp
 
   const segments = parseInstanceRoute(request.path);
   const node = segments === undefined ? undefined : resolveRoute(root, segments);
-  if (node === undefined) return fail(404, INSTANCE_ERRORS.notFound, 'instance-not-found');
+  if (node === undefined) return fail(404, INSTANCE_BODIES['not-found'], 'instance-not-found');
 
   if (format === 'text') return { status: 200, body: renderText(node), contentType: TEXT_CONTENT_TYPE };
-  if (isLeaf(node)) return fail(400, INSTANCE_ERRORS.leafNeedsText, 'instance-leaf-format');
+  if (isLeaf(node)) return fail(400, INSTANCE_ENDPOINT_BODIES.leafNeedsText, 'instance-leaf-format');
   return { status: 200, body: toSortedCompactJson(node), contentType: JSON_CONTENT_TYPE };
 }

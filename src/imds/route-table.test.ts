@@ -37,6 +37,14 @@ describe('createRouteTable', () => {
     }
   });
 
+  it('paths no route serves under /metadata/identity belong to the identity family (identity style and rate class)', () => {
+    const owners = (path: string) => routes.filter((r) => r.family?.(path) === true).map((r) => r.name);
+    for (const p of ['/metadata/identity', '/metadata/identity/', '/metadata/identity/oauth2', '/metadata/identity/x/y']) {
+      assert.deepEqual(owners(p), ['identity-token', 'identity-info'], p);
+    }
+    for (const p of ['/metadata/identityx', '/metadata/Identity/info', '/metadata/instance/x', '/metadata']) assert.deepEqual(owners(p), [], p);
+  });
+
   it('methods, styles, rate classes and version lists', () => {
     const byName = Object.fromEntries(routes.map((r) => [r.name, r]));
     assert.deepEqual(byName['scheduledevents']!.methods, ['GET', 'POST']);

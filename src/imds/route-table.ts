@@ -1,5 +1,5 @@
-// The IMDS route table: every endpoint with its methods, error style, api-version list and rate class
-// (imds-spec §0 endpoint catalog). The HTTP layer runs the request rules against these definitions.
+// The IMDS route table: every endpoint with its methods, error style, api-version list, rate class and path
+// family (imds-spec §0 endpoint catalog). The HTTP layer runs the request rules against these definitions.
 import type { ImdsRequest, RouteDefinition } from '../http/imds-request.ts';
 import { SCHEDULED_EVENTS_API_VERSIONS } from './api-versions.ts';
 import { handleAttested } from './attested-handler.ts';
@@ -7,6 +7,7 @@ import { handleIdentityInfo } from './identity-info-handler.ts';
 import { handleIdentityToken } from './identity-token-handler.ts';
 import type { ImdsContext } from './imds-context.ts';
 import { handleInstance } from './instance-handler.ts';
+import { isInstancePath } from './instance-route.ts';
 import { handleLoadBalancer } from './loadbalancer-handler.ts';
 import { handleReprovisionData } from './reprovision-handler.ts';
 import { handleScheduledEvents } from './scheduled-events-handler.ts';
@@ -17,13 +18,16 @@ const exactly =
   (candidate: string): boolean =>
     candidate === path;
 
-/** `/metadata/instance` and every route-filtered sub-path below it (imds-spec §5.2). */
-const instanceTree = (candidate: string): boolean => candidate === '/metadata/instance' || candidate.startsWith('/metadata/instance/');
+/** `/metadata/identity` and everything below it: identity error style and rate class even where no route serves (E8). */
+export function isIdentityPath(path: string): boolean {
+  return path === '/metadata/identity' || path.startsWith('/metadata/identity/');
+}
 
 /** A route as written in the table: GET, instance style, instance-family versions and general rate class unless given. */
 interface RouteSpec {
   readonly name: string;
   readonly matches: (path: string) => boolean;
+  readonly family?: (path: string) => boolean;
   readonly methods?: readonly string[];
   readonly errorStyle?: RouteDefinition['errorStyle'];
   /** 'instance-family' follows the profile's service.apiVersions (read on every request); null = unversioned. */
@@ -38,6 +42,7 @@ export function createRouteTable(ctx: ImdsContext): RouteDefinition[] {
     return {
       name: spec.name,
       matches: spec.matches,
+      ...(spec.family ? { family: spec.family } : {}),
       methods: spec.methods ?? ['GET'],
       errorStyle: spec.errorStyle ?? 'instance',
       rateClass: spec.rateClass ?? 'general',
@@ -48,10 +53,10 @@ export function createRouteTable(ctx: ImdsContext): RouteDefinition[] {
       handle: spec.handle,
     };
   };
-  const identity = { errorStyle: 'identity', rateClass: 'identity' } as const;
+  const identity = { errorStyle: 'identity', rateClass: 'identity', family: isIdentityPath } as const;
   return [
     route({ name: 'versions', matches: exactly('/metadata/versions'), versions: null, handle: (r) => handleVersions(r, ctx) }),
-    route({ name: 'instance', matches: instanceTree, handle: (r) => handleInstance(r, ctx) }),
+    route({ name: 'instance', matches: isInstancePath, handle: (r) => handleInstance(r, ctx) }),
     route({ name: 'attested', matches: exactly('/metadata/attested/document'), handle: (r) => handleAttested(r, ctx) }),
     route({ name: 'identity-token', matches: exactly('/metadata/identity/oauth2/token'), ...identity, handle: (r) => handleIdentityToken(r, ctx) }),
     route({ name: 'identity-info', matches: exactly('/metadata/identity/info'), ...identity, handle: (r) => handleIdentityInfo(r, ctx) }),

@@ -6,7 +6,8 @@ import type { ImdsRequest } from '../http/imds-request.ts';
 import { HttpError } from '../http/http-error.ts';
 import { FakeClock } from '../util/clock.ts';
 import type { ImdsContext } from './imds-context.ts';
-import { handleScheduledEvents, MALFORMED_START_REQUESTS_BODY, parseStartRequests } from './scheduled-events-handler.ts';
+import { INSTANCE_ENDPOINT_BODIES } from '../http/error-bodies.ts';
+import { handleScheduledEvents, parseStartRequests } from './scheduled-events-handler.ts';
 import { ScheduledEventsState } from './scheduled-events-state.ts';
 import { scheduledEvent as event } from '../../test/helpers/scheduled-event-fixture.ts';
 
@@ -92,7 +93,7 @@ describe('POST /metadata/scheduledevents', () => {
     it(`rejects malformed body ${JSON.stringify(body)} with 400`, () => {
       assert.throws(
         () => parseStartRequests(Buffer.from(body)),
-        (e: unknown) => e instanceof HttpError && e.status === 400 && e.body === MALFORMED_START_REQUESTS_BODY && e.rule === 'scheduled-events-body',
+        (e: unknown) => e instanceof HttpError && e.status === 400 && e.body === INSTANCE_ENDPOINT_BODIES.malformedStartRequests && e.rule === 'scheduled-events-body',
       );
     });
   }

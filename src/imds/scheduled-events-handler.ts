@@ -1,17 +1,13 @@
 // GET and POST /metadata/scheduledevents (imds-spec §10.3, §10.4). POST takes {"StartRequests":[{"EventId":…}]}
 // whatever the Content-Type (clients send JSON with a form type); unknown EventIds still answer 200.
+import { INSTANCE_ENDPOINT_BODIES } from '../http/error-bodies.ts';
 import { HttpError } from '../http/http-error.ts';
 import type { ImdsRequest, ImdsResponse } from '../http/imds-request.ts';
 import type { ImdsContext } from './imds-context.ts';
 import { renderScheduledEvents } from './scheduled-events-render.ts';
 
-/** Our pick for E19 (the body is not documented). */
-export const MALFORMED_START_REQUESTS_BODY = {
-  error: 'Bad request. The body must be {"StartRequests":[{"EventId":"<id>"}]}',
-} as const;
-
 function malformed(): HttpError {
-  return new HttpError(400, MALFORMED_START_REQUESTS_BODY, { rule: 'scheduled-events-body' });
+  return new HttpError(400, INSTANCE_ENDPOINT_BODIES.malformedStartRequests, { rule: 'scheduled-events-body' });
 }
 
 /** Parses a StartRequests body; throws the 400 HttpError on anything else. */

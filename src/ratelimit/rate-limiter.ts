@@ -3,7 +3,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ConcurrencyGate } from './concurrency-gate.ts';
 
-/** Which budget a request draws from (mirrors RateClass in src/http/imds-request.ts). */
+/** Which budget a request draws from; routes declare theirs (RouteDefinition.rateClass). */
 export type RateLimitClass = 'general' | 'identity';
 
 export interface RateLimitNumbers {

@@ -49,6 +49,7 @@ function testRoutes(identityGate?: { current: Gate | null }): RouteDefinition[] 
     {
       name: 'identity-token',
       matches: (p) => p === '/metadata/identity/oauth2/token',
+      family: prefix('/metadata/identity'),
       methods: ['GET'],
       errorStyle: 'identity',
       versions: VERSIONS.slice(1, -1), // its own list: newest three differ from the instance route's

@@ -3,14 +3,13 @@
 import type { RateLimiter } from '../../ratelimit/rate-limiter.ts';
 import { styledError } from '../error-response.ts';
 import { RULES } from '../rule-names.ts';
-import { isIdentityPath, type RuleContext } from './rule-context.ts';
+import type { RuleContext } from './rule-context.ts';
 
 const noop = (): void => {};
 
 export async function checkRateLimit(ctx: RuleContext, limiter: RateLimiter | null, key: string): Promise<() => void> {
   if (!limiter || !ctx.settings.rateLimit.enabled) return noop;
-  const rateClass = ctx.route?.rateClass ?? (isIdentityPath(ctx.path) ? 'identity' : 'general');
-  const decision = await limiter.acquire(rateClass, key);
+  const decision = await limiter.acquire(ctx.rateClass, key);
   if (decision.allowed) return decision.release;
   throw styledError(429, 'too-many-requests', ctx.style, RULES.rateLimit);
 }

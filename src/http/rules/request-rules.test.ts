@@ -12,7 +12,7 @@ import { checkDuplicateQuery } from './duplicate-query-rule.ts';
 import { checkForwardedFor } from './forwarded-for-rule.ts';
 import { checkMetadataHeader, metadataHeaderAccepted } from './metadata-header-rule.ts';
 import { checkRateLimit } from './rate-limit-rule.ts';
-import { isIdentityPath, type RuleContext } from './rule-context.ts';
+import { routeOwning, type RuleContext } from './rule-context.ts';
 import { checkRoute } from './route-rule.ts';
 import { checkVerb } from './verb-rule.ts';
 
@@ -38,7 +38,7 @@ const ROUTE: RouteDefinition = {
 
 function ctx(overrides: Partial<RuleContext> & { search?: string } = {}): RuleContext {
   const { search, ...rest } = overrides;
-  return { method: 'GET', path: '/metadata/r', query: parseQuery(search ?? ''), headers: { metadata: 'true' }, route: ROUTE, style: 'instance', settings: SETTINGS, ...rest };
+  return { method: 'GET', path: '/metadata/r', query: parseQuery(search ?? ''), headers: { metadata: 'true' }, route: ROUTE, style: 'instance', rateClass: 'general', settings: SETTINGS, ...rest };
 }
 
 function rejects(fn: () => unknown, status: number, rule: string, body?: unknown): void {
@@ -52,10 +52,14 @@ function rejects(fn: () => unknown, status: number, rule: string, body?: unknown
 }
 
 describe('request rules', () => {
-  it('isIdentityPath', () => {
-    assert.equal(isIdentityPath('/metadata/identity'), true);
-    assert.equal(isIdentityPath('/metadata/identity/info'), true);
-    assert.equal(isIdentityPath('/metadata/identityx'), false);
+  it('routeOwning: the serving route, else the first route whose family covers the path', () => {
+    const family: RouteDefinition = { ...ROUTE, name: 'fam', matches: (p) => p === '/a/x', family: (p) => p.startsWith('/a/'), errorStyle: 'identity', rateClass: 'identity' };
+    const other: RouteDefinition = { ...ROUTE, name: 'other', matches: (p) => p === '/b' };
+    const routes = [other, family];
+    assert.deepEqual([routeOwning(routes, '/a/x').route?.name, routeOwning(routes, '/a/x').owner?.name], ['fam', 'fam']);
+    assert.deepEqual([routeOwning(routes, '/a/y').route, routeOwning(routes, '/a/y').owner?.name], [undefined, 'fam']);
+    assert.deepEqual([routeOwning(routes, '/b').route?.name, routeOwning(routes, '/b').owner?.name], ['other', 'other']);
+    assert.deepEqual(routeOwning(routes, '/c'), { route: undefined, owner: undefined });
   });
 
   it('verb: GET/POST pass, others 405, HEAD 400 text/xml', () => {
@@ -99,12 +103,12 @@ describe('request rules', () => {
     await checkRateLimit(ctx(), null, 'k');
   });
 
-  it('rate limit: an unmatched identity path draws from the identity budget', async () => {
+  it('rate limit: draws from the rate class the route (or its family) declares, even without a route', async () => {
     const limiter = createRateLimiter(SETTINGS.rateLimit);
-    const release = await checkRateLimit(ctx({ route: undefined, path: '/metadata/identity/x' }), limiter, 'k');
-    await assert.rejects(checkRateLimit(ctx({ route: undefined, path: '/metadata/identity/y' }), limiter, 'k'), HttpError);
+    const release = await checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k');
+    await assert.rejects(checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k'), HttpError);
     release();
-    await checkRateLimit(ctx({ route: undefined, path: '/metadata/identity/y' }), limiter, 'k');
+    await checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k');
   });
 
   it('api-version: returns the version; E4 with the top 3 otherwise; unversioned routes skip', () => {
