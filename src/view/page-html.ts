@@ -4,7 +4,7 @@ import { escapeHtml } from './html-escape.ts';
 import { formatDuration, type LadderView } from './ladder-model.ts';
 import { renderLadderSvg } from './ladder-svg.ts';
 import type { PathView } from './path-model.ts';
-import { describePath, renderPathSvg } from './path-svg.ts';
+import { renderPathSvg } from './path-svg.ts';
 
 export interface PageModel {
   readonly title: string;
@@ -33,7 +33,7 @@ th{background:var(--panel)}tr.chosen td{background:#ddf4ff;font-weight:600}td.w{
 details{margin:.3em 0}summary{cursor:pointer;color:var(--muted)}
 .ns{fill:#fbfcfd;stroke:#8c959f;stroke-dasharray:5 4}.nst{font-size:12px;fill:var(--muted);font-weight:600}
 .box rect{fill:#fff;stroke:#8c959f;stroke-width:1.2}.box.chosen rect{stroke:var(--path);stroke-width:3;fill:#eef6ff}
-.bt{font-size:13px;font-weight:700;fill:var(--fg)}.st{font-size:11.5px;fill:var(--muted)}
+.bt{font-size:14.5px;font-weight:700;fill:var(--fg)}.st{font-size:12.5px;fill:var(--muted)}
 .edge{stroke:#c4cbd3;stroke-width:1.2;stroke-dasharray:3 4}.path{stroke:var(--path);stroke-width:4}.ah{fill:var(--path)}
 .stop circle{stroke:#fff;stroke-width:2}.stop.bad circle{fill:var(--bad)}.stop.ok circle{fill:var(--ok)}.stop text{fill:#fff;font-size:14px;font-weight:700}
 .head rect{fill:var(--panel);stroke:#8c959f}.life{stroke:#8c959f;stroke-width:1.5;stroke-dasharray:6 4}
@@ -63,7 +63,7 @@ function pathFigure(v: PathView, i: number): string {
   const ifaces = v.interfaces.map((n) => `<li>${escapeHtml(n.device)} (${n.role}): ${escapeHtml(n.addresses.join(', '))}${n.gateway ? `, gateway ${escapeHtml(n.gateway)}` : ''}</li>`).join('');
   return `<figure class="pathfig" data-stop="${escapeHtml(v.stop.kind)}" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${escapeHtml(v.caption)}</figcaption>${renderPathSvg(v, id)}
 <p class="stoptext ${v.stop.ok ? 'ok' : 'bad'}"><strong>${v.stop.ok ? '✓' : '✕'} ${escapeHtml(v.stop.title)}</strong>: ${escapeHtml(v.stop.detail)}</p>
-<details open><summary>The path in words, interfaces and routes</summary><ol class="hops">${hops}</ol><p class="sr">${escapeHtml(describePath(v))}</p><ul>${ifaces}</ul>${routeTable(v)}</details></figure>`;
+<details open><summary>The path in words, interfaces and routes</summary><ol class="hops">${hops}</ol><ul>${ifaces}</ul>${routeTable(v)}</details></figure>`;
 }
 
 function ladderFigure(v: LadderView): string {

@@ -6,8 +6,8 @@ import { arrowDefs, type Box, boxSvg, lineSvg, midBottom, midLeft, midRight, mid
 
 const W = 760;
 const TOP = 40;
-const ROW = 76;
-const BOX_H = 54;
+const ROW = 80;
+const BOX_H = 62;
 
 /** A text description of the path (the SVG's <desc> and the list under it). */
 export function describePath(v: PathView): string {
@@ -19,18 +19,18 @@ export function renderPathSvg(v: PathView, id: string): string {
   const prefix = safeToken(id);
   const rows = Math.max(v.interfaces.length, v.proxy ? 2 : 1, 1);
   const height = TOP + rows * ROW + 10;
-  const appBox: Box = { x: 12, y: TOP + ((rows - 1) * ROW) / 2, w: 130, h: BOX_H };
+  const appBox: Box = { x: 12, y: TOP + ((rows - 1) * ROW) / 2, w: 126, h: BOX_H };
   const nicBoxes = new Map<string, Box>();
   const hopBoxes = new Map<string, Box>();
   v.interfaces.forEach((nic, i) => {
-    nicBoxes.set(nic.device, { x: 180, y: TOP + i * ROW, w: 170, h: BOX_H });
-    hopBoxes.set(nic.device, { x: 400, y: TOP + i * ROW, w: 165, h: BOX_H });
+    nicBoxes.set(nic.device, { x: 158, y: TOP + i * ROW, w: 180, h: BOX_H });
+    hopBoxes.set(nic.device, { x: 368, y: TOP + i * ROW, w: 174, h: BOX_H });
   });
-  const responderBox: Box = { x: 598, y: TOP, w: 152, h: BOX_H };
-  const proxyBox: Box = { x: 598, y: TOP + ROW, w: 152, h: BOX_H };
+  const responderBox: Box = { x: 562, y: TOP, w: 190, h: BOX_H };
+  const proxyBox: Box = { x: 562, y: TOP + ROW, w: 190, h: BOX_H };
   const parts: string[] = [];
-  parts.push(`<rect class="ns" x="4" y="22" width="356" height="${height - 26}" rx="8"/><text class="nst" x="12" y="16">VM namespace ${escapeHtml(v.vmNamespace)}</text>`);
-  parts.push(`<rect class="ns" x="388" y="22" width="368" height="${height - 26}" rx="8"/><text class="nst" x="396" y="16">host namespace (Azure's side)</text>`);
+  parts.push(`<rect class="ns" x="4" y="22" width="344" height="${height - 26}" rx="8"/><text class="nst" x="12" y="16">VM namespace ${escapeHtml(v.vmNamespace)}</text>`);
+  parts.push(`<rect class="ns" x="356" y="22" width="400" height="${height - 26}" rx="8"/><text class="nst" x="364" y="16">host namespace (Azure's side)</text>`);
 
   // Which boxes the request passes through.
   const usedNic = v.hops.find((h) => h.kind === 'nic')?.label ?? null;
@@ -83,7 +83,7 @@ export function renderPathSvg(v: PathView, id: string): string {
     parts.push(up);
   }
   const last = sequence.at(-1)!;
-  const [mx, my] = v.stop.kind === 'no-route' ? [last.x + last.w + 16, last.y + last.h / 2] : [last.x + last.w - 4, last.y + 4];
+  const [mx, my] = v.stop.kind === 'no-route' ? [last.x + last.w + 16, last.y + last.h / 2] : [last.x + last.w - 2, last.y - 2];
   parts.push(
     `<g class="stop ${v.stop.ok ? 'ok' : 'bad'}" data-stop="${escapeHtml(v.stop.kind)}"><title>${escapeHtml(`${v.stop.title}: ${v.stop.detail}`)}</title><circle cx="${mx}" cy="${my}" r="11"/><text x="${mx}" y="${my + 5}" text-anchor="middle">${v.stop.ok ? '✓' : '✕'}</text></g>`,
   );

@@ -20,10 +20,10 @@ export const midBottom = (b: Box): [number, number] => [b.x + b.w / 2, b.y + b.h
 
 /** A rounded box with a bold first line; `attrs` is trusted markup built by the caller from escaped values. */
 export function boxSvg(b: Box, lines: readonly string[], cls: string, tooltip: string, attrs = ''): string {
-  const maxChars = Math.floor(b.w / 6.6);
+  const maxChars = Math.floor((b.w - 12) / 7.4);
   const text = lines
     .slice(0, 3)
-    .map((line, i) => `<text x="${b.x + 8}" y="${b.y + 17 + i * 15}" class="${i === 0 ? 'bt' : 'st'}">${escapeHtml(truncate(line, maxChars))}</text>`)
+    .map((line, i) => `<text x="${b.x + 7}" y="${b.y + 18 + i * 17}" class="${i === 0 ? 'bt' : 'st'}">${escapeHtml(truncate(line, maxChars))}</text>`)
     .join('');
   return `<g class="${cls}"${attrs}><title>${escapeHtml(tooltip)}</title><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="6"/>${text}</g>`;
 }

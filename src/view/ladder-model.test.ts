@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { connection } from '../../test/helpers/view-facts.ts';
+import { buildLadders } from './ladder-model.ts';
+
+const LAB = { name: 'v', scenario: 'proxy-leak', fixed: false, nics: [{ device: 'eth0', ips: ['10.1.0.4'] }], proxy: { ip: '192.168.254.2' }, hostInterfaces: { '2': 'nic0', '5': 'imds0' } };
+
+describe('buildLadders', () => {
+  it('draws every SYN of an unanswered connection as dropped, with the times between them', () => {
+    const c = connection({ synCount: 3, synUs: [1_000_000, 2_000_000, 4_000_000], synAckUs: null, ackUs: null });
+    const [l] = buildLadders([c], null);
+    assert.deepEqual(l!.events.map((e) => [e.kind, e.tUs, e.unanswered]), [['syn', 0, true], ['syn', 1_000_000, true], ['syn', 3_000_000, true]]);
+    assert.match(l!.events[2]!.detail, /SYN retransmission 2 at \+3\.00 s \(2\.00 s after the previous SYN\): no answer/);
+    assert.equal(l!.summary, '3 SYNs, never answered (silently dropped)');
+  });
+
+  it('a request through the proxy: api-version, Metadata, X-Forwarded-For, the status and the deciding rule, then FINs', () => {
+    const c = connection({
+      client: '192.168.254.2',
+      exchanges: [{ request: 'GET /metadata/instance?api-version=2021-02-01', requestUs: 1_000_500, status: 403, reason: 'Forbidden', responseUs: 1_002_500, rule: 'x-forwarded-for', headers: { metadata: 'true', xForwardedFor: '10.1.0.4', userAgent: 'curl' } }],
+      fins: [{ by: 'server', timeUs: 1_003_000 }],
+    });
+    const [l] = buildLadders([c], LAB);
+    assert.deepEqual(l!.events.map((e) => e.kind), ['syn', 'syn-ack', 'request', 'response', 'fin']);
+    const request = l!.events[2]!;
+    assert.equal(request.label, 'GET /metadata/instance');
+    assert.equal(request.detail, 'GET /metadata/instance?api-version=2021-02-01 (api-version 2021-02-01, Metadata: true, X-Forwarded-For: 10.1.0.4, via the proxy)');
+    assert.match(l!.events[3]!.detail, /403 Forbidden after 2\.00 ms; rule x-forwarded-for \(a proxy added X-Forwarded-For\)/);
+    assert.deepEqual([l!.statuses, l!.client.viaProxy, l!.interfaces], [[403], true, ['nic0', 'imds0']]);
+  });
+
+  it('no Metadata header, an HTTP fault mark, a server RST; marks outside the connection are left out', () => {
+    const c = connection({
+      exchanges: [{ request: 'GET /metadata/versions', requestUs: 1_000_500, status: 500, reason: 'Internal Server Error', responseUs: 1_000_900, rule: 'fault', headers: { metadata: null, xForwardedFor: null, userAgent: null } }],
+      resetBy: 'server',
+      resetUs: 1_001_000,
+    });
+    const [l] = buildLadders([c], null, [{ tUs: 1_000_450, label: 'phase 2: 500' }, { tUs: 9_000_000, label: 'later' }]);
+    assert.deepEqual(l!.events.map((e) => e.kind), ['syn', 'syn-ack', 'mark', 'request', 'response', 'mark', 'rst']);
+    assert.match(l!.events[3]!.detail, /api-version none, no Metadata header, direct/);
+    assert.equal(l!.events[5]!.label, 'HTTP fault');
+  });
+});
