@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultInput, TimelineInput } from '../control/control-client.ts';
 import type { LoggedRequest } from '../control/request-log-buffer.ts';
 import type { CheckCase } from './check-cases.ts';
@@ -50,6 +51,9 @@ export interface RecordOptions {
   /** Lab name (1-15 of [a-z0-9-]). */
   readonly labName: string;
 }
+
+/** libpcap's block timeout as tcpdump sets it (1000 ms), plus a margin. */
+const CAPTURE_BLOCK_MS = 1100;
 
 const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'];
 
@@ -115,6 +119,9 @@ export async function recordCase(c: CheckCase, argv: readonly string[], o: Recor
       startWallMs = Date.now();
       // GNU timeout puts the command in its own process group and kills the whole group at the limit.
       const run = await lab.exec(['timeout', '-s', 'KILL', `${limitMs / 1000}s`, ...argv], { env: extra, timeoutMs: limitMs + 10_000 });
+      // tcpdump (no --immediate-mode) receives packets in ring blocks the kernel hands over after at most 1 s;
+      // a block still open when tcpdump stops is lost, so give the last packets that second.
+      await delay(CAPTURE_BLOCK_MS);
       const vmIp = lab.vms[0]!.ip;
       const requests = (await lab.requests()).map((e) => toReportRequest(e, startWallMs, vmIp));
       ran = {
@@ -131,7 +138,7 @@ export async function recordCase(c: CheckCase, argv: readonly string[], o: Recor
     } finally {
       await lab.close();
     }
-    // Read the capture after the lab is gone: tcpdump hands packets over in blocks and writes the rest when stopped.
+    // Read the capture after the lab is gone (tcpdump has written everything it received).
     const syns = await synsFromCapture(pcap, startWallMs).catch(() => null);
     return syns === null ? { ...ran, syns: NO_SYNS, attemptsVisible: false } : { ...ran, syns };
   } finally {
