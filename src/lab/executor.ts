@@ -76,7 +76,7 @@ export async function rollback(runner: LabRunner, done: readonly DoneStep[]): Pr
       if (step.kind === 'spawn') {
         if (item.pid !== undefined) await stopProcess(runner, item.pid);
       } else if (step.kind === 'write-file') {
-        runner.removeFile(step.path);
+        runner.removeFile(step.removeOnUndo ?? step.path);
       } else if (step.undo) {
         const result = await runner.run(step.undo);
         if (result.code !== 0) warnings.push(`${formatArgv(step.undo)}: ${result.stderr.trim()}`);

@@ -19,6 +19,8 @@ export type LabStep =
       readonly path: string;
       readonly content: string;
       readonly mode?: number;
+      /** What undo removes instead of `path` (a directory made for the file, e.g. /etc/netns/<ns>). */
+      readonly removeOnUndo?: string;
     }
   | {
       /** Starts a long-running program (in a namespace via `ip netns exec`); undo kills it by PID. */
@@ -61,7 +63,7 @@ export function formatUndo(step: LabStep): string | null {
     case 'run':
       return step.undo ? formatArgv(step.undo) : null;
     case 'write-file':
-      return `rm -f ${quoteArg(step.path)}`;
+      return step.removeOnUndo ? `rm -rf ${quoteArg(step.removeOnUndo)}` : `rm -f ${quoteArg(step.path)}`;
     case 'spawn':
       return `kill <pid of ${step.id}>`;
   }
