@@ -56,15 +56,3 @@ export function formatStep(step: LabStep): string {
       return `${formatArgv(step.argv)} >${quoteArg(step.log)} 2>&1 &   # ${step.id}, background`;
   }
 }
-
-/** The undo of a step as shown to people (spawned programs are killed by PID). */
-export function formatUndo(step: LabStep): string | null {
-  switch (step.kind) {
-    case 'run':
-      return step.undo ? formatArgv(step.undo) : null;
-    case 'write-file':
-      return step.removeOnUndo ? `rm -rf ${quoteArg(step.removeOnUndo)}` : `rm -f ${quoteArg(step.path)}`;
-    case 'spawn':
-      return `kill <pid of ${step.id}>`;
-  }
-}
