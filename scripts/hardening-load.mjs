@@ -2,7 +2,7 @@
 //   half-close --host H --port P --count N [--gap-ms G] [--concurrency C]
 //       N connections that send a GET and at once (or after G ms) shutdown(SHUT_WR), like `nc -N`
 //       -> JSON {count, answered, unanswered, statuses}
-//   hold --host H --port P --idle N --slowloris N [--max-ms M] [--interval-ms I]
+//   hold --host H --port P --idle N --slowloris N [--max-ms M] [--interval-ms I] [--ramp-ms R]
 //       N connections that never send, N that send one header byte every I ms; each waits for the server
 //       to close it (at most M ms) -> JSON {idle: Summary, slowloris: Summary}, Summary = {count, closed,
 //       got408, firstMs, medianMs, lastMs} (close times since the connection opened)
@@ -105,8 +105,15 @@ function summary(results) {
 async function hold(f) {
   const maxMs = Number(f['max-ms'] ?? 60_000);
   const intervalMs = Number(f['interval-ms'] ?? 1000);
-  const idle = Array.from({ length: Number(f.idle ?? 0) }, () => holdOne(f.host, Number(f.port), false, intervalMs, maxMs));
-  const slow = Array.from({ length: Number(f.slowloris ?? 0) }, () => holdOne(f.host, Number(f.port), true, intervalMs, maxMs));
+  const idleCount = Number(f.idle ?? 0);
+  const slowCount = Number(f.slowloris ?? 0);
+  // --ramp-ms R opens the connections evenly over R ms instead of in one burst (a burst of SYNs overflows
+  // the TUN's 500-packet queue; handshakes the kernel drops there are never seen by the server).
+  const rampMs = Number(f['ramp-ms'] ?? 0);
+  const total = idleCount + slowCount;
+  const later = (i, slow) => new Promise((resolve) => setTimeout(resolve, total > 0 ? (i * rampMs) / total : 0)).then(() => holdOne(f.host, Number(f.port), slow, intervalMs, maxMs));
+  const idle = Array.from({ length: idleCount }, (_, i) => later(2 * i, false));
+  const slow = Array.from({ length: slowCount }, (_, i) => later(2 * i + 1, true));
   return { idle: summary(await Promise.all(idle)), slowloris: summary(await Promise.all(slow)) };
 }
 
