@@ -40,7 +40,7 @@ async function measure(topo: Topology, state: string, args: readonly string[]): 
     const rssBase = rssMb(pid);
     let rssPeak = rssBase;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(pid))), 200);
-    const idle = await load(topo, ['hold', '--idle', String(IDLE_RSS), '--ramp-ms', String(IDLE_RSS), '--max-ms', '60000'], 180_000);
+    const idle = await load(topo, ['hold', '--idle', String(IDLE_RSS), '--ramp-ms', String(IDLE_RSS / 2), '--max-ms', '60000'], 180_000);
     clearInterval(sampler);
     await new Promise((r) => setTimeout(r, 1000));
     return { halfClose, halfCloseGap, hold, holdMs: Math.round(holdMs), holdRamped, idle, rssBaseMb: rssBase.toFixed(1), rssPeakMb: rssPeak.toFixed(1), rssAfterMb: rssMb(pid).toFixed(1) };
