@@ -15,8 +15,3 @@ export function parseDuration(value: unknown, field: string): number {
   }
   throw fieldError(field, `must be a duration: milliseconds or text like "250ms", "5s", "2m", "1h"; got ${JSON.stringify(value)}`);
 }
-
-/** "70s", "1m10s"-free short form for display: ms below 1 s, else seconds. */
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
-}

@@ -12,5 +12,3 @@ export const RULES = {
   handler: 'handler',
   internalError: 'internal-error',
 } as const;
-
-export type RuleName = (typeof RULES)[keyof typeof RULES];
