@@ -1,72 +1,162 @@
-// Issue 11 figures, socket mode vs TUN path in the same lab namespaces and run: requests answered when the
-// client half-closes at once (points 2), when 500 slowloris + 500 idle connections are closed and with what
-// (point 3), and the server's RSS while N idle connections are open and after the header timeout reclaims them.
-// Usage: node --import tsx scripts/bench-hardening.ts [--half-close 50] [--hold 500] [--idle-rss 10000]
+// Stress figures of issue 11 points 1 and 4, re-measured: (1) curl's connect time after 200 half-open SYNs
+// from the same VM and from another VM of a 2-VM pair, against an unflooded curl in the same run; (4) the
+// serving process's RSS under Connection: close load, TUN vs socket mode, and the heap cost of one TIME-WAIT
+// entry against one idle connection (in-process, memory link). Run: node --import tsx scripts/bench-hardening.ts
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { createTopology, execIn, ip, privilegedSkipReason, type Topology } from '../test/helpers/netns.ts';
-import { startServe } from '../test/helpers/netns-imds.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { ChildProcess } from 'node:child_process';
+import { createTopology, execIn, ip, privilegedSkipReason } from '../test/helpers/netns.ts';
+import { curl, runLoad, startServe } from '../test/helpers/netns-imds.ts';
+import { createVmPair } from '../test/helpers/netns-vm-pair.ts';
+import { segment, StackHarness } from '../test/helpers/stack-harness.ts';
+import { TcpFlags } from '../src/wire/tcp-segment.ts';
 
-const LOAD = fileURLToPath(new URL('./hardening-load.mjs', import.meta.url));
-const { values } = parseArgs({ options: { 'half-close': { type: 'string', default: '50' }, hold: { type: 'string', default: '500' }, 'idle-rss': { type: 'string', default: '10000' } } });
-const HALF_CLOSE = Number(values['half-close']);
-const HOLD = Number(values.hold);
-const IDLE_RSS = Number(values['idle-rss']);
+const SYN_FLOOD = fileURLToPath(new URL('../test/tools/syn-flood.py', import.meta.url));
+const NAME_URL = 'http://169.254.169.254/metadata/instance/compute/name?api-version=2021-02-01&format=text';
+const TARGET = 'http://169.254.169.254/metadata/instance?api-version=2021-02-01';
+const CLOSE_TOTAL = Number(process.env['BENCH_CLOSE_TOTAL'] ?? 30_000);
+const HEAP_CONNECTIONS = Number(process.env['BENCH_HEAP_CONNECTIONS'] ?? 10_000);
+const f = (n: number, d = 0): string => n.toFixed(d);
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function load(topo: Topology, args: readonly string[], timeoutMs: number): Promise<Record<string, unknown>> {
-  const r = await execIn(topo.client, [process.execPath, LOAD, ...args, '--host', '169.254.169.254', '--port', '80'], { timeoutMs });
-  if (r.code !== 0) throw new Error(`hardening-load ${args[0]} failed (${r.code}): ${r.stderr.toString()}`);
-  return JSON.parse(r.stdout.toString()) as Record<string, unknown>;
+/** curl's time to connect and total time in ms (exit code too): `-m 90` so the old 68 s stall would show. */
+async function timedCurl(ns: string): Promise<{ code: number | null; connectMs: number; totalMs: number }> {
+  const r = await curl(ns, NAME_URL, ['-m', '90', '-o', '/dev/null', '-w', '%{time_connect} %{time_total}']);
+  const [connect, total] = r.stdout.toString().split(' ').map((x) => Number(x) * 1000);
+  return { code: r.code, connectMs: connect!, totalMs: total! };
 }
 
-async function measure(topo: Topology, state: string, args: readonly string[]): Promise<Record<string, unknown>> {
-  const served = await startServe(topo, topo.host, [...args, '--state-dir', state, '--no-rate-limit']);
+async function floodFigures(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), 'imds-bench-flood-'));
+  const pair = createVmPair('imdslab-bf');
   try {
-    const pid = served.child.pid!;
-    const halfClose = await load(topo, ['half-close', '--count', String(HALF_CLOSE)], 120_000);
-    const halfCloseGap = await load(topo, ['half-close', '--count', String(HALF_CLOSE), '--gap-ms', '1'], 120_000);
-    const t0 = performance.now();
-    const hold = await load(topo, ['hold', '--idle', String(HOLD), '--slowloris', String(HOLD), '--max-ms', '60000'], 120_000);
-    const holdMs = performance.now() - t0;
-    const rssBase = rssMb(pid);
-    let rssPeak = rssBase;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(pid))), 200);
-    const idle = await load(topo, ['hold', '--idle', String(IDLE_RSS), '--max-ms', '60000'], 180_000);
-    clearInterval(sampler);
-    await new Promise((r) => setTimeout(r, 1000));
-    return { halfClose, halfCloseGap, hold, holdMs: Math.round(holdMs), idle, rssBaseMb: rssBase.toFixed(1), rssPeakMb: rssPeak.toFixed(1), rssAfterMb: rssMb(pid).toFixed(1) };
+    await pair.serveTun(state, ['--no-rate-limit']);
+    await timedCurl(pair.vms[0]); // warm-up
+    const base = await timedCurl(pair.vms[0]);
+    const flood = async (i: 0 | 1): Promise<string> => {
+      await pair.suppressRsts(pair.vms[i]);
+      const r = await execIn(pair.vms[i], ['python3', SYN_FLOOD, pair.addresses[i], '169.254.169.254', '200']);
+      return r.stdout.toString().trim();
+    };
+    const same = await flood(0);
+    const afterSame = await timedCurl(pair.vms[0]);
+    const other = await flood(1);
+    const afterOther = await timedCurl(pair.vms[0]);
+    process.stdout.write(
+      `point 1: curl from vm0, connect/total ms (exit): no flood ${f(base.connectMs, 1)}/${f(base.totalMs, 1)} (${base.code}); ` +
+        `after 200 half-open SYNs from vm0 [sent answered: ${same}] ${f(afterSame.connectMs, 1)}/${f(afterSame.totalMs, 1)} (${afterSame.code}); ` +
+        `after 200 from vm1 [${other}] ${f(afterOther.connectMs, 1)}/${f(afterOther.totalMs, 1)} (${afterOther.code}); ` +
+        `ratios to no flood (total): ${f(afterSame.totalMs / base.totalMs, 2)}, ${f(afterOther.totalMs / base.totalMs, 2)}\n`,
+    );
   } finally {
-    await served.stop();
+    await pair.destroy();
+    rmSync(state, { recursive: true, force: true });
   }
 }
 
-async function main(): Promise<void> {
-  const skip = privilegedSkipReason();
-  if (skip) {
-    process.stdout.write(`bench-hardening: skipped (${skip})\n`);
-    return;
-  }
-  const state = mkdtempSync(join(tmpdir(), 'imds-bench-hardening-'));
-  const topo = createTopology();
+/** Peak and final RSS of `child` while `work` runs (sampled every 100 ms). */
+async function sampleRss(child: ChildProcess, work: () => Promise<unknown>): Promise<{ base: number; peak: number; after: number; result: unknown }> {
+  const pid = child.pid!;
+  const base = rssMb(pid);
+  let peak = base;
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
   try {
-    ip(['-n', topo.host, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
-    const socket = await measure(topo, state, ['--capture', 'socket', '--listen', '169.254.169.254:80']);
-    process.stdout.write(`socket: ${JSON.stringify(socket)}\n`);
-    ip(['-n', topo.host, 'addr', 'del', '169.254.169.254/32', 'dev', 'lo']);
-    const tun = await measure(topo, state, ['--capture', 'tun']);
-    process.stdout.write(`tun:    ${JSON.stringify(tun)}\n`);
+    const result = await work();
+    await new Promise((r) => setTimeout(r, 500));
+    const after = rssMb(pid);
+    return { base, peak: Math.max(peak, after), after, result };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function closeLoadFigures(): Promise<void> {
+  const state = mkdtempSync(join(tmpdir(), 'imds-bench-tw-'));
+  const topo = createTopology();
+  const rows: string[] = [];
+  try {
+    const modes: [string, string[]][] = [
+      ['socket', ['--capture', 'socket', '--listen', '169.254.169.254:80']],
+      ['tun', ['--capture', 'tun']],
+    ];
+    const peaks: Record<string, number> = {};
+    for (const [mode, args] of modes) {
+      if (mode === 'socket') ip(['-n', topo.host, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
+      else ip(['-n', topo.host, 'addr', 'del', '169.254.169.254/32', 'dev', 'lo']);
+      const served = await startServe(topo, topo.host, [...args, '--state-dir', state, '--no-rate-limit']);
+      try {
+        await runLoad(topo.client, { url: TARGET, total: 500, concurrency: 40 }); // warm-up
+        const m = await sampleRss(served.child, () => runLoad(topo.client, { url: TARGET, total: CLOSE_TOTAL, concurrency: 40 }));
+        const load = m.result as { rps: number; failed: number };
+        peaks[mode] = m.peak;
+        rows.push(`${mode}: ${f(load.rps)} connections/s (failed ${load.failed}), RSS MB before ${f(m.base, 1)}, peak ${f(m.peak, 1)}, after ${f(m.after, 1)}`);
+      } finally {
+        await served.stop();
+      }
+    }
+    rows.push(`peak RSS ratio TUN/socket: ${f(peaks['tun']! / peaks['socket']!, 2)}`);
+    process.stdout.write(`point 4: ${CLOSE_TOTAL} Connection: close requests, 40 at a time\n  ${rows.join('\n  ')}\n`);
   } finally {
     await topo.destroy();
     rmSync(state, { recursive: true, force: true });
   }
+}
+
+/** Heap bytes per idle established connection and per TIME-WAIT entry (FakeClock stack, memory link). */
+async function heapFigures(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heap = (): number => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const h = new StackHarness({ maxTimeWait: HEAP_CONNECTIONS * 2 });
+  const ports = Array.from({ length: HEAP_CONNECTIONS }, (_, i) => 20000 + i);
+  const seqs: number[] = [];
+  for (const port of ports) seqs.push((await h.handshake(port)).serverSeq);
+  const established = heap();
+  for (const c of h.accepted) c.close();
+  await h.settle();
+  ports.forEach((port, i) => h.send(segment({ srcPort: port, seq: 1001, ack: seqs[i]! + 1, flags: TcpFlags.FIN | TcpFlags.ACK })));
+  await h.settle();
+  h.take();
+  h.accepted.length = 0; // the harness's own references
+  const timeWait = heap();
+  const inTimeWait = h.stack.timeWaitCount;
+  const [connections, timerQueue] = [h.stack.connectionCount, h.stack.timerQueueSize];
+  await h.advance(60_001); // 2*MSL: every entry expires; the tables keep the capacity they grew to
+  const expired = heap();
+  // After the run, not before: the code compiled on the way (a one-off, not per connection) is then in both.
+  const floor = expired;
+  const perConnection = (established - floor) / HEAP_CONNECTIONS;
+  const perTimeWait = (timeWait - floor) / HEAP_CONNECTIONS;
+  process.stdout.write(
+    `point 4 (heap): ${HEAP_CONNECTIONS} connections: ${f(perConnection)} B per idle established connection, ${f(perTimeWait)} B per TIME-WAIT entry ` +
+      `(ratio ${f(perTimeWait / perConnection, 3)}); in TIME-WAIT: ${inTimeWait}, connections ${connections}, timer queue ${timerQueue}; after 2*MSL: ${h.stack.timeWaitCount} entries\n`,
+  );
+  h.close();
+}
+
+async function main(): Promise<void> {
+  process.stdout.write('bench-hardening (shared machine: figures vary; compare the ratios within one run)\n');
+  await heapFigures();
+  if (process.env['BENCH_HEAP_ONLY']) return;
+  const skip = privilegedSkipReason();
+  if (skip) {
+    process.stdout.write(`namespace figures skipped (${skip})\n`);
+    return;
+  }
+  await floodFigures();
+  await closeLoadFigures();
 }
 
 await main();
