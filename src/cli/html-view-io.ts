@@ -1,14 +1,19 @@
 // The I/O of the HTML view for the CLI commands (doctor/trace/run --html): read a lab's capture and
 // responder log, load the scenario's fix, write the page. Everything pure lives in src/view/.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { DoctorFacts, DoctorReport } from '../lab/doctor-analysis.ts';
-import type { DoctorTarget } from '../lab/doctor-facts.ts';
+import { doctorTarget, gatherRouteFacts, type DoctorTarget } from '../lab/doctor-facts.ts';
+import { processRunner } from '../lab/process-runner.ts';
 import { findScenario } from '../lab/lab-data-files.ts';
 import { readPcap } from '../lab/pcap-read.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { analyzeTrace, parseRequestLog, type TraceResult } from '../lab/trace-analysis.ts';
 import type { TraceLabInfo } from '../lab/trace-format.ts';
-import { doctorPage, pathFacts, resolveFix, type LabFacts } from '../view/lab-pages.ts';
+import { doctorPage, pathFacts, resolveFix, runPage, type LabFacts } from '../view/lab-pages.ts';
+import type { PathFacts } from '../view/path-model.ts';
 import { renderPage, type PageModel } from '../view/page-html.ts';
 
 export const HTML_FLAG = { html: { type: 'string' } } as const;
@@ -53,4 +58,50 @@ export async function writeDoctorHtml(file: string, state: LabState, target: Doc
   const trace = state.pcapFile ? { result: await traceFromPcap(state.pcapFile, readOptional(`${state.stateDir}/responder.log`)), lab: traceLabInfo(state) } : null;
   const path = pathFacts(labFacts(state), { namespace: target.namespace, primary: target.primary }, facts, facts.env);
   writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, generated: new Date().toISOString() }));
+}
+
+/**
+ * run --html: records the run's connections (a capture of its own when --pcap is not given), the VM's routes
+ * after CMD (no probe, so no extra traffic) and writes the page once the lab is down.
+ */
+export class RunHtmlRecorder {
+  /** The capture: --pcap's file, or a temporary one removed after the page is written. */
+  readonly pcap: string;
+  private readonly temporary: boolean;
+  private readonly file: string;
+  private facts: { lab: LabFacts; path: PathFacts; fix: ReturnType<typeof resolveFix>; info: TraceLabInfo; stateDir: string } | null = null;
+
+  constructor(file: string, pcap: string | undefined) {
+    this.file = file;
+    this.temporary = pcap === undefined;
+    this.pcap = pcap === undefined ? join(tmpdir(), `imds-lab-html-${process.pid}-${randomBytes(4).toString('hex')}.pcap`) : resolve(pcap);
+  }
+
+  /** After CMD, before the lab goes: the VM's routes and the lab's description. */
+  async beforeTeardown(state: LabState, env: Readonly<Record<string, string>>): Promise<void> {
+    const target = doctorTarget(state);
+    const routes = await gatherRouteFacts(processRunner, target.namespace);
+    const lab = labFacts(state);
+    this.facts = { lab, path: pathFacts(lab, target, routes, env), fix: labFix(state), info: traceLabInfo(state), stateDir: state.stateDir };
+  }
+
+  /** Writes the page (a failure is a warning: CMD's exit code stays the answer), then removes a temporary capture. */
+  async write(command: readonly string[], exitCode: number, stderr: NodeJS.WritableStream): Promise<void> {
+    try {
+      if (!this.facts) return;
+      const log = readOptional(`${this.pcap}.requests.log`) ?? readOptional(`${this.facts.stateDir}/responder.log`);
+      const result = await traceFromPcap(this.pcap, log);
+      writeHtmlPage(this.file, runPage({ command, exitCode, lab: this.facts.lab, facts: this.facts.path, fix: this.facts.fix, trace: { result, lab: this.facts.info }, generated: new Date().toISOString() }));
+    } catch (error) {
+      stderr.write(`warning: --html ${this.file}: ${(error as Error).message}\n`);
+    } finally {
+      this.discard();
+    }
+  }
+
+  /** Removes the temporary capture and its sidecars (nothing when --pcap named the file). */
+  discard(): void {
+    if (!this.temporary) return;
+    for (const f of [this.pcap, `${this.pcap}.lab.json`, `${this.pcap}.requests.log`]) rmSync(f, { force: true });
+  }
 }

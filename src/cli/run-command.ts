@@ -8,6 +8,7 @@ import type { CliCommand, CliIo } from './cli-command.ts';
 import { LAB_UP_FLAGS, labUpArguments, labUsageError, parseFlags } from './cli-options.ts';
 import { runWithReport } from './check-command.ts';
 import { commandProblem, splitCommand } from './exec-command.ts';
+import { HTML_FLAG, RunHtmlRecorder } from './html-view-io.ts';
 import { requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
 import { runUp } from './up-command.ts';
 
@@ -27,6 +28,8 @@ Options:
   --capture MODE    tun or socket (default tun).
   --pcap FILE       Record the IMDS traffic for imds-lab trace.
   --keep            Leave the lab up afterwards (remove it with imds-lab down --name N).
+  --html FILE       Write a self-contained page of the run: the path to 169.254.169.254 (and with
+                    --fixed) and each of the run's connections as a ladder diagram.
   --report          Print a behaviour summary instead of CMD's output: its IMDS requests (time, status,
                     rule, Metadata header), the busiest second, SYNs from the wire, exit, duration, the
                     stderr tail (no grading; imds-lab check grades). Not with --keep, --vms,
@@ -34,14 +37,15 @@ Options:
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { options, command } = splitCommand(argv);
-  const values = parseFlags(options, { ...LAB_UP_FLAGS, keep: { type: 'boolean' }, report: { type: 'boolean' } });
+  const values = parseFlags(options, { ...LAB_UP_FLAGS, keep: { type: 'boolean' }, ...HTML_FLAG, report: { type: 'boolean' } });
   requireRoot('imds-lab run');
   const problem = commandProblem(command[0]!, io.env);
   if (problem) {
     io.stderr.write(`imds-lab run: ${problem.message}\n`);
     return problem.code;
   }
-  const args = { ...labUpArguments(values, `run${process.pid % 100000}`), dryRun: false, verbose: false };
+  const html = values.html === undefined ? null : new RunHtmlRecorder(values.html, values.pcap);
+  const args = { ...labUpArguments(values, `run${process.pid % 100000}`), ...(html ? { pcap: html.pcap } : {}), dryRun: false, verbose: false };
   const { name } = args;
   if (values.report) {
     const unsupported = (['keep', 'vms', 'virtual-clock', 'pcap'] as const).filter((f) => values[f] !== undefined);
@@ -53,15 +57,20 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     state = await runUp(args, io);
   } catch (error) {
     io.stderr.write(`imds-lab run: ${(error as Error).message}\n`);
+    html?.discard();
     return 125;
   }
+  let exitCode = 125;
   try {
-    return await execInNamespace(state.namespaces.vm!, command, vmEnvironment(io.env, state), { stdout: io.stdout, stderr: io.stderr });
+    exitCode = await execInNamespace(state.namespaces.vm!, command, vmEnvironment(io.env, state), { stdout: io.stdout, stderr: io.stderr });
+    await html?.beforeTeardown(state, vmEnvironment(io.env, state));
+    return exitCode;
   } finally {
     if (!values.keep) {
       const report = await teardownLab(processRunner, name, labStateDir(stateRoot(io.env), name));
       for (const warning of report.warnings) io.stderr.write(`warning: ${warning}\n`);
     }
+    await html?.write(command, exitCode, io.stderr);
   }
 }
 
