@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { checkProfile, detectFormat, loadProfile, loadProfileSync, parseProfileText, validateProfile } from './load-profile.ts';
+import { checkProfile, detectFormat, loadProfile, parseProfileText, validateProfile } from './load-profile.ts';
 import { DEFAULT_PROFILE, defaultProfileDocument } from './default-profile.ts';
 import { ProfileError } from './profile-error.ts';
 import type { ProfileProblem } from './profile-error.ts';
@@ -50,7 +50,6 @@ test('JSON and YAML files (by extension and by content) load to the same profile
       writeFileSync(join(dir, name), text);
       assert.deepEqual(await loadProfile(join(dir, name)), DEFAULT_PROFILE, name);
     }
-    assert.deepEqual(loadProfileSync(join(dir, 'b.yaml')), DEFAULT_PROFILE);
   });
   assert.equal(detectFormat('x.JSON', 'a: 1'), 'json');
   assert.equal(detectFormat('x.txt', '  {"a":1}'), 'json');

@@ -1,6 +1,5 @@
 // Loads a VM profile from JSON or YAML, validates every section (all problems at once, each naming its field
 // path), fills optional sections from the embedded default, and returns a deep-frozen VmProfile.
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -143,17 +142,6 @@ export async function loadProfile(file: string): Promise<VmProfile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw readProblem(file, error);
-  }
-  return validateProfile(parseProfileText(text, { source: file }), file);
-}
-
-/** Synchronous loadProfile, for start-up paths that cannot await. */
-export function loadProfileSync(file: string): VmProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw readProblem(file, error);
   }

@@ -19,7 +19,7 @@ const exactly =
     candidate === path;
 
 /** `/metadata/identity` and everything below it: identity error style and rate class even where no route serves (E8). */
-export function isIdentityPath(path: string): boolean {
+function isIdentityPath(path: string): boolean {
   return path === '/metadata/identity' || path.startsWith('/metadata/identity/');
 }
 

@@ -4,12 +4,6 @@
 
 export type PlainObject = Record<string, unknown>;
 
-/** A bad field: where (`instance.compute.vmSize`, `event.resources[2]`) and why (`must be a string, got null`). */
-export interface FieldProblem {
-  readonly path: string;
-  readonly reason: string;
-}
-
 export function isPlainObject(value: unknown): value is PlainObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
