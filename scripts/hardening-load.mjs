@@ -1,7 +1,7 @@
 // Load generators for issue 11 (half-close and slow/idle clients), run inside a lab client namespace:
 //   half-close --host H --port P --count N [--gap-ms G] [--concurrency C]
 //       N connections that send a GET and at once (or after G ms) shutdown(SHUT_WR), like `nc -N`
-//       -> JSON {count, answered, unanswered, statuses}
+//       -> JSON {count, answered, unanswered, statuses, unansweredAt: [indices]}
 //   hold --host H --port P --idle N --slowloris N [--max-ms M] [--interval-ms I] [--ramp-ms R]
 //       N connections that never send, N that send one header byte every I ms; each waits for the server
 //       to close it (at most M ms) -> JSON {idle: Summary, slowloris: Summary}, Summary = {count, closed,
@@ -53,16 +53,18 @@ async function halfClose(f) {
   const statuses = {};
   let answered = 0;
   let next = 0;
+  const unansweredAt = [];
   const worker = async () => {
     while (next < count) {
-      next++;
+      const index = next++;
       const status = await halfCloseOnce(f.host, Number(f.port), gapMs);
       if (status !== null) answered++;
+      else unansweredAt.push(index);
       statuses[status ?? 'none'] = (statuses[status ?? 'none'] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { count, answered, unanswered: count - answered, statuses };
+  return { count, answered, unanswered: count - answered, statuses, unansweredAt };
 }
 
 function holdOne(host, port, slow, intervalMs, maxMs) {
