@@ -3,7 +3,6 @@
 
 /** Drop reasons besides WireError codes (ERR_IPV4_*, ERR_TCP_*). */
 export const DropReason = {
-  NOT_TCP: 'not-tcp',
   NOT_FOR_US: 'not-for-us',
   SOURCE_POLICY: 'source-policy',
   FAULT_SYN_DROP: 'fault-syn-drop',
@@ -15,7 +14,6 @@ export const DropReason = {
   LISTENER_SYN_FIN: 'listener-syn-fin',
   LISTENER_RST: 'listener-rst',
   LISTENER_BACKLOG: 'listener-backlog-full',
-  STALLED: 'stalled',
   INTERNAL: 'internal-error',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];

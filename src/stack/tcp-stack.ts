@@ -9,7 +9,7 @@ import { resetForClosed } from '../tcp/reset.ts';
 import type { TcpCloseReason } from '../tcp/tcb-types.ts';
 import type { Tcb } from '../tcp/tcb.ts';
 import { resolveTcpConfig, type TcpConfig } from '../tcp/tcp-config.ts';
-import { TcpListener } from '../tcp/tcp-listener.ts';
+import { TcpListener, type ListenerDropReason } from '../tcp/tcp-listener.ts';
 import type { Clock } from '../util/clock.ts';
 import { IcmpUnreachableCode, mayAnswerWithIcmpError } from '../wire/icmp.ts';
 import type { Ipv4Packet } from '../wire/ipv4.ts';
@@ -62,6 +62,13 @@ type TimerTask = StackConnection | CallbackTask;
 
 /** Default bound on TIME-WAIT entries (Linux tcp_max_tw_buckets); the oldest is recycled past it. */
 export const DEFAULT_MAX_TIME_WAIT = 32768;
+
+const LISTENER_DROPS: Record<ListenerDropReason, DropReason> = {
+  rst: DropReason.LISTENER_RST,
+  'not-syn': DropReason.LISTENER_NOT_SYN,
+  'syn-fin': DropReason.LISTENER_SYN_FIN,
+  'backlog-full': DropReason.LISTENER_BACKLOG,
+};
 
 /** Default delayed-ACK timeout of the stack's connections (tcpConfig.delayedAckMs overrides it). */
 export const STACK_DELAYED_ACK_MS = 40;
@@ -317,7 +324,7 @@ export class TcpStack implements ConnectionOwner {
         }
         return this.sendSegment(remoteAddress, verdict.segment, true);
       case 'dropped':
-        return this.drop(`listener-${verdict.reason === 'backlog-full' ? 'backlog-full' : verdict.reason}`, remoteAddress);
+        return this.drop(LISTENER_DROPS[verdict.reason], remoteAddress);
     }
   }
 

@@ -4,7 +4,7 @@ import { TcpFlags, type TcpOptions, type TcpSegment } from '../wire/tcp-segment.
 import { ByteQueue } from './byte-queue.ts';
 import { NewReno } from './congestion.ts';
 import { DEFAULT_IPV4_MSS, TIMESTAMP_OPTION_BYTES } from './options-negotiation.ts';
-import { WindowRateLimiter } from './rate-limiter.ts';
+import { ChallengeAckLimiter } from './challenge-ack-limiter.ts';
 import { Reassembly } from './reassembly.ts';
 import { RtoEstimator } from './rto.ts';
 import { add, gt, sub } from './seq.ts';
@@ -91,7 +91,7 @@ export class TcbCore {
 
   ackPending = false;
   unackedSegments = 0;
-  readonly challengeLimiter: WindowRateLimiter;
+  readonly challengeLimiter: ChallengeAckLimiter;
 
   outgoing: TcpSegment[] = [];
   events: TcbEvent[] = [];
@@ -130,7 +130,7 @@ export class TcbCore {
     this.reassembly = new Reassembly(config.reassemblyMaxBytes, config.reassemblyMaxSegments);
     this.rto = new RtoEstimator(config.rtoInitialMs, config.rtoMinMs, config.rtoMaxMs);
     this.cc = new NewReno(DEFAULT_IPV4_MSS);
-    this.challengeLimiter = new WindowRateLimiter(config.challengeAckLimit, config.challengeAckWindowMs);
+    this.challengeLimiter = new ChallengeAckLimiter(config.challengeAckLimit, config.challengeAckWindowMs);
   }
 
   /** Payload bytes per segment: the send MSS minus the options every segment carries (RFC 6691). */

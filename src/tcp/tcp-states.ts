@@ -15,16 +15,6 @@ export const TcpState = {
 
 export type TcpState = (typeof TcpState)[keyof typeof TcpState];
 
-/** States in which the connection is synchronized (RFC 9293 §3.5: after the three-way handshake). */
-export function isSynchronized(state: TcpState): boolean {
-  return (
-    state !== TcpState.CLOSED &&
-    state !== TcpState.LISTEN &&
-    state !== TcpState.SYN_SENT &&
-    state !== TcpState.SYN_RECEIVED
-  );
-}
-
 /** States in which the peer may still send us data: its FIN has not been received (RFC 9293 §3.10.7.4). */
 export function canReceiveData(state: TcpState): boolean {
   return state === TcpState.ESTABLISHED || state === TcpState.FIN_WAIT_1 || state === TcpState.FIN_WAIT_2;

@@ -102,11 +102,6 @@ export function parseIpv4(bytes: Uint8Array): Ipv4Packet {
   };
 }
 
-/** The header length writeIpv4Header will produce for `header`. */
-export function ipv4HeaderLength(header: Ipv4Header): number {
-  return IPV4_MIN_HEADER_LENGTH + (header.options?.length ?? 0);
-}
-
 /**
  * Writes the IPv4 header for a payload of `payloadLength` bytes at buf[offset] with its checksum
  * (RFC 791 §3.1). The payload itself is the caller's to place after the header. Returns the header length.

@@ -1,6 +1,7 @@
-// A fixed-window counter for RFC 5961 §7 challenge-ACK (and other unsolicited ACK) rate limiting.
+// The RFC 5961 §7 challenge-ACK limiter: a fixed-window counter for challenge ACKs and other unsolicited
+// ACKs (and SYN-ACK resends) a Tcb may send, so two stacks can never ACK each other forever.
 
-export class WindowRateLimiter {
+export class ChallengeAckLimiter {
   private windowStart = Number.NEGATIVE_INFINITY;
   private count = 0;
   private readonly limit: number;
