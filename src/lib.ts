@@ -22,7 +22,7 @@ export type { ClockView, FaultInput, IdentityInput, IdentitySelector, PhaseInput
 export type { LoggedRequest } from './control/request-log-buffer.ts';
 export type { LabState, LabVmRecord } from './lab/lab-state.ts';
 export type { CapturedRun as ExecResult } from './lab/vm-exec.ts';
-export { startDaemon, type DaemonHandle, type DaemonOptions } from './daemon.ts';
+export { startDaemon, type DaemonHandle, type DaemonOptions } from './daemon/start-daemon.ts';
 export { FakeClock, systemClock, type Clock } from './util/clock.ts';
 export type { CaseReport, CheckReport, ReportRequest, ReportSyns, RuleId, RuleStatus, RuleSummary, RuleVerdict } from './check/check-report.ts';
 export type { CheckOptions } from './check/run-check.ts';
