@@ -13,8 +13,10 @@ const layers = {
   imds: ['util', 'http', 'config', 'signing', 'ratelimit'],
   lab: ['util', 'config', 'wire'],
   control: ['util', 'config', 'http', 'imds'],
-  // capture/: the TUN capture wiring of the composition root (daemon.ts): everything below the CLI.
-  capture: ['util', 'config', 'wire', 'tcp', 'link', 'stack', 'net', 'http', 'lab'],
+  // capture/: what the TUN capture needs from the system (root-namespace guard, the route's `ip`, primary IP).
+  capture: ['util', 'config', 'lab'],
+  // daemon/: the one composition root (capture, VMs, control plane): everything below the CLI.
+  daemon: ['util', 'wire', 'tcp', 'link', 'stack', 'net', 'ratelimit', 'config', 'signing', 'http', 'imds', 'control', 'capture'],
   // view/: pure HTML/SVG view models and renderers over the lab's facts (doctor, trace).
   view: ['util', 'lab'],
 };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
+import { startDaemon, type DaemonHandle } from '../src/daemon/start-daemon.ts';
 import type { ScheduledEventProfile } from '../src/config/vm-profile.ts';
 import { subscribeRequests, type RequestLogEntry } from '../src/http/request-log.ts';
 import { inspectSignedData } from '../src/signing/pkcs7-signed-data.ts';

@@ -11,7 +11,7 @@ import { validateProfile } from '../src/config/load-profile.ts';
 import type { VmProfile } from '../src/config/vm-profile.ts';
 import { ControlClient } from '../src/control/control-client.ts';
 import { ControlRequestError } from '../src/control/control-error.ts';
-import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
+import { startDaemon, type DaemonHandle } from '../src/daemon/start-daemon.ts';
 import { deriveScaleSetProfile } from '../src/lab/scale-set-profiles.ts';
 import { httpRequest } from './helpers/http-client.ts';
 

@@ -2,7 +2,7 @@
 // 'connection' with an in-memory pair are served by the full route table and logged with the pair's address.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
+import { startDaemon, type DaemonHandle } from '../src/daemon/start-daemon.ts';
 import { subscribeRequests, type RequestLogEntry } from '../src/http/request-log.ts';
 import { duplexRequest } from './helpers/duplex-request.ts';
 import { tempStateDir } from './helpers/serve-process.ts';

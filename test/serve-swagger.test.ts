@@ -3,7 +3,7 @@
 // stored Swagger version (imds-spec §3.2) where the path exists.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
+import { startDaemon, type DaemonHandle } from '../src/daemon/start-daemon.ts';
 import { httpGet as get } from './helpers/http-client.ts';
 import { loadSwagger, swaggerVersions, validateAgainstSwagger } from './helpers/swagger-validator.ts';
 import { tempStateDir } from './helpers/serve-process.ts';

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon, type DaemonHandle } from '../src/daemon.ts';
+import { startDaemon, type DaemonHandle } from '../src/daemon/start-daemon.ts';
 import { createMemoryLinkPair, type MemoryLinkPair } from '../src/link/memory-link.ts';
 import { TcpServer } from '../src/net/tcp-server.ts';
 import { createSourcePolicy } from '../src/stack/source-policy.ts';

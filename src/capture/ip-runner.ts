@@ -4,8 +4,11 @@ import type { LabRunner } from '../lab/lab-runner.ts';
 import { processRunner } from '../lab/process-runner.ts';
 import { ImdsLabError } from '../util/errors.ts';
 
-/** An IpRunner (see tun-capture.ts) over `runner` (the real process runner by default). */
-export function ipRunnerOver(runner: LabRunner): (argv: readonly string[]) => Promise<void> {
+/** Runs `ip` with an argv array. Rejects on a non-zero exit. */
+export type IpRunner = (argv: readonly string[]) => Promise<void>;
+
+/** An IpRunner over `runner` (the real process runner by default). */
+export function ipRunnerOver(runner: LabRunner): IpRunner {
   return async (argv) => {
     const result = await runner.run(['ip', ...argv], { timeoutMs: 10_000 });
     if (result.code !== 0) {

@@ -1,6 +1,7 @@
 // `imds-lab serve`: runs the IMDS emulator on a socket or a TUN capture until SIGINT/SIGTERM.
 import type { HttpFault } from '../config/vm-profile.ts';
-import { CAPTURE_MODES, startDaemon, type CaptureMode } from '../daemon.ts';
+import { startDaemon } from '../daemon/start-daemon.ts';
+import { CAPTURE_MODES, type CaptureMode } from '../util/capture-mode.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
 import { subscribeRequests } from '../http/request-log.ts';
 import { formatRequestLine } from './request-log-line.ts';
@@ -10,7 +11,8 @@ import { parseFlags } from './cli-options.ts';
 import { join, resolve } from 'node:path';
 import { FakeClock } from '../util/clock.ts';
 import { resolveStateDir } from './state-dir.ts';
-import { DEFAULT_TUN_MTU, DEFAULT_TUN_NAME, type TunCaptureSettings } from '../capture/daemon-tun.ts';
+import { assertTunPrivileges, explainListenError } from './serve-errors.ts';
+import { DEFAULT_TUN_MTU, DEFAULT_TUN_NAME, type TunSettings } from '../daemon/tun-capture.ts';
 import { assertNotRootNamespace } from '../capture/namespace-guard.ts';
 import { parseNetFaults } from '../stack/net-faults.ts';
 import { SOURCE_REACTIONS, type SourceReaction } from '../stack/source-policy.ts';
@@ -33,7 +35,8 @@ function virtualClockFlag(flag: boolean | undefined, control: boolean): boolean 
 const HELP = `Usage: imds-lab serve --listen HOST:PORT [options]
 
 Serves the Azure Instance Metadata Service emulator over HTTP until SIGINT or SIGTERM.
-When ready it prints one line:  imds-lab: serving on http://HOST:PORT (capture socket, profile …)
+When ready it prints  imds-lab: serving on http://HOST:PORT (capture socket, profile …)
+(preceded by  imds-lab: control socket PATH  with --control).
 
 Options:
   --listen HOST:PORT       Address to listen on (required). IPv6 as [::1]:8080. Port 0 picks a free
@@ -113,7 +116,7 @@ export interface ServeArguments {
   readonly controlSocket: string | undefined;
   readonly virtualClock: boolean;
   /** Capture 'tun' settings (undefined in socket mode). */
-  readonly tun: TunCaptureSettings | undefined;
+  readonly tun: TunSettings | undefined;
 }
 
 export function parseServeArguments(argv: readonly string[]): ServeArguments {
@@ -193,7 +196,7 @@ function parseTunSettings(values: {
   'net-fault'?: string[];
   'source-policy'?: string;
   'primary-ip'?: string[];
-}): TunCaptureSettings {
+}): TunSettings {
   const mtu = values.mtu === undefined ? undefined : Number(values.mtu);
   if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 65535)) {
     throw new UsageError(`--mtu: expected an integer in 576..65535, got ${JSON.stringify(values.mtu)}`);
@@ -234,7 +237,10 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseServeArguments(argv);
   // Hard safety rule: refuse the root network namespace before anything is created or loaded.
-  if (args.capture === 'tun') assertNotRootNamespace();
+  if (args.capture === 'tun') {
+    assertTunPrivileges();
+    assertNotRootNamespace();
+  }
   const stateDir = resolveStateDir(args.stateDir, io.env);
   const controlSocket = args.controlSocket === CONTROL_SOCKET_DEFAULT ? join(stateDir, 'control', 'control.sock') : args.controlSocket;
   const handle = await startDaemon({
@@ -251,6 +257,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(args.serverHeader !== undefined ? { serverHeader: args.serverHeader } : {}),
     ...(args.tun !== undefined ? { tun: args.tun } : {}),
     onUnexpectedError: (error) => io.stderr.write(`imds-lab serve: handler error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    onFatalError: (error) => {
+      io.stderr.write(`imds-lab: ${error.message}\n`);
+      process.exitCode = 1;
+    },
+  }).catch((error: unknown) => {
+    throw explainListenError(error, args.listen);
   });
   const unsubscribe = args.logRequests
     ? subscribeRequests((e) => io.stderr.write(`${formatRequestLine(e)}\n`))

@@ -7,6 +7,7 @@ import type { FaultState } from '../http/http-faults.ts';
 import type { Acknowledgement, ScheduledEventsSnapshot } from '../imds/scheduled-events-state.ts';
 import { openConnection, type Connection, type LogFollower } from './control-connection.ts';
 import type { LoggedRequest, LogFilter } from './request-log-buffer.ts';
+import type { CaptureMode } from '../util/capture-mode.ts';
 import type { TimelineStatus } from './timeline-run.ts';
 
 export type { LogFollower } from './control-connection.ts';
@@ -56,7 +57,7 @@ export interface ClockView {
 
 export interface VmInfo {
   readonly name: string;
-  readonly capture: 'socket' | 'tun';
+  readonly capture: CaptureMode;
   readonly netFaults: boolean;
   readonly canRefuse: boolean;
 }

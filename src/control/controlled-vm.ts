@@ -1,8 +1,9 @@
-// What the control plane drives for one VM, built by the composition root (src/daemon.ts): the VM's IMDS
+// What the control plane drives for one VM, built by the composition root (src/daemon/): the VM's IMDS
 // context and fault set, a profile swap hook, and capture-specific ports (net faults; listener gate).
 import type { VmProfile } from '../config/vm-profile.ts';
 import type { HttpFaultSet } from '../http/http-faults.ts';
 import type { ImdsContext } from '../imds/imds-context.ts';
+import type { CaptureMode } from '../util/capture-mode.ts';
 
 /**
  * Network faults of the userspace path (capture tun only). The daemon implements it with the stack's
@@ -27,12 +28,10 @@ export interface ListenerGate {
   accept(): Promise<void>;
 }
 
-export type ControlledCapture = 'socket' | 'tun';
-
 export interface ControlledVm {
   /** The VM's name (compute.name at start): how control requests address it. */
   readonly name: string;
-  readonly capture: ControlledCapture;
+  readonly capture: CaptureMode;
   readonly context: ImdsContext;
   readonly faults: HttpFaultSet;
   /** Swaps the profile the context's profile() getter returns (already validated). */

@@ -1,23 +1,20 @@
-// One VM of the daemon (src/daemon.ts): its profile with the command-line service overrides, IMDS context,
-// fault set and HTTP server, plus its control-plane adapters (network-fault port, connection reset gate).
+// One VM of the daemon (start-daemon.ts): its profile with the command-line service overrides, IMDS context,
+// fault set and HTTP server.
 import type http from 'node:http';
-import { deepFreeze } from './config/deep-freeze.ts';
-import { DEFAULT_PROFILE } from './config/default-profile.ts';
-import { loadProfile } from './config/load-profile.ts';
-import type { HttpFault, VmProfile } from './config/vm-profile.ts';
-import { primaryIpOf } from './capture/primary-ip.ts';
-import type { ListenerGate, NetFaultPort } from './control/controlled-vm.ts';
-import { HttpFaultSet } from './http/http-faults.ts';
-import { createImdsServer } from './http/imds-server.ts';
-import { createTokenIssuer } from './imds/identity-token-issuer.ts';
-import type { ImdsContext } from './imds/imds-context.ts';
-import { createRouteTable, defaultApiVersions } from './imds/route-table.ts';
-import { ScheduledEventsState } from './imds/scheduled-events-state.ts';
-import { createRateLimiter } from './ratelimit/rate-limiter.ts';
-import type { SigningMaterial } from './signing/signing-material.ts';
-import { NO_FAULTS, parseNetFaults, type NetFaults } from './stack/net-faults.ts';
-import type { TcpStack } from './stack/tcp-stack.ts';
-import type { Clock } from './util/clock.ts';
+import { deepFreeze } from '../config/deep-freeze.ts';
+import { DEFAULT_PROFILE } from '../config/default-profile.ts';
+import { loadProfile } from '../config/load-profile.ts';
+import type { HttpFault, VmProfile } from '../config/vm-profile.ts';
+import { primaryIpOf } from '../capture/primary-ip.ts';
+import { HttpFaultSet } from '../http/http-faults.ts';
+import { createImdsServer } from '../http/imds-server.ts';
+import { createTokenIssuer } from '../imds/identity-token-issuer.ts';
+import type { ImdsContext } from '../imds/imds-context.ts';
+import { createRouteTable, defaultApiVersions } from '../imds/route-table.ts';
+import { ScheduledEventsState } from '../imds/scheduled-events-state.ts';
+import { createRateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { SigningMaterial } from '../signing/signing-material.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** One VM of a multi-VM daemon (a lab scale set). */
 export interface DaemonVmOptions {
@@ -39,7 +36,7 @@ export interface DaemonVm {
   setProfile(profile: VmProfile): void;
 }
 
-/** What a VM takes from the daemon's options (DaemonOptions in src/daemon.ts, which documents each field). */
+/** What a VM takes from the daemon's options (DaemonOptions in start-daemon.ts, which documents each field). */
 export interface VmServiceOptions {
   /** One VM: its profile (file, loaded profile, or undefined for the embedded default). */
   readonly profile?: string | VmProfile;
@@ -111,41 +108,6 @@ export async function buildVm(
     setProfile(next) {
       profile = applyServiceOverrides(next, options);
       onProfile();
-    },
-  };
-}
-
-/** Control plane port for one VM's network faults on the userspace path (capture tun). */
-export function tunNetFaultPort(stack: TcpStack, initial: NetFaults, source: (() => number | undefined) | undefined): NetFaultPort {
-  let current = initial;
-  const apply = (faults: NetFaults): NetFaults => {
-    // One VM: the stack's default faults (every source, e.g. a proxy too). Several: this VM's primary IP only.
-    stack.setFaults(faults, source?.());
-    current = faults;
-    return faults;
-  };
-  return {
-    set: (spec) => apply(parseNetFaults(spec, 'faults')),
-    check: (spec) => void parseNetFaults(spec, 'faults'),
-    clear: () => void apply(NO_FAULTS),
-    current: () => current,
-    restore: (snapshot) => void apply(snapshot as NetFaults),
-  };
-}
-
-/** Several VMs in socket mode: "refuse" resets this VM's new connections (the shared listener stays open). */
-export function resetGate(server: http.Server): ListenerGate & { readonly refusing: boolean } {
-  let refusing = false;
-  return {
-    get refusing() {
-      return refusing;
-    },
-    refuse: async () => {
-      refusing = true;
-      server.closeIdleConnections();
-    },
-    accept: async () => {
-      refusing = false;
     },
   };
 }

@@ -1,52 +1,78 @@
-// Socket mode's "refuse connections" (scenario S14's first phase): closes the listening socket so the
-// kernel answers new SYNs with RST (clients see ECONNREFUSED), drops idle keep-alive connections, and
-// listens again on the same address when the phase ends.
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ListenerGate } from './controlled-vm.ts';
-import { ControlError, CONTROL_ERROR_CODES } from './control-error.ts';
+// Socket mode's "refuse connections" (scenario S14's first phase) for each VM behind one listener: a refusing
+// VM's new connections are reset and its idle keep-alive connections dropped; when every VM refuses, the
+// listening socket closes so the kernel answers SYNs with RST (ECONNREFUSED), and it listens again on the
+// same address as soon as one VM accepts again.
+import type net from 'node:net';
+import { ControlError, CONTROL_ERROR_CODES } from '../control/control-error.ts';
+import type { ListenerGate } from '../control/controlled-vm.ts';
+import type { DaemonVm } from './daemon-vm.ts';
 
-export function createListenerGate(server: http.Server): ListenerGate {
-  const address = server.address() as AddressInfo | null;
-  if (!address || typeof address !== 'object') {
-    throw new ControlError(CONTROL_ERROR_CODES.unsupported, 'the listener gate needs a listening TCP server');
+export class ListenerGates {
+  private readonly listener: net.Server;
+  /** Where the listener listened (remembered when it first closes, to listen there again). */
+  private address: { readonly host: string; readonly port: number } | undefined;
+  private readonly vms: readonly DaemonVm[];
+  private readonly refusing = new Set<DaemonVm>();
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(listener: net.Server, vms: readonly DaemonVm[]) {
+    this.listener = listener;
+    this.vms = vms;
   }
-  const { address: host, port } = address;
-  let refusing = false;
-  let pending: Promise<void> = Promise.resolve();
-  const serial = (step: () => Promise<void>): Promise<void> => (pending = pending.then(step, step));
-  return {
-    get refusing() {
-      return refusing;
-    },
-    refuse: () =>
-      serial(async () => {
-        if (refusing) return;
-        refusing = true;
-        if (server.listening) server.close();
-        server.closeIdleConnections();
-      }),
-    accept: () =>
-      serial(
-        () =>
-          new Promise<void>((resolve, reject) => {
-            if (!refusing) {
-              resolve();
-              return;
-            }
-            const onError = (error: Error): void => {
-              server.off('listening', onListening);
-              reject(new ControlError(CONTROL_ERROR_CODES.internal, `cannot listen again on ${host}:${port}: ${error.message}`, { cause: error }));
-            };
-            const onListening = (): void => {
-              server.off('error', onError);
-              refusing = false;
-              resolve();
-            };
-            server.once('error', onError);
-            server.once('listening', onListening);
-            server.listen(port, host);
-          }),
-      ),
-  };
+
+  /** False while `vm` refuses: the dispatcher resets its new connections. */
+  admits(vm: DaemonVm): boolean {
+    return !this.refusing.has(vm);
+  }
+
+  /** The control plane's gate for one VM. */
+  gate(vm: DaemonVm): ListenerGate {
+    const refusing = this.refusing;
+    return {
+      get refusing() {
+        return refusing.has(vm);
+      },
+      refuse: () => this.serial(async () => this.refuse(vm)),
+      accept: () => this.serial(() => this.accept(vm)),
+    };
+  }
+
+  private serial(step: () => Promise<void>): Promise<void> {
+    this.pending = this.pending.then(step, step);
+    return this.pending;
+  }
+
+  private refuse(vm: DaemonVm): void {
+    if (this.refusing.has(vm)) return;
+    this.refusing.add(vm);
+    if (this.refusing.size === this.vms.length && this.listener.listening) {
+      const { address, port } = this.listener.address() as net.AddressInfo;
+      this.address = { host: address, port };
+      this.listener.close();
+    }
+    vm.server.closeIdleConnections();
+  }
+
+  private async accept(vm: DaemonVm): Promise<void> {
+    if (!this.refusing.has(vm)) return;
+    if (!this.listener.listening) await this.listenAgain();
+    this.refusing.delete(vm);
+  }
+
+  private listenAgain(): Promise<void> {
+    const { host, port } = this.address!;
+    return new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        this.listener.off('listening', onListening);
+        reject(new ControlError(CONTROL_ERROR_CODES.internal, `cannot listen again on ${host}:${port}: ${error.message}`, { cause: error }));
+      };
+      const onListening = (): void => {
+        this.listener.off('error', onError);
+        resolve();
+      };
+      this.listener.once('error', onError);
+      this.listener.once('listening', onListening);
+      this.listener.listen(port, host);
+    });
+  }
 }

@@ -1,31 +1,25 @@
-// The one composition root: loads the signing material and the VMs (src/daemon-vm.ts: profile, IMDS context,
-// route table, rate limiter, fault set, HTTP server), captures traffic (socket: node:net; tun: the userspace
-// stack), hands each connection to the VM whose primary IP it came from, and starts the control plane.
+// The one composition root: loads the signing material and the VMs (daemon-vm.ts: profile, IMDS context,
+// route table, rate limiter, fault set, HTTP server), starts the capture (capture.ts: socket or tun), which
+// hands each connection to the VM whose primary IP it came from, and starts the control plane.
 import type http from 'node:http';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import type { HttpFault, VmProfile } from './config/vm-profile.ts';
-import type { HttpFaultSet } from './http/http-faults.ts';
-import type { ImdsContext } from './imds/imds-context.ts';
-import { loadSigningMaterial } from './signing/signing-material.ts';
-import { FakeClock, systemClock, type Clock } from './util/clock.ts';
-import { buildVm, resetGate, tunNetFaultPort, type DaemonVm, type DaemonVmOptions } from './daemon-vm.ts';
-import { startDaemonTun, type DaemonTun, type TunCaptureSettings } from './capture/daemon-tun.ts';
-import { primaryIpOf } from './capture/primary-ip.ts';
-import { closeServers, createDispatchListener, listenSocket, plainIpv4 } from './capture/socket-capture.ts';
-import { ImdsLabError } from './util/errors.ts';
-import { parseIpv4Address } from './util/ipv4-address.ts';
+import type { HttpFault, VmProfile } from '../config/vm-profile.ts';
+import type { HttpFaultSet } from '../http/http-faults.ts';
+import type { ImdsContext } from '../imds/imds-context.ts';
+import { loadSigningMaterial } from '../signing/signing-material.ts';
+import type { CaptureMode } from '../util/capture-mode.ts';
+import { FakeClock, systemClock, type Clock } from '../util/clock.ts';
+import { ImdsLabError } from '../util/errors.ts';
 // Control plane: runtime control over a Unix socket (docs/control.md).
-import { startControlServer, type ControlServer } from './control/control-server.ts';
-import type { ControlledVm } from './control/controlled-vm.ts';
-import { createListenerGate } from './control/listener-gate.ts';
-import { NO_FAULTS } from './stack/net-faults.ts';
+import { startControlServer, type ControlServer } from '../control/control-server.ts';
+import type { ControlledVm } from '../control/controlled-vm.ts';
+import type { Capture, CaptureTarget } from './capture.ts';
+import { buildVm, type DaemonVm, type DaemonVmOptions } from './daemon-vm.ts';
+import { startSocketCapture } from './socket-capture.ts';
+import { startTunCapture, type TunCapture, type TunSettings } from './tun-capture.ts';
 
 export type { DaemonVm, DaemonVmOptions } from './daemon-vm.ts';
 
 export class DaemonError extends ImdsLabError {}
-
-export const CAPTURE_MODES = ['socket', 'tun'] as const;
-export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
 export interface DaemonOptions {
   readonly capture: CaptureMode;
@@ -49,8 +43,10 @@ export interface DaemonOptions {
   readonly clock?: Clock;
   /** Called with exceptions a handler did not expect (already answered 500). */
   readonly onUnexpectedError?: (error: unknown) => void;
-  /** Capture 'tun': TUN name, MTU, pcap, net faults (src/capture/daemon-tun.ts); `listen` is the served address. */
-  readonly tun?: TunCaptureSettings;
+  /** Called when the capture fails under the running daemon and shuts itself down (e.g. the TUN was deleted); IMDS is no longer served. Default: nothing. */
+  readonly onFatalError?: (error: ImdsLabError) => void;
+  /** Capture 'tun': TUN name, MTU, pcap, net faults (tun-capture.ts); `listen` is the served address. */
+  readonly tun?: TunSettings;
   /** Control plane: listen on this Unix socket (created 0600 in a 0700 directory; docs/control.md). A FakeClock as `clock` makes it virtual (ctl clock advance). */
   readonly control?: { readonly socketPath: string };
 }
@@ -71,7 +67,7 @@ export interface DaemonHandle {
   /** Every VM, in the order given. */
   readonly vms: readonly DaemonVm[];
   /** Capture 'tun': the userspace stack, its TcpServer and stats. */
-  readonly tun?: DaemonTun;
+  readonly tun?: Pick<TunCapture, 'stack' | 'server' | 'tunName'>;
   /** The control server, when options.control was given. */
   readonly control?: ControlServer;
   close(): Promise<void>;
@@ -84,83 +80,29 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   const names = new Set(options.vms?.map((v) => v.name));
   if (options.vms && names.size !== options.vms.length) throw new DaemonError('ERR_DAEMON_OPTIONS', 'vms: VM names must be unique');
   const signing = await loadSigningMaterial(options.stateDir, clock, options.caIssuersUri !== undefined ? { caIssuersUri: options.caIssuersUri } : {});
-  let tun: DaemonTun | undefined;
-  const refresh = (): void => tun?.refreshSourcePolicy();
+  let onProfile = (): void => {};
   const specs: readonly (DaemonVmOptions | undefined)[] = options.vms ?? [undefined];
   const vms: DaemonVm[] = [];
-  for (const spec of specs) vms.push(await buildVm(spec, options, signing, clock, refresh));
+  for (const spec of specs) vms.push(await buildVm(spec, options, signing, clock, () => onProfile()));
   const first = vms[0]!;
-  const several = vms.length > 1;
-  const gates = new Map<DaemonVm, ReturnType<typeof resetGate>>();
-
-  /** The VM a connection belongs to: by source = primary IP; other sources (e.g. a lab proxy) go to the first VM. */
-  const vmFor = (remoteAddress: string | undefined): DaemonVm => {
-    if (!several) return first;
-    const source = plainIpv4(remoteAddress);
-    return vms.find((vm) => vm.primaryIp() === source) ?? first;
-  };
-
-  let address: AddressInfo;
-  let listener: NetServer | undefined;
-  switch (options.capture) {
-    case 'socket':
-      if (several) {
-        for (const vm of vms) gates.set(vm, resetGate(vm.server));
-        listener = createDispatchListener((socket: Socket) => {
-          const vm = vmFor(socket.remoteAddress);
-          if (gates.get(vm)?.refusing) socket.resetAndDestroy();
-          else vm.server.emit('connection', socket);
-        });
-      } else {
-        listener = first.server;
-      }
-      address = await listenSocket(listener, options.listen.host, options.listen.port);
-      break;
-    case 'tun': {
-      const settings = options.tun ?? {};
-      const primaryIps = (): readonly string[] => {
-        if (!several) return settings.primaryIps ?? [primaryIpOf(first.context.profile())];
-        const ips = vms.map((vm) => vm.primaryIp()).filter((ip): ip is string => ip !== undefined);
-        return [...new Set([...ips, ...(settings.primaryIps ?? [])])];
-      };
-      // The stack's TCP timers run on the real clock, whatever IMDS time does (a frozen virtual clock must
-      // not stall retransmissions; docs/control.md).
-      tun = await startDaemonTun({
-        listen: options.listen,
-        settings,
-        clock: systemClock,
-        primaryIps,
-        sourceReaction: () => first.context.profile().sourcePolicy,
-        onConnection: (socket) => vmFor(socket.remoteAddress).server.emit('connection', socket),
-      });
-      address = { address: options.listen.host, port: options.listen.port, family: 'IPv4' };
-      break;
-    }
-  }
-  const host = address.address;
+  const target: CaptureTarget = { vms, listen: options.listen, onFatalError: (error) => options.onFatalError?.(error) };
+  const tun = options.capture === 'tun' ? await startTunCapture(target, options.tun ?? {}) : undefined;
+  const capture: Capture = tun ?? (await startSocketCapture(target));
+  onProfile = () => capture.profileChanged();
+  const { host, port } = capture.address;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const servers = vms.map((vm) => vm.server);
-  const shutdown = async (): Promise<void> => {
-    await tun?.close();
-    await closeServers(listener, servers);
-  };
 
   let control: ControlServer | undefined;
   if (options.control) {
-    const controlled: ControlledVm[] = vms.map((vm) => {
-      const ip = vm.primaryIp.bind(vm);
-      const source = several ? (): number | undefined => (ip() === undefined ? undefined : parseIpv4Address(ip()!)) : undefined;
-      return {
-        name: vm.name,
-        capture: options.capture,
-        context: vm.context,
-        faults: vm.faults,
-        setProfile: (profile: VmProfile) => vm.setProfile(profile),
-        ...(tun
-          ? { net: tunNetFaultPort(tun.capture.stack, several ? NO_FAULTS : (options.tun?.netFaults ?? NO_FAULTS), source) }
-          : { listener: several ? gates.get(vm)! : createListenerGate(first.server) }),
-      };
-    });
+    const started = capture;
+    const controlled: ControlledVm[] = vms.map((vm) => ({
+      name: vm.name,
+      capture: options.capture,
+      context: vm.context,
+      faults: vm.faults,
+      setProfile: (profile: VmProfile) => vm.setProfile(profile),
+      ...started.controlPort(vm),
+    }));
     try {
       control = await startControlServer({
         socketPath: options.control.socketPath,
@@ -169,13 +111,13 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
         ...(clock instanceof FakeClock ? { virtualClock: clock } : {}),
       });
     } catch (error) {
-      await shutdown();
+      await capture.close();
       throw error;
     }
   }
 
   return {
-    address: { host, port: address.port, url: `http://${urlHost}:${address.port}` },
+    address: { host, port, url: `http://${urlHost}:${port}` },
     capture: options.capture,
     server: first.server,
     context: first.context,
@@ -183,11 +125,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
     profileSource: first.profileSource,
     setProfile: (profile) => first.setProfile(profile),
     vms,
-    ...(tun ? { tun } : {}),
+    ...(tun ? { tun: { stack: tun.stack, server: tun.server, tunName: tun.tunName } } : {}),
     ...(control ? { control } : {}),
     close: async () => {
       await control?.close();
-      await shutdown();
+      await capture.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 // What every IMDS handler may use: the current VM profile, the clock, and per-VM service state.
-// Built once per VM by the composition root (src/daemon.ts); fields are added by the handler families.
+// Built once per VM by the composition root (src/daemon/daemon-vm.ts); fields are added by the handler families.
 import type { VmProfile } from '../config/vm-profile.ts';
 import type { Clock } from '../util/clock.ts';
 import type { SigningMaterial } from '../signing/signing-material.ts';

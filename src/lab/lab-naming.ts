@@ -17,8 +17,7 @@ export function isVmRole(role: string): boolean {
   return role === 'vm' || /^vm[1-9][0-9]?$/.test(role);
 }
 
-export const CAPTURE_MODES = ['tun', 'socket'] as const;
-export type CaptureMode = (typeof CAPTURE_MODES)[number];
+export { CAPTURE_MODES, type CaptureMode } from '../util/capture-mode.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,14}$/;
 

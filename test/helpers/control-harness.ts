@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control-client.ts';
-import { startDaemon, type DaemonHandle } from '../../src/daemon.ts';
+import { startDaemon, type DaemonHandle } from '../../src/daemon/start-daemon.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import type { VmProfile } from '../../src/config/vm-profile.ts';
 import { httpRequest, type HttpReply, type HttpRequestOptions } from './http-client.ts';
