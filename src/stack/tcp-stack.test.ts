@@ -182,3 +182,16 @@ test('per-VM faults apply only to that VM', async () => {
   assert.equal(h.stack.stats.dropCount('fault-syn-drop'), 1);
   h.close();
 });
+
+test('segments a Tcb drops are counted per reason in the stack statistics', async () => {
+  const h = new StackHarness();
+  const { clientSeq, serverSeq } = await h.handshake(41500);
+  h.send(segment({ srcPort: 41500, seq: clientSeq + 1_000_000, ack: serverSeq, flags: TcpFlags.ACK, payload: new Uint8Array(10) }));
+  h.send(segment({ srcPort: 41500, seq: clientSeq + 1_000_000, flags: TcpFlags.RST }));
+  h.send(segment({ srcPort: 41500, seq: clientSeq, flags: TcpFlags.PSH, payload: new Uint8Array(1) }));
+  await h.settle();
+  const drops = h.stack.stats.snapshot().drops;
+  assert.deepEqual([drops['tcb-out-of-window'], drops['tcb-rst-out-of-window'], drops['tcb-no-ack']], [1, 1, 1]);
+  assert.deepEqual(h.accepted[0]!.tcb.stats.drops, { 'syn-sent-bad-ack': 0, 'syn-sent-rst-without-ack': 0, 'syn-sent-no-syn': 0, paws: 0, 'rst-out-of-window': 1, 'out-of-window': 1, 'no-ack': 1 });
+  h.close();
+});

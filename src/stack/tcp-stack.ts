@@ -133,6 +133,7 @@ export class TcpStack implements ConnectionOwner {
       localPort: this.localPort,
       isn: createIsnSource(keyedHash),
       cookies: createSynCookies(keyedHash),
+      onDrop: (reason) => this.stats.drop(`tcb-${reason}`),
       config,
     });
     this.link.setReceiver((packet) => this.ingest(packet));

@@ -10,7 +10,7 @@ import { RtoEstimator } from './rto.ts';
 import { add, gt, sub } from './seq.ts';
 import type { TcpConfig } from './tcp-config.ts';
 import { TcpState } from './tcp-states.ts';
-import type { TcbHandler, TcbStats, TcpCloseReason, TcpEndpoints } from './tcb-types.ts';
+import type { TcbDropReason, TcbHandler, TcbStats, TcpCloseReason, TcpEndpoints } from './tcb-types.ts';
 
 export type TcbEvent = 'established' | 'readable' | 'writable' | 'peerFin';
 
@@ -98,6 +98,8 @@ export class TcbCore {
   closeReason: TcpCloseReason | undefined;
   closedDelivered = false;
   handler: TcbHandler | undefined;
+  /** Told of every dropped segment (the stack counts them in its statistics). */
+  onDrop: ((reason: TcbDropReason) => void) | undefined;
   lastNow: number;
 
   readonly stats: TcbStats = {
@@ -110,9 +112,8 @@ export class TcbCore {
     timeouts: 0,
     challengeAcks: 0,
     challengeAcksSuppressed: 0,
-    droppedSegments: 0,
+    drops: { 'syn-sent-bad-ack': 0, 'syn-sent-rst-without-ack': 0, 'syn-sent-no-syn': 0, paws: 0, 'rst-out-of-window': 0, 'out-of-window': 0, 'no-ack': 0 },
     outOfOrderSegments: 0,
-    pawsRejected: 0,
     zeroWindowProbes: 0,
   };
 
@@ -269,6 +270,12 @@ export class TcbCore {
     this.unackedSegments++;
     if (this.unackedSegments >= 2) this.ackPending = true;
     else this.delayedAckAt ??= now + this.config.delayedAckMs;
+  }
+
+  /** Counts a segment dropped for `reason` (and tells onDrop). */
+  dropSegment(reason: TcbDropReason): void {
+    this.stats.drops[reason]++;
+    this.onDrop?.(reason);
   }
 
   queueEvent(event: TcbEvent): void {

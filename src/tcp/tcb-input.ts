@@ -8,7 +8,7 @@ import { processAck } from './tcb-ack.ts';
 import { sendSyn } from './tcb-output.ts';
 import { processText } from './tcb-receive.ts';
 import { TcpState } from './tcp-states.ts';
-import { TcpCloseReason, type TcbVerdict } from './tcb-types.ts';
+import { TcbDropReason, TcpCloseReason, type TcbVerdict } from './tcb-types.ts';
 import type { TcbCore } from './tcb-core.ts';
 
 export function processSegment(core: TcbCore, seg: TcpSegment, now: number): TcbVerdict {
@@ -61,16 +61,16 @@ function synSent(core: TcbCore, seg: TcpSegment, now: number): void {
   const isRst = (seg.flags & TcpFlags.RST) !== 0;
   if (hasAck && (le(seg.ack, core.iss) || gt(seg.ack, core.sndMax))) {
     if (!isRst) core.emit(TcpFlags.RST, seg.ack, now);
-    core.stats.droppedSegments++;
+    core.dropSegment(TcbDropReason.SYN_SENT_BAD_ACK);
     return;
   }
   if (isRst) {
     if (hasAck) core.finish(TcpCloseReason.REFUSED);
-    else core.stats.droppedSegments++;
+    else core.dropSegment(TcbDropReason.SYN_SENT_RST_NO_ACK);
     return;
   }
   if (!(seg.flags & TcpFlags.SYN)) {
-    core.stats.droppedSegments++;
+    core.dropSegment(TcbDropReason.SYN_SENT_NO_SYN);
     return;
   }
   applyPeerSyn(core, seg);
@@ -134,8 +134,7 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
   const ts = core.tsEnabled ? seg.options.timestamps : undefined;
   if (ts && !isRst && lt(ts.tsVal >>> 0, core.tsRecent)) {
     // RFC 7323 §5.3 R1 (PAWS): an old duplicate; ACK it and drop.
-    core.stats.pawsRejected++;
-    unacceptable(core, seg, now);
+    unacceptable(core, seg, now, TcbDropReason.PAWS);
     return;
   }
   const segLen = segmentLength(seg);
@@ -143,7 +142,7 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
   let ackOnly = false;
   if (!acceptable(seg.seq, segLen, core.rcvNxt, wnd)) {
     if (isRst) {
-      core.stats.droppedSegments++; // RFC 5961 §3.2: out-of-window RST silently dropped
+      core.dropSegment(TcbDropReason.RST_OUT_OF_WINDOW); // RFC 5961 §3.2: silently
       return;
     }
     if (core.state === TcpState.TIME_WAIT && seg.flags & TcpFlags.FIN) core.enterTimeWait(now); // restart 2*MSL
@@ -172,7 +171,7 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
     return;
   }
   if (!hasAck) {
-    core.stats.droppedSegments++;
+    core.dropSegment(TcbDropReason.NO_ACK);
     return;
   }
   if (core.state === TcpState.SYN_RECEIVED) {
@@ -209,8 +208,8 @@ export function acceptable(seq: number, segLen: number, rcvNxt: number, wnd: num
  * Reply to an unacceptable segment with an ACK. Segments carrying no sequence space (pure ACKs) and SYNs
  * are answered through the RFC 5961 §7 limiter so two stacks can never ACK each other forever.
  */
-function unacceptable(core: TcbCore, seg: TcpSegment, now: number): void {
-  core.stats.droppedSegments++;
+function unacceptable(core: TcbCore, seg: TcpSegment, now: number, reason: TcbDropReason = TcbDropReason.OUT_OF_WINDOW): void {
+  core.dropSegment(reason);
   if (seg.flags & TcpFlags.RST) return;
   if (seg.flags & TcpFlags.SYN || segmentLength(seg) === 0) core.sendChallengeAck(now);
   else core.sendAck(now);

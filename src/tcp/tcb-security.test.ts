@@ -88,7 +88,7 @@ describe('PAWS (RFC 7323 §5)', () => {
     expectSegment(out[0], { flags: 'A', ack: 5004 });
     assert.deepEqual(out[0]!.options.timestamps, { tsVal: 0, tsEcr: 1005 });
     assert.equal(h.readText(), 'new');
-    assert.equal(h.tcb.stats.pawsRejected, 1);
+    assert.equal(h.tcb.stats.drops.paws, 1);
     h.send({ seq: 5004, ack: 10001, flags: 'PA', payload: 'more', options: { timestamps: { tsVal: (1005 + 0x7ffffff0) >>> 0, tsEcr: 0 } } });
     assert.equal(h.readText(), 'more', 'newer in modular order is accepted');
   });

@@ -46,6 +46,25 @@ export interface TcbHandler {
   closed?(reason: TcpCloseReason): void;
 }
 
+/** Why a Tcb dropped a segment without using it (RFC 9293 §3.10.7.3-4, RFC 5961, RFC 7323 §5). */
+export const TcbDropReason = {
+  /** SYN-SENT: the ACK does not cover our SYN (answered with RST). */
+  SYN_SENT_BAD_ACK: 'syn-sent-bad-ack',
+  /** SYN-SENT: a RST without ACK. */
+  SYN_SENT_RST_NO_ACK: 'syn-sent-rst-without-ack',
+  /** SYN-SENT: neither SYN nor RST. */
+  SYN_SENT_NO_SYN: 'syn-sent-no-syn',
+  /** PAWS: a timestamp older than TS.Recent (ACKed). */
+  PAWS: 'paws',
+  /** A RST outside the window (RFC 5961 §3.2, silently). */
+  RST_OUT_OF_WINDOW: 'rst-out-of-window',
+  /** Outside the receive window (ACKed, rate-limited when it has no data). */
+  OUT_OF_WINDOW: 'out-of-window',
+  /** In a synchronized state without ACK. */
+  NO_ACK: 'no-ack',
+} as const;
+export type TcbDropReason = (typeof TcbDropReason)[keyof typeof TcbDropReason];
+
 /** Per-connection counters (monotonic), for the stack's statistics. */
 export interface TcbStats {
   segmentsIn: number;
@@ -57,9 +76,9 @@ export interface TcbStats {
   timeouts: number;
   challengeAcks: number;
   challengeAcksSuppressed: number;
-  droppedSegments: number;
+  /** Segments dropped, per reason. */
+  readonly drops: Record<TcbDropReason, number>;
   outOfOrderSegments: number;
-  pawsRejected: number;
   zeroWindowProbes: number;
 }
 

@@ -11,7 +11,7 @@ import { onTimer, pollAt } from './tcb-timers.ts';
 import { add } from './seq.ts';
 import type { CookieOptions } from './syn-cookie.ts';
 import type { TimeWaitState } from './time-wait.ts';
-import { TcpCloseReason, type TcbHandler, type TcbStats, type TcbVerdict, type TcpEndpoints } from './tcb-types.ts';
+import { TcpCloseReason, type TcbDropReason, type TcbHandler, type TcbStats, type TcbVerdict, type TcpEndpoints } from './tcb-types.ts';
 
 export interface TcbOpenOptions {
   readonly endpoints: TcpEndpoints;
@@ -24,6 +24,8 @@ export interface TcbOpenOptions {
   /** RFC 7323 §5.4 per-connection timestamp offset (IsnSource.tsOffset); default 0. */
   readonly tsOffset?: number;
   readonly handler?: TcbHandler;
+  /** Told of every segment the Tcb drops, with the reason (for the owner's statistics). */
+  readonly onDrop?: (reason: TcbDropReason) => void;
 }
 
 export class Tcb {
@@ -39,6 +41,7 @@ export class Tcb {
       options.now,
     );
     this.core.handler = options.handler;
+    this.core.onDrop = options.onDrop;
   }
 
   /** Active open (RFC 9293 §3.10.1): returns a Tcb in SYN-SENT with its SYN queued in takeOutgoing(). */

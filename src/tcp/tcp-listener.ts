@@ -5,7 +5,7 @@ import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
 import { Tcb } from './tcb.ts';
 import { defaultTcpConfig, type TcpConfig } from './tcp-config.ts';
 import { TcpState } from './tcp-states.ts';
-import type { TcbHandler, TcpEndpoints } from './tcb-types.ts';
+import type { TcbDropReason, TcbHandler, TcpEndpoints } from './tcb-types.ts';
 import type { IsnSource } from './isn.ts';
 import { resetForClosed } from './reset.ts';
 import { clampPeerMss, receiveWindowShift } from './options-negotiation.ts';
@@ -23,6 +23,8 @@ export interface TcpListenerOptions {
   readonly isn: IsnSource;
   /** Keyed SYN cookies (createSynCookies); without them a full backlog drops SYNs. */
   readonly cookies?: SynCookies;
+  /** Given to every Tcb it creates: told of each segment a Tcb drops. */
+  readonly onDrop?: (reason: TcbDropReason) => void;
   /** Resolved config for the listener and every Tcb it creates; default defaultTcpConfig. */
   readonly config?: TcpConfig;
 }
@@ -49,6 +51,7 @@ export class TcpListener {
   private readonly isn: IsnSource;
   private readonly config: TcpConfig;
   private readonly cookies: SynCookies | undefined;
+  private readonly onDrop: ((reason: TcbDropReason) => void) | undefined;
   private readonly embryonic = new Set<Tcb>();
   /** Half-open Tcbs per remote address (each VM has its own), so no one source takes every slot. */
   private readonly embryonicBySource = new Map<number, number>();
@@ -62,6 +65,7 @@ export class TcpListener {
     this.localPort = options.localPort;
     this.isn = options.isn;
     this.cookies = options.config?.synCookies === false ? undefined : options.cookies;
+    this.onDrop = options.onDrop;
     this.config = options.config ?? defaultTcpConfig;
   }
 
@@ -117,6 +121,7 @@ export class TcpListener {
       now,
       config: this.config,
       handler,
+      ...(this.onDrop ? { onDrop: this.onDrop } : {}),
     });
     this.embryonic.add(tcb);
     this.embryonicBySource.set(source, fromSource + 1);
@@ -178,6 +183,7 @@ export class TcpListener {
       config: this.config,
       handler,
       peer,
+      ...(this.onDrop ? { onDrop: this.onDrop } : {}),
     });
   }
 
