@@ -59,6 +59,18 @@ describe('analyzeTrace', () => {
     assert.match(text, /GET \/metadata\/versions -> 200 OK after 2\.00 ms; decided by rule handler/);
   });
 
+  it('reads the headers of a request head sent in pieces (tinyproxy sends the request line first)', () => {
+    const packets = [
+      packet(0, 2, true, 100, 0, TcpFlags.SYN),
+      packet(300, 2, false, 900, 101, TcpFlags.SYN | TcpFlags.ACK),
+      packet(400, 2, true, 101, 901, TcpFlags.ACK | TcpFlags.PSH, 'GET /metadata/instance?api-version=2021-02-01 HTTP/1.1\r\n'),
+      packet(500, 2, true, 155, 901, TcpFlags.ACK | TcpFlags.PSH, 'Host: 169.254.169.254\r\nMetadata: true\r\nX-Forwarded-For: 10.1.0.4\r\n\r\n'),
+      packet(600, 2, true, 230, 901, TcpFlags.ACK | TcpFlags.PSH, 'Metadata: body-not-header\r\n'),
+    ];
+    const [e] = analyzeTrace(packets).connections[0]!.exchanges;
+    assert.deepEqual(e!.headers, { metadata: 'true', xForwardedFor: '10.1.0.4', userAgent: null });
+  });
+
   it('counts SYN retransmissions of an unanswered connection', () => {
     const packets = [packet(0, 3, true, 7, 0, TcpFlags.SYN), packet(1_000_000, 3, true, 7, 0, TcpFlags.SYN), packet(3_000_000, 3, true, 7, 0, TcpFlags.SYN)];
     const c = analyzeTrace(packets).connections[0]!;

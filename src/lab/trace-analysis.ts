@@ -108,6 +108,8 @@ interface Building {
   packets: number;
   seen: Set<string>;
   lastSynUs: number | null;
+  /** The head of the last request while its blank line has not been seen (a proxy may send it in pieces). */
+  head: string | null;
 }
 
 export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: readonly RequestLogLine[] = [], serverPort = 80): TraceResult {
@@ -137,7 +139,7 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     const ack = (tcp.flags & TcpFlags.ACK) !== 0;
     if (!c || (toServer && syn && !ack && c.synAckUs !== null && c.resetBy === null && c.exchanges.length > 0)) {
       // A new connection (or the port reused for a new one).
-      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synUs: [], synAckUs: null, ackUs: null, resetBy: null, resetUs: null, fins: [], exchanges: [], packets: 0, seen: new Set(), lastSynUs: null };
+      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synUs: [], synAckUs: null, ackUs: null, resetBy: null, resetUs: null, fins: [], exchanges: [], packets: 0, seen: new Set(), lastSynUs: null, head: null };
       connections.set(key, c);
       order.push(c);
     }
@@ -171,11 +173,18 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     const by = toServer ? 'client' : 'server';
     if ((tcp.flags & TcpFlags.FIN) !== 0 && !c.fins.some((f) => f.by === by)) c.fins.push({ by, timeUs: packet.timeUs });
     if (tcp.payload.length > 0) {
-      const lines = new TextDecoder().decode(tcp.payload.subarray(0, Math.min(tcp.payload.length, 2048))).split('\n');
-      const first = lines[0]!;
+      const text = new TextDecoder().decode(tcp.payload.subarray(0, Math.min(tcp.payload.length, 2048)));
+      const first = text.split('\n')[0]!;
       if (toServer) {
         const m = REQUEST_LINE.exec(first);
-        if (m) c.exchanges.push({ request: `${m[1]} ${m[2]}`, requestUs: packet.timeUs, status: null, reason: '', responseUs: null, rule: null, headers: requestHeaders(lines) });
+        if (m) {
+          c.head = text;
+          c.exchanges.push({ request: `${m[1]} ${m[2]}`, requestUs: packet.timeUs, status: null, reason: '', responseUs: null, rule: null, headers: requestHeaders(text.split('\n')) });
+        } else if (c.head !== null && c.exchanges.length > 0) {
+          c.head = `${c.head}${text}`.slice(0, 8192);
+          c.exchanges.at(-1)!.headers = requestHeaders(c.head.split('\n'));
+        }
+        if (c.head !== null && /\r?\n\r?\n/.test(c.head)) c.head = null;
       } else {
         const m = STATUS_LINE.exec(first);
         const open = c.exchanges.find((e) => e.status === null);
@@ -199,7 +208,7 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     }
   }
   return {
-    connections: order.map(({ seen: _seen, lastSynUs: _last, ...rest }) => rest),
+    connections: order.map(({ seen: _seen, lastSynUs: _last, head: _head, ...rest }) => rest),
     packets: packets.length,
     skipped,
   };
