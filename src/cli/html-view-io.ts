@@ -18,6 +18,13 @@ import { renderPage, type PageModel } from '../view/page-html.ts';
 
 export const HTML_FLAG = { html: { type: 'string' } } as const;
 
+/** tcpdump without --immediate-mode hands packets over in blocks (buffer timeout 1 s): wait that long before reading a live capture. */
+const CAPTURE_SETTLE_MS = 1100;
+
+function settleCapture(): Promise<void> {
+  return new Promise((done) => setTimeout(done, CAPTURE_SETTLE_MS));
+}
+
 export function labFacts(state: LabState): LabFacts {
   return { name: state.name, scenario: state.scenario, fixed: state.fixed, capture: state.capture, nics: state.nics, cluster: state.cluster, proxy: state.proxy };
 }
@@ -55,6 +62,7 @@ function readOptional(path: string): string | null {
 
 /** doctor --html: the path as running and with --fixed, and the lab's captured connections when it has a pcap. */
 export async function writeDoctorHtml(file: string, state: LabState, target: DoctorTarget, facts: DoctorFacts, report: DoctorReport): Promise<void> {
+  if (state.pcapFile) await settleCapture();
   const trace = state.pcapFile ? { result: await traceFromPcap(state.pcapFile, readOptional(`${state.stateDir}/responder.log`)), lab: traceLabInfo(state) } : null;
   const path = pathFacts(labFacts(state), { namespace: target.namespace, primary: target.primary }, facts, facts.env);
   writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, generated: new Date().toISOString() }));
@@ -80,7 +88,7 @@ export class RunHtmlRecorder {
   /** After CMD, before the lab goes: the VM's routes and the lab's description. */
   async beforeTeardown(state: LabState, env: Readonly<Record<string, string>>): Promise<void> {
     const target = doctorTarget(state);
-    const routes = await gatherRouteFacts(processRunner, target.namespace);
+    const [routes] = await Promise.all([gatherRouteFacts(processRunner, target.namespace), settleCapture()]);
     const lab = labFacts(state);
     this.facts = { lab, path: pathFacts(lab, target, routes, env), fix: labFix(state), info: traceLabInfo(state), stateDir: state.stateDir };
   }

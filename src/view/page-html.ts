@@ -21,7 +21,7 @@ export interface PageModel {
 const CSS = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--path:#0a5fb4;--bad:#b3261e;--ok:#1a7f37;--mark:#9a6700;--bg:#fff;--panel:#f6f8fa}
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:16px;max-width:1600px}
-h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.2em;margin:1.4em 0 .5em;border-bottom:1px solid var(--line)}h3{font-size:1.05em;margin:.2em 0}
+h1{font-size:1.4em;margin:0 0 .3em}h1,dd,figcaption,p,li,td,code{overflow-wrap:anywhere}h2{font-size:1.2em;margin:1.4em 0 .5em;border-bottom:1px solid var(--line)}h3{font-size:1.05em;margin:.2em 0}
 dl.facts{display:flex;flex-wrap:wrap;gap:.2em 1.4em;margin:.2em 0 1em;color:var(--muted)}dl.facts div{display:flex;gap:.4em}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 .verdict{border-left:6px solid var(--bad);background:var(--panel);padding:.6em 1em;margin:.6em 0}.verdict.ok{border-color:var(--ok)}.verdict code{white-space:pre-wrap;word-break:break-all}
 .paths{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:16px}

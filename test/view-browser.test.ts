@@ -1,0 +1,187 @@
+// The HTML view of real labs in a real headless browser (Debian's chromium via playwright-core): healthy,
+// secondary-nic, failover-cluster, proxy-leak (run --html) and a black-hole fault (doctor --html); asserts on
+// the rendered page and takes screenshots (IMDS_LAB_VIEW_SHOTS=DIR keeps them, e.g. docs/img).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { exec, LabTestContext } from './helpers/lab-cli.ts';
+import { privilegedSkipReason } from './helpers/netns.ts';
+
+const skip = privilegedSkipReason();
+const CHROMIUM = '/usr/bin/chromium';
+const URL = 'http://169.254.169.254/metadata/instance?api-version=2021-02-01';
+const CURL = ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '3', '-H', 'Metadata: true', URL];
+const PATH_BLUE = 'rgb(10, 95, 180)';
+
+/** SYNs in a capture counted independently of the view (tcpdump): one per (client port, TS value), so the same SYN seen on two interfaces counts once. */
+/** A function run in the page: one computed style property of an element (the test's tsconfig has no DOM types). */
+function computed(property: string): (e: unknown) => string {
+  return new Function('e', `return getComputedStyle(e).${property}`) as (e: unknown) => string;
+}
+
+async function synsOnWire(pcap: string): Promise<number> {
+  const r = await exec(['tcpdump', '-nr', pcap, 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn']);
+  assert.equal(r.code, 0, r.stderr);
+  const keys = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /IP \d+\.\d+\.\d+\.\d+\.(\d+) > .*Flags \[S\], seq (\d+).*TS val (\d+)/.exec(line);
+    if (m) keys.add(`${m[1]}|${m[2]}|${m[3]}`);
+  }
+  return keys.size;
+}
+
+describe('HTML view in a headless browser', { skip }, () => {
+  const ctx = new LabTestContext('view');
+  const out = mkdtempSync(join(tmpdir(), 'imds-lab-view-'));
+  const shots = process.env.IMDS_LAB_VIEW_SHOTS ? resolve(process.env.IMDS_LAB_VIEW_SHOTS) : out;
+  let browser: BrowserContext;
+  const pages = new Map<string, Promise<{ html: string; pcap: string; code: number; stdout: string; stderr: string }>>();
+
+  /** Runs one lab and writes its page; all labs start at once (the browser part is sequential). */
+  function lab(id: string, make: (name: string, html: string, pcap: string) => Promise<{ code: number; stdout: string; stderr: string }>): void {
+    const name = ctx.name();
+    const html = join(out, `${id}.html`);
+    const pcap = join(out, `${id}.pcap`);
+    pages.set(id, make(name, html, pcap).then((r) => ({ html, pcap, ...r })));
+  }
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/install-deps installs Debian's chromium`);
+    mkdirSync(shots, { recursive: true });
+    const run = (scenario: string) => async (name: string, html: string, pcap: string) => {
+      const r = await ctx.cli(['run', '--name', name, '--scenario', scenario, '--pcap', pcap, '--html', html, '--', ...CURL]);
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    };
+    lab('healthy', run('healthy'));
+    lab('secondary-nic', run('secondary-nic'));
+    lab('failover-cluster', run('failover-cluster'));
+    lab('proxy-leak', run('proxy-leak'));
+    lab('black-hole', async (name, html, pcap) => {
+      try {
+        const up = await ctx.cli(['up', '--name', name, '--pcap', pcap]);
+        assert.equal(up.code, 0, up.stderr);
+        const fault = await ctx.cli(['ctl', '--lab', name, 'net', 'set', 'black-hole']);
+        assert.equal(fault.code, 0, fault.stderr);
+        const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
+        return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
+      } finally {
+        await ctx.cli(['down', '--name', name]);
+      }
+    });
+    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'imds-lab-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+      offline: true,
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.allSettled(pages.values());
+    await ctx.cleanup();
+    rmSync(out, { recursive: true, force: true });
+    assert.deepEqual(await ctx.leftovers(), [], 'no namespace of this suite is left');
+  });
+
+  async function open(id: string): Promise<{ page: Page; pcap: string; code: number; stdout: string }> {
+    const made = await pages.get(id)!;
+    assert.ok(existsSync(made.html), `${id}: the page was written (exit ${made.code}): ${made.stderr}`);
+    const page = await browser.newPage();
+    await page.goto(`file://${made.html}`);
+    const shot = join(shots, `view-${id}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok(statSync(shot).size > 10_000, 'a real screenshot');
+    return { page, pcap: made.pcap, code: made.code, stdout: made.stdout };
+  }
+
+  async function syn(page: Page): Promise<number> {
+    return page.locator('svg.laddersvg g.ev-syn').count();
+  }
+
+  it('healthy: eth0 highlighted, 200 drawn, one SYN per SYN on the wire; readable at 400 px and in print', async () => {
+    const { page, pcap, stdout } = await open('healthy');
+    assert.equal(stdout, '200');
+    assert.equal(await page.locator('figure.pathfig').count(), 1, 'no --fixed variant for healthy');
+    assert.equal(await page.locator('figure.pathfig g.nic.chosen').getAttribute('data-device'), 'eth0');
+    assert.equal(await page.locator('figure.pathfig tr.chosen td').first().innerText(), '169.254.169.254');
+    assert.equal(await page.locator('figure.pathfig line.path').first().evaluate(computed('stroke')), PATH_BLUE);
+    assert.equal(await page.locator('figure.pathfig g.stop').getAttribute('data-stop'), 'answered');
+    assert.match(await page.locator('g.ev-response[data-status="200"] text.al').first().textContent() ?? '', /^200 OK$/);
+    assert.equal(await syn(page), await synsOnWire(pcap));
+    assert.ok((await page.getByRole('img', { name: /Path to 169\.254\.169\.254/ }).count()) === 1, 'the path SVG has an accessible name');
+    await page.setViewportSize({ width: 400, height: 800 });
+    assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 400, 'no horizontal scroll in a narrow window');
+    await page.screenshot({ path: join(shots, 'view-healthy-narrow.png'), fullPage: false });
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('div.paths').evaluate(computed('display')), 'block');
+    await page.close();
+  });
+
+  it('secondary-nic: eth1 highlighted, silently dropped, every SYN drawn as dropped; --fixed side by side goes through eth0', async () => {
+    const { page, pcap, stdout } = await open('secondary-nic');
+    assert.equal(stdout, '000', 'curl got no answer');
+    const [running, fixed] = [page.locator('figure.pathfig').nth(0), page.locator('figure.pathfig').nth(1)];
+    assert.equal(await running.locator('g.nic.chosen').getAttribute('data-device'), 'eth1');
+    assert.deepEqual(await running.locator('tr.chosen td').allInnerTexts().then((t) => t.slice(0, 3)), ['169.254.169.254', 'eth1', '10.1.1.1']);
+    assert.equal(await running.locator('g.stop').getAttribute('data-stop'), 'source-dropped');
+    assert.equal(await fixed.locator('g.nic.chosen').getAttribute('data-device'), 'eth0');
+    assert.equal(await fixed.locator('g.stop').getAttribute('data-stop'), 'answered');
+    const box = [await running.boundingBox(), await fixed.boundingBox()];
+    assert.ok(box[0] && box[1] && Math.abs(box[0].y - box[1].y) < 2 && box[1].x > box[0].x, 'side by side at 1280 px');
+    const wire = await synsOnWire(pcap);
+    assert.ok(wire >= 2, `curl -m 3 retransmits its SYN (${wire})`);
+    assert.equal(await syn(page), wire);
+    assert.equal(await page.locator('svg.laddersvg g.ev-syn[data-unanswered="true"]').count(), wire);
+    assert.equal(await page.locator('svg.laddersvg g.ev-syn-ack').count(), 0);
+    await page.close();
+  });
+
+  it('failover-cluster: the on-link 169.254.0.0/16 of cluster0 highlighted, stops at ARP; nothing reaches the host', async () => {
+    const { page, pcap } = await open('failover-cluster');
+    const running = page.locator('figure.pathfig').nth(0);
+    assert.equal(await running.locator('g.nic.chosen').getAttribute('data-device'), 'cluster0');
+    assert.deepEqual(await running.locator('tr.chosen td').allInnerTexts().then((t) => t.slice(0, 2)), ['169.254.0.0/16', 'cluster0']);
+    assert.equal(await running.locator('g.stop').getAttribute('data-stop'), 'arp-unanswered');
+    assert.match(await running.locator('p.stoptext').innerText(), /ARP/);
+    assert.equal(await page.locator('figure.pathfig').nth(1).locator('g.stop').getAttribute('data-stop'), 'answered');
+    assert.equal(await syn(page), await synsOnWire(pcap));
+    assert.equal(await syn(page), 0);
+    await page.close();
+  });
+
+  it('proxy-leak: the proxy on the path, its connection answered 403 by rule x-forwarded-for; NO_PROXY fixes it', async () => {
+    const { page, pcap, stdout } = await open('proxy-leak');
+    assert.equal(stdout, '403');
+    const running = page.locator('figure.pathfig').nth(0);
+    assert.equal(await running.locator('g.proxy.chosen').count(), 1);
+    assert.equal(await running.locator('g.stop').getAttribute('data-stop'), 'proxy-forwarded-for');
+    const response = page.locator('g.ev-response[data-status="403"]');
+    assert.equal(await response.count(), 1);
+    assert.match(await response.locator('text.al').textContent() ?? '', /^403 Forbidden$/);
+    const table = await page.locator('figure.ladder table').first().evaluate((t) => t.textContent ?? '');
+    assert.match(table, /rule x-forwarded-for/);
+    assert.match(table, /X-Forwarded-For: 10\.1\.0\.4, via the proxy/);
+    assert.equal(await page.locator('figure.pathfig').nth(1).locator('g.stop').getAttribute('data-stop'), 'answered');
+    assert.equal(await syn(page), await synsOnWire(pcap));
+    await page.close();
+  });
+
+  it('black-hole fault: the route is right, the doctor sees no answer, and every SYN is drawn dropped', async () => {
+    const { page, pcap, code } = await open('black-hole');
+    assert.equal(code, 1, 'doctor reports a problem');
+    assert.match(await page.locator('section.verdict').innerText(), /no-answer/);
+    assert.equal(await page.locator('figure.pathfig').count(), 1, 'healthy has no fix to show');
+    assert.equal(await page.locator('figure.pathfig g.nic.chosen').getAttribute('data-device'), 'eth0');
+    assert.equal(await page.locator('figure.pathfig g.stop').getAttribute('data-stop'), 'no-answer');
+    const wire = await synsOnWire(pcap);
+    assert.ok(wire >= 2, `the doctor's probe retransmits (${wire})`);
+    assert.equal(await syn(page), wire);
+    assert.equal(await page.locator('svg.laddersvg g.ev-syn[data-unanswered="true"]').count(), wire);
+    await page.close();
+  });
+});
