@@ -13,6 +13,8 @@ const layers = {
   imds: ['util', 'http', 'config', 'signing', 'ratelimit'],
   lab: ['util', 'config', 'wire'],
   control: ['util', 'config', 'http', 'imds'],
+  // check/: imds-lab check (cases, pure grading, a recorder over library mode handed in by lib.ts, renderers).
+  check: ['util', 'wire', 'lab', 'config', 'http', 'imds', 'control'],
   // capture/: what the TUN capture needs from the system (root-namespace guard, the route's `ip`, primary IP).
   capture: ['util', 'config', 'lab'],
   // daemon/: the one composition root (capture, VMs, control plane): everything below the CLI.
