@@ -13,6 +13,8 @@ export interface CaptureTarget {
   readonly listen: { readonly host: string; readonly port: number };
   /** The capture failed under a running daemon and has shut itself down (e.g. the TUN was deleted). */
   readonly onFatalError: (error: ImdsLabError) => void;
+  /** Bugs caught below the daemon (the TUN stack's internal errors); without it the stack rethrows them. */
+  readonly onUnexpectedError?: (error: unknown) => void;
 }
 
 /** A running capture. */

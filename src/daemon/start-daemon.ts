@@ -85,7 +85,12 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   const vms: DaemonVm[] = [];
   for (const spec of specs) vms.push(await buildVm(spec, options, signing, clock, () => onProfile()));
   const first = vms[0]!;
-  const target: CaptureTarget = { vms, listen: options.listen, onFatalError: (error) => options.onFatalError?.(error) };
+  const target: CaptureTarget = {
+    vms,
+    listen: options.listen,
+    onFatalError: (error) => options.onFatalError?.(error),
+    ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
+  };
   const tun = options.capture === 'tun' ? await startTunCapture(target, options.tun ?? {}) : undefined;
   const capture: Capture = tun ?? (await startSocketCapture(target));
   onProfile = () => capture.profileChanged();

@@ -114,6 +114,7 @@ export async function startTunCapture(target: CaptureTarget, settings: TunSettin
       localPort: listen.port,
       sourcePolicy: initialPolicy,
       faults: settings.netFaults ?? NO_FAULTS,
+      ...(target.onUnexpectedError ? { onUnexpectedError: target.onUnexpectedError } : {}),
     });
     undo.push(() => stack.close());
     const server = new TcpServer(stack, (socket) => vmForSource(vms, socket.remoteAddress).server.emit('connection', socket), { clock, allowHalfOpen: true });

@@ -7,8 +7,6 @@ import type { StackConnection } from './stack-connection.ts';
 export const tcpChannel = diagnosticsChannel.channel('imds-lab:tcp');
 /** A packet the stack dropped: { reason, source? }. Published only when subscribed. */
 export const dropChannel = diagnosticsChannel.channel('imds-lab:stack:drop');
-/** A bug caught at the per-packet boundary (never a malformed packet): { error }. */
-export const errorChannel = diagnosticsChannel.channel('imds-lab:stack:error');
 /** A network fault applied: { fault, remoteAddress, remotePort }. */
 export const faultChannel = diagnosticsChannel.channel('imds-lab:net-fault');
 

@@ -14,7 +14,6 @@ export const DropReason = {
   LISTENER_SYN_FIN: 'listener-syn-fin',
   LISTENER_RST: 'listener-rst',
   LISTENER_BACKLOG: 'listener-backlog-full',
-  INTERNAL: 'internal-error',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -39,6 +38,8 @@ export interface StackStatsSnapshot {
   readonly timeWaitRecycled: number;
   /** Idle connections reset to make room for a new one (table or per-source cap full). */
   readonly connectionsEvicted: number;
+  /** Stack-internal errors handed to the unexpected-error sink (bugs; 0 in a healthy run). */
+  readonly unexpectedErrors: number;
 }
 
 export class StackStats {
@@ -57,6 +58,7 @@ export class StackStats {
   timeWaitEntries = 0;
   timeWaitRecycled = 0;
   connectionsEvicted = 0;
+  unexpectedErrors = 0;
   private readonly drops = new Map<string, number>();
   private readonly closed = new Map<string, number>();
 
@@ -97,6 +99,7 @@ export class StackStats {
       timeWaitEntries: this.timeWaitEntries,
       timeWaitRecycled: this.timeWaitRecycled,
       connectionsEvicted: this.connectionsEvicted,
+      unexpectedErrors: this.unexpectedErrors,
     };
   }
 }

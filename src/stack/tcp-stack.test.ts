@@ -35,7 +35,7 @@ test('malformed packets are counted per WireError code and dropped; nothing is s
   await h.settle();
   const s = h.stack.stats.snapshot();
   assert.equal(s.packetsIn, sent);
-  assert.equal(s.drops['internal-error'] ?? 0, 0);
+  assert.equal(s.unexpectedErrors, 0);
   const wireDrops = Object.entries(s.drops).filter(([k]) => k.startsWith('ERR_'));
   assert.ok(wireDrops.length >= 4, `several codes counted: ${JSON.stringify(s.drops)}`);
   assert.ok((s.drops.ERR_IPV4_CHECKSUM ?? 0) > 0 && (s.drops.ERR_IPV4_TRUNCATED ?? 0) > 0, '(s.drops.ERR_IPV4_CHECKSUM ?? 0) > 0 && (s.drops.ERR_IPV4_TRUNCATED ?? 0) > 0');
@@ -193,5 +193,18 @@ test('segments a Tcb drops are counted per reason in the stack statistics', asyn
   const drops = h.stack.stats.snapshot().drops;
   assert.deepEqual([drops['tcb-out-of-window'], drops['tcb-rst-out-of-window'], drops['tcb-no-ack']], [1, 1, 1]);
   assert.deepEqual(h.accepted[0]!.tcb.stats.drops, { 'syn-sent-bad-ack': 0, 'syn-sent-rst-without-ack': 0, 'syn-sent-no-syn': 0, paws: 0, 'rst-out-of-window': 1, 'out-of-window': 1, 'no-ack': 1 });
+  h.close();
+});
+
+test('a stack-internal error goes to the unexpected-error sink, not into the drop counters', async () => {
+  const h = new StackHarness();
+  h.stack.setConnectionHandler(() => {
+    throw new Error('bug in the acceptor');
+  });
+  await h.handshake(41600);
+  const errors = h.takeUnexpected();
+  assert.deepEqual(errors.map((e) => (e as Error).message), ['bug in the acceptor']);
+  assert.equal(h.stack.stats.snapshot().unexpectedErrors, 1);
+  assert.equal(h.stack.stats.snapshot().drops['internal-error'], undefined);
   h.close();
 });

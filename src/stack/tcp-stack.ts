@@ -20,7 +20,7 @@ import { FaultTable } from './fault-table.ts';
 import { decideLoss, decideSyn, NO_FAULTS, type NetFaults } from './net-faults.ts';
 import { decideSource, type SourcePolicy } from './source-policy.ts';
 import { StackConnection, type ConnectionOwner } from './stack-connection.ts';
-import { errorChannel, publishDrop, publishFault, publishTcp } from './stack-diagnostics.ts';
+import { publishDrop, publishFault, publishTcp } from './stack-diagnostics.ts';
 import { PacketOutput } from './packet-output.ts';
 import { CallbackTask, StackTimer } from './stack-timer.ts';
 import { TimeWaitTable } from './time-wait-table.ts';
@@ -54,6 +54,11 @@ export interface TcpStackOptions {
   readonly evictIdleMs?: number;
   /** Bound on TIME-WAIT entries (small state, not connections); the oldest is recycled. Default 32768. */
   readonly maxTimeWait?: number;
+  /**
+   * Receives stack-internal errors (bugs, never malformed packets, which are counted and dropped): the
+   * composition root's unexpected-error sink. Without it such an error is rethrown (uncaught).
+   */
+  readonly onUnexpectedError?: (error: unknown) => void;
   /** Receives each connection once its handshake completes (stalled connections are withheld). */
   readonly onConnection?: (connection: StackConnection) => void;
 }
@@ -101,6 +106,7 @@ export class TcpStack implements ConnectionOwner {
   private readonly faults: FaultTable;
   private onConnection: ((connection: StackConnection) => void) | undefined;
   private closed = false;
+  private readonly onUnexpectedError: ((error: unknown) => void) | undefined;
 
   constructor(options: TcpStackOptions) {
     this.link = options.link;
@@ -113,6 +119,7 @@ export class TcpStack implements ConnectionOwner {
     this.maxPerSource = options.maxConnectionsPerSource ?? Math.max(1, Math.floor(this.maxConnections / 4));
     this.evictIdleMs = options.evictIdleMs ?? 1000;
     this.onConnection = options.onConnection;
+    this.onUnexpectedError = options.onUnexpectedError;
     this.output = new PacketOutput(this.link, this.stats);
     this.timer = new StackTimer<TimerTask>(
       this.clock,
@@ -180,10 +187,7 @@ export class TcpStack implements ConnectionOwner {
       this.process(packet);
     } catch (error) {
       if (error instanceof WireError) this.drop(error.code);
-      else {
-        this.drop(DropReason.INTERNAL);
-        if (errorChannel.hasSubscribers) errorChannel.publish({ error });
-      }
+      else this.unexpected(error);
     }
     this.output.scheduleFlush();
   }
@@ -465,15 +469,24 @@ export class TcpStack implements ConnectionOwner {
     this.timer.schedule(at, task);
   }
 
-  /** One due timer entry; a bug in it is counted and published, never thrown into the clock. */
+  /** One due timer entry; a bug in it goes to the unexpected-error sink, never into the clock. */
   private runTimerTask(task: TimerTask, now: number): void {
     try {
       if (task instanceof CallbackTask) task.run();
       else this.runConnectionTimer(task, now);
     } catch (error) {
-      this.drop(DropReason.INTERNAL);
-      if (errorChannel.hasSubscribers) errorChannel.publish({ error });
+      this.unexpected(error);
     }
+  }
+
+  /** A bug (not a malformed packet): counted and handed to the owner's sink; rethrown without one. */
+  private unexpected(error: unknown): void {
+    this.stats.unexpectedErrors++;
+    if (this.onUnexpectedError !== undefined) this.onUnexpectedError(error);
+    else
+      queueMicrotask(() => {
+        throw error;
+      });
   }
 
   /** A connection's timer came due (the queue holds exactly its current deadline; closed ones are removed). */

@@ -47,6 +47,8 @@ export class StackHarness {
   readonly stack: TcpStack;
   readonly received: Received[] = [];
   readonly accepted: StackConnection[] = [];
+  /** Errors the stack handed to its unexpected-error sink; close() fails the test if any are left. */
+  private readonly unexpected: unknown[] = [];
 
   constructor(
     options: {
@@ -76,6 +78,7 @@ export class StackHarness {
       ...(options.maxConnectionsPerSource !== undefined ? { maxConnectionsPerSource: options.maxConnectionsPerSource } : {}),
       ...(options.evictIdleMs !== undefined ? { evictIdleMs: options.evictIdleMs } : {}),
       onConnection: (c) => this.accepted.push(c),
+      onUnexpectedError: (error) => this.unexpected.push(error),
     });
     this.pair.a.setReceiver((packet) => {
       const ip = parseIpv4(packet);
@@ -131,8 +134,14 @@ export class StackHarness {
     return this.received.splice(0);
   }
 
+  /** Takes the unexpected errors seen so far (for tests that provoke one on purpose). */
+  takeUnexpected(): unknown[] {
+    return this.unexpected.splice(0);
+  }
+
   close(): void {
     this.stack.close();
     this.pair.close();
+    if (this.unexpected.length > 0) throw new AggregateError(this.unexpected, `the stack reported ${this.unexpected.length} unexpected error(s)`);
   }
 }
