@@ -220,6 +220,20 @@ describe('errors that name the fix', () => {
     assert.throws(() => openTun({ name: 'imdsnodev0', devicePath: join(work, 'no-such-tun') }), (error: Error) => /is missing.*modprobe tun.*--capture socket/.test(error.message));
   });
 
+  it('up without a loadable TUN addon says so and offers --capture socket before creating anything', { skip: privilegedSkipReason() }, () => {
+    const name = `na${uniqueSuffix()}`.slice(0, 10);
+    // node-gyp-build reads IMDS_LAB_PREBUILD as the directory to load from: point it at nothing.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'up', '--name', name], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, IMDS_LAB_RUN_DIR: join(work, 'run'), IMDS_LAB_PREBUILD: join(work, 'no-addon-here') },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /--capture tun needs the TUN addon .*use --capture socket/);
+    assert.deepEqual(netnsList().filter((ns) => ns.startsWith(`${name}-`)), []);
+  });
+
   it('without the addon the message says --capture socket, never "npm install in the project root"', () => {
     const installed = tunAddonMissingMessage('/usr/lib/node_modules/imds-lab', 'has no binary for linux-riscv64');
     assert.match(installed, /--capture tun needs the TUN addon.*use --capture socket.*npm rebuild imds-lab/);
