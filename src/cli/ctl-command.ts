@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseProfileText } from '../config/load-profile.ts';
 import { ControlClient } from '../control/control-client.ts';
 import { ControlError, CONTROL_ERROR_CODES } from '../control/control-error.ts';
+import type { OperationName } from '../control/control-operations.ts';
 import { parsePhaseShorthand } from '../control/timeline-spec.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
@@ -102,8 +103,8 @@ export function controlSocketPath(values: Pick<Values, 'socket' | 'state-dir'>, 
   return values.socket ?? env['IMDS_LAB_CONTROL_SOCKET'] ?? join(resolveStateDir(values['state-dir'], env), 'control', 'control.sock');
 }
 
-/** Maps `ctl` words and flags to one control request: [op, params]. */
-export async function toRequest(words: readonly string[], values: Values): Promise<[string, Record<string, unknown>]> {
+/** Maps `ctl` words and flags to one control request: [op, params] (ops: the table in control-operations.ts). */
+export async function toRequest(words: readonly string[], values: Values): Promise<[OperationName, Record<string, unknown>]> {
   const [group, action, ...rest] = words;
   const arg = (i: number, what: string): string => {
     const value = rest[i];

@@ -1,11 +1,12 @@
 // ControlClient: the typed client of the control socket (tests, library mode, `imds-lab ctl`): the request
-// and answer types and one method per operation, over a Connection (control-connection.ts).
+// and answer types and one method per operation (control-operations.ts), over a Connection (control-connection.ts).
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpFault, LoadBalancerProfile, ScheduledEventProfile, UserAssignedIdentity, VmProfile } from '../config/vm-profile.ts';
 import type { FaultState } from '../http/http-faults.ts';
 import type { Acknowledgement, ScheduledEventsSnapshot } from '../imds/scheduled-events-state.ts';
 import { openConnection, type Connection, type LogFollower } from './control-connection.ts';
+import type { OperationName, OperationResult } from './control-operations.ts';
 import type { LoggedRequest, LogFilter } from './request-log-buffer.ts';
 import type { CaptureMode } from '../util/capture-mode.ts';
 import type { TimelineStatus } from './timeline-run.ts';
@@ -100,9 +101,9 @@ export class ControlClient {
     return new ControlClient(this.connection, name);
   }
 
-  /** Any operation by name (see docs/control.md). */
-  request<T = unknown>(op: string, params: Record<string, unknown> = {}): Promise<T> {
-    return this.connection.request(op, params, this.vm) as Promise<T>;
+  /** Any operation by name (the table in control-operations.ts; docs/control.md); its result type follows the operation. */
+  request<K extends OperationName>(op: K, params: Record<string, unknown> = {}): Promise<OperationResult<K>> {
+    return this.connection.request(op, params, this.vm) as Promise<OperationResult<K>>;
   }
 
   ping(): Promise<{ pong: true; version: number; vms: string[]; virtualClock: boolean }> {
@@ -168,7 +169,7 @@ export class ControlClient {
   }
   /** Every EventId the app POSTed in StartRequests, with time and source. */
   acknowledgements(): Promise<Acknowledgement[]> {
-    return this.request('events.acks');
+    return this.request('events.acks') as Promise<Acknowledgement[]>;
   }
 
   getProfile(): Promise<VmProfile> {
@@ -179,10 +180,11 @@ export class ControlClient {
   }
   /** Sets compute.tagsList and compute.tags together. */
   setTags(tags: Readonly<Record<string, string>> | readonly { name: string; value: string }[]): Promise<{ tags: string; tagsList: { name: string; value: string }[] }> {
-    return this.request('tags.set', { tags });
+    // The profile's tags are an InstanceNode in general; tags.set always stores a string and a list.
+    return this.request('tags.set', { tags }) as Promise<{ tags: string; tagsList: { name: string; value: string }[] }>;
   }
   setUserData(userData: string, encoding: 'base64' | 'text' = 'base64'): Promise<{ userData: string }> {
-    return this.request('userdata.set', { userData, encoding });
+    return this.request('userdata.set', { userData, encoding }) as Promise<{ userData: string }>;
   }
   addIdentity(identity: IdentityInput): Promise<VmProfile['identity']> {
     return this.request('identity.add', { identity });

@@ -2,6 +2,7 @@
 // JSON line per request, matches answers by id and routes streamed log entries to their follower.
 import type { Duplex } from 'node:stream';
 import { ControlError, ControlRequestError, CONTROL_ERROR_CODES, type ControlErrorBody } from './control-error.ts';
+import type { OperationName } from './control-operations.ts';
 import { LineSplitter, writeJsonLine } from './json-lines.ts';
 import { presentProof } from './namespace-proof.ts';
 import type { LoggedRequest } from './request-log-buffer.ts';
@@ -67,7 +68,7 @@ export class Connection {
     this.socket.destroy();
   }
 
-  request(op: string, params: Record<string, unknown>, vm: string | undefined): Promise<unknown> {
+  request(op: OperationName, params: Record<string, unknown>, vm: string | undefined): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

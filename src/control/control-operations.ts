@@ -1,5 +1,6 @@
-// The control operations (one function per op name): HTTP faults, network faults, timelines, the virtual
-// clock, scheduled events, profile changes and request-log queries. The server parses envelopes and calls here.
+// The control operations as data: one descriptor per operation (scope, streaming or not, the request fields it
+// takes, handler). The server (control-server.ts), the typed client (control-client.ts) and `imds-lab ctl`
+// use this table; a new operation is one entry here plus its client method (docs/control.md).
 import type { FakeClock, Clock } from '../util/clock.ts';
 import { ControlError, CONTROL_ERROR_CODES, fieldError } from './control-error.ts';
 import type { ControlledVm } from './controlled-vm.ts';
@@ -23,14 +24,39 @@ export interface OperationContext {
   readonly timelines: TimelineRegistry;
 }
 
-type Operation = (p: Params, vm: ControlledVm, ctx: OperationContext) => unknown;
+/** One connection's side of a request: its id, the connection's open streams, and a way to send on it. */
+export interface ControlSession {
+  readonly id: string | number | null;
+  /** Open streams of this connection, by request id; the function stops one. */
+  readonly streams: Map<string, () => void>;
+  send(value: unknown): void;
+  /** Bytes queued for this connection (a follower that does not read is cut off). */
+  queuedBytes(): number;
+}
+
+/** What a handler gets: its fields (already checked against `fields`), the VM, the daemon, the connection. */
+export interface OperationCall {
+  readonly p: Params;
+  /** The VM addressed (a daemon-wide operation without `vm`: the first VM). */
+  readonly vm: ControlledVm;
+  /** The VM the request named, or undefined when it named none and the daemon serves several (the log: every VM). */
+  readonly namedVm: string | undefined;
+  readonly ctx: OperationContext;
+  readonly session: ControlSession;
+}
+
+export interface Operation {
+  /** `vm`: about one VM (required with several VMs); `daemon`: about the daemon, no `vm` needed. */
+  readonly scope: 'vm' | 'daemon';
+  /** Answers, then sends events tagged with the request id. */
+  readonly streaming?: true;
+  /** The request fields besides id, op and vm; any other field is refused. */
+  readonly fields: readonly string[];
+  readonly run: (call: OperationCall) => unknown;
+}
 
 function notFound(field: string, message: string): ControlError {
   return new ControlError(CONTROL_ERROR_CODES.notFound, message, { field });
-}
-
-function faultId(p: Params): number {
-  return p.integer('faultId', 1, Number.MAX_SAFE_INTEGER);
 }
 
 function requireNet(vm: ControlledVm): NonNullable<ControlledVm['net']> {
@@ -47,136 +73,221 @@ function clockView(ctx: OperationContext): { virtual: boolean; now: number; wall
   return { virtual: ctx.virtualClock !== undefined, now: ctx.clock.now(), wallTime: new Date(ctx.clock.wallTime()).toISOString() };
 }
 
-export const OPERATIONS: Readonly<Record<string, Operation>> = {
-  ping: (p, _vm, ctx) => (p.only([]), { pong: true, version: CONTROL_PROTOCOL_VERSION, vms: [...ctx.vms.keys()], virtualClock: ctx.virtualClock !== undefined }),
-  'vm.list': (p, _vm, ctx) => (p.only([]), [...ctx.vms.values()].map((v) => ({ name: v.name, capture: v.capture, netFaults: v.net !== undefined, canRefuse: v.net !== undefined || v.listener !== undefined }))),
+function timelineOf({ vm, ctx }: OperationCall): NonNullable<ReturnType<TimelineRegistry['get']>> {
+  const run = ctx.timelines.get(vm.name);
+  if (!run) throw notFound('vm', `VM ${vm.name} has run no timeline`);
+  return run;
+}
 
-  'fault.add': (p, vm) => {
-    p.only(['fault']);
-    const fault = readHttpFault(p.required('fault'), 'fault');
-    return { id: vm.faults.add(fault), fault };
-  },
-  'fault.list': (p, vm) => (p.only([]), vm.faults.list()),
-  'fault.remove': (p, vm) => {
-    p.only(['faultId']);
-    const id = faultId(p);
-    if (!vm.faults.remove(id)) throw notFound('faultId', `faultId: no HTTP fault ${id} on VM ${vm.name}`);
-    return { removed: id };
-  },
-  'fault.clear': (p, vm) => {
-    p.only([]);
-    const count = vm.faults.list().length;
-    vm.faults.clear();
-    return { cleared: count };
-  },
+function incarnation(vm: ControlledVm): number {
+  return vm.context.scheduledEvents.snapshot().documentIncarnation;
+}
 
-  'net.set': (p, vm) => {
-    p.only(['faults']);
-    const spec = p.string('faults').trim();
-    if (spec === '') throw fieldError('faults', 'must be a --net-fault spec or a persona (black-hole, refuse, icmp, lossy, stall, rst, drop-syn=P, loss=P…)');
-    return { faults: requireNet(vm).set(netSpecOf(spec)) };
-  },
-  'net.clear': (p, vm) => (p.only([]), requireNet(vm).clear(), { faults: requireNet(vm).current() }),
-  'net.get': (p, vm) => (p.only([]), { faults: requireNet(vm).current() }),
+/** A profile change through one of the profile-edits helpers; returns the changed profile. */
+function edit(vm: ControlledVm, change: (profile: ReturnType<ControlledVm['context']['profile']>) => ReturnType<ControlledVm['context']['profile']>): ReturnType<ControlledVm['context']['profile']> {
+  const next = change(vm.context.profile());
+  vm.setProfile(next);
+  return next;
+}
 
-  'timeline.start': async (p, vm, ctx) => {
-    p.only(['timeline', 'replace']);
-    const spec = readTimeline(p.required('timeline'));
-    const run = await ctx.timelines.start(vm, spec, ctx.clock, p.optionalBoolean('replace') ?? false);
-    return run.status();
-  },
-  'timeline.status': (p, vm, ctx) => {
-    p.only([]);
-    const run = ctx.timelines.get(vm.name);
-    if (!run) throw notFound('vm', `VM ${vm.name} has run no timeline`);
-    return run.status();
-  },
-  'timeline.stop': async (p, vm, ctx) => {
-    p.only([]);
-    const run = ctx.timelines.get(vm.name);
-    if (!run) throw notFound('vm', `VM ${vm.name} has run no timeline`);
-    await run.stop();
-    return run.status();
+/** Streams new request-log entries (after the backlog since `since`) on this connection until log.unfollow. */
+function follow({ p, namedVm, ctx, session }: OperationCall): { stream: string | number; lastSeq: number } {
+  const { id, streams, send } = session;
+  if (id === null) throw fieldError('id', 'is required for log.follow (stream events carry it)');
+  const key = String(id);
+  if (streams.has(key)) throw new ControlError(CONTROL_ERROR_CODES.conflict, `id: stream ${key} is already open on this connection`, { field: 'id' });
+  const filter = readLogFilter(p, namedVm);
+  const backlog = filter.since !== undefined ? ctx.log.query(filter) : [];
+  // Answer first, then the backlog, then live entries — all in order on this connection.
+  queueMicrotask(() => {
+    for (const entry of backlog) send({ id, event: entry });
+  });
+  const { limit: _limit, ...live } = filter;
+  streams.set(key, ctx.log.follow(live, (entry) => {
+    if (session.queuedBytes() > 16 * 1024 * 1024) {
+      send({ id, ok: false, error: { code: CONTROL_ERROR_CODES.tooLarge, message: 'the follower is too slow; stream closed' } });
+      streams.get(key)?.();
+      streams.delete(key);
+      return;
+    }
+    send({ id, event: entry });
+  }));
+  return { stream: id, lastSeq: ctx.log.lastSeq };
+}
+
+export const OPERATIONS = {
+  ping: { scope: 'daemon', fields: [], run: ({ ctx }) => ({ pong: true as const, version: CONTROL_PROTOCOL_VERSION, vms: [...ctx.vms.keys()], virtualClock: ctx.virtualClock !== undefined }) },
+  'vm.list': {
+    scope: 'daemon',
+    fields: [],
+    run: ({ ctx }) => [...ctx.vms.values()].map((v) => ({ name: v.name, capture: v.capture, netFaults: v.net !== undefined, canRefuse: v.net !== undefined || v.listener !== undefined })),
   },
 
-  'clock.get': (p, _vm, ctx) => (p.only([]), clockView(ctx)),
-  'clock.advance': async (p, _vm, ctx) => {
-    p.only(['by']);
-    const ms = parseDuration(p.required('by'), 'by');
-    if (!ctx.virtualClock) throw new ControlError(CONTROL_ERROR_CODES.unsupported, 'the daemon runs on the real clock; start it with a virtual clock (serve --virtual-clock) to advance time', { field: 'by' });
-    if (ms > 366 * 86_400_000) throw fieldError('by', 'at most 366 days at once');
-    ctx.virtualClock.advance(ms);
-    await ctx.timelines.idle();
-    return clockView(ctx);
+  'fault.add': {
+    scope: 'vm',
+    fields: ['fault'],
+    run: ({ p, vm }) => {
+      const fault = readHttpFault(p.required('fault'), 'fault');
+      return { id: vm.faults.add(fault), fault };
+    },
+  },
+  'fault.list': { scope: 'vm', fields: [], run: ({ vm }) => vm.faults.list() },
+  'fault.remove': {
+    scope: 'vm',
+    fields: ['faultId'],
+    run: ({ p, vm }) => {
+      const id = p.integer('faultId', 1, Number.MAX_SAFE_INTEGER);
+      if (!vm.faults.remove(id)) throw notFound('faultId', `faultId: no HTTP fault ${id} on VM ${vm.name}`);
+      return { removed: id };
+    },
+  },
+  'fault.clear': {
+    scope: 'vm',
+    fields: [],
+    run: ({ vm }) => {
+      const count = vm.faults.list().length;
+      vm.faults.clear();
+      return { cleared: count };
+    },
   },
 
-  'events.list': (p, vm) => (p.only([]), vm.context.scheduledEvents.snapshot()),
-  'events.add': (p, vm, ctx) => {
-    p.only(['event']);
-    const event = readScheduledEvent(p.required('event'), vm.name, ctx.clock);
-    vm.context.scheduledEvents.addEvent(event);
-    return { event, documentIncarnation: vm.context.scheduledEvents.snapshot().documentIncarnation };
+  'net.set': {
+    scope: 'vm',
+    fields: ['faults'],
+    run: ({ p, vm }) => {
+      const spec = p.string('faults').trim();
+      if (spec === '') throw fieldError('faults', 'must be a --net-fault spec or a persona (black-hole, refuse, icmp, lossy, stall, rst, drop-syn=P, loss=P…)');
+      return { faults: requireNet(vm).set(netSpecOf(spec)) };
+    },
   },
-  'events.advance': (p, vm) => {
-    p.only(['eventId']);
-    const eventId = p.string('eventId');
-    const result = vm.context.scheduledEvents.advance(eventId);
-    return { eventId, result, documentIncarnation: vm.context.scheduledEvents.snapshot().documentIncarnation };
-  },
-  'events.remove': (p, vm) => {
-    p.only(['eventId']);
-    const eventId = p.string('eventId');
-    if (!vm.context.scheduledEvents.removeEvent(eventId)) throw notFound('eventId', `eventId: no scheduled event ${eventId} on VM ${vm.name}`);
-    return { removed: eventId, documentIncarnation: vm.context.scheduledEvents.snapshot().documentIncarnation };
-  },
-  'events.acks': (p, vm) => (p.only([]), vm.context.scheduledEvents.acknowledgements()),
+  'net.clear': { scope: 'vm', fields: [], run: ({ vm }) => (requireNet(vm).clear(), { faults: requireNet(vm).current() }) },
+  'net.get': { scope: 'vm', fields: [], run: ({ vm }) => ({ faults: requireNet(vm).current() }) },
 
-  'profile.get': (p, vm) => (p.only([]), vm.context.profile()),
-  'profile.set': (p, vm) => {
-    p.only(['profile']);
-    vm.setProfile(checked(p.required('profile'), 'profile.set'));
-    return { ok: true };
+  'timeline.start': {
+    scope: 'vm',
+    fields: ['timeline', 'replace'],
+    run: async ({ p, vm, ctx }) => {
+      const spec = readTimeline(p.required('timeline'));
+      const run = await ctx.timelines.start(vm, spec, ctx.clock, p.optionalBoolean('replace') ?? false);
+      return run.status();
+    },
   },
-  'tags.set': (p, vm) => {
-    p.only(['tags']);
-    const next = withTags(vm.context.profile(), readTags(p.required('tags'), 'tags'));
-    vm.setProfile(next);
-    return { tags: next.instance.compute['tags'], tagsList: next.instance.compute['tagsList'] };
-  },
-  'userdata.set': (p, vm) => {
-    p.only(['userData', 'encoding']);
-    const encoding = p.has('encoding') ? p.oneOf('encoding', ['base64', 'text'] as const) : 'base64';
-    const next = withUserData(vm.context.profile(), p.string('userData'), encoding);
-    vm.setProfile(next);
-    return { userData: next.instance.compute['userData'] };
-  },
-  'identity.add': (p, vm) => {
-    p.only(['identity']);
-    const next = withIdentityAdded(vm.context.profile(), p.required('identity'));
-    vm.setProfile(next);
-    return next.identity;
-  },
-  'identity.remove': (p, vm) => {
-    p.only(['identity']);
-    const next = withIdentityRemoved(vm.context.profile(), p.required('identity'));
-    vm.setProfile(next);
-    return next.identity;
-  },
-  'loadbalancer.set': (p, vm) => {
-    p.only(['loadBalancer']);
-    if (!Object.hasOwn(p.value, 'loadBalancer')) throw fieldError('loadBalancer', 'is required (null removes the load balancer)');
-    const next = withLoadBalancer(vm.context.profile(), p.value['loadBalancer']);
-    vm.setProfile(next);
-    return { loadBalancer: next.loadBalancer };
+  'timeline.status': { scope: 'vm', fields: [], run: (call) => timelineOf(call).status() },
+  'timeline.stop': {
+    scope: 'vm',
+    fields: [],
+    run: async (call) => {
+      const run = timelineOf(call);
+      await run.stop();
+      return run.status();
+    },
   },
 
-  'log.query': (p, vm, ctx) => {
-    p.only([...LOG_FILTER_KEYS]);
-    return { entries: ctx.log.query(readLogFilter(p, vm.name)), lastSeq: ctx.log.lastSeq };
+  'clock.get': { scope: 'daemon', fields: [], run: ({ ctx }) => clockView(ctx) },
+  'clock.advance': {
+    scope: 'daemon',
+    fields: ['by'],
+    run: async ({ p, ctx }) => {
+      const ms = parseDuration(p.required('by'), 'by');
+      if (!ctx.virtualClock) throw new ControlError(CONTROL_ERROR_CODES.unsupported, 'the daemon runs on the real clock; start it with a virtual clock (serve --virtual-clock) to advance time', { field: 'by' });
+      if (ms > 366 * 86_400_000) throw fieldError('by', 'at most 366 days at once');
+      ctx.virtualClock.advance(ms);
+      await ctx.timelines.idle();
+      return clockView(ctx);
+    },
   },
-};
 
-/** Streaming operations, handled by the server (they answer, then send events tagged with the request id). */
-export const STREAM_OPERATIONS = ['log.follow', 'log.unfollow'] as const;
+  'events.list': { scope: 'vm', fields: [], run: ({ vm }) => vm.context.scheduledEvents.snapshot() },
+  'events.add': {
+    scope: 'vm',
+    fields: ['event'],
+    run: ({ p, vm, ctx }) => {
+      const event = readScheduledEvent(p.required('event'), vm.name, ctx.clock);
+      vm.context.scheduledEvents.addEvent(event);
+      return { event, documentIncarnation: incarnation(vm) };
+    },
+  },
+  'events.advance': {
+    scope: 'vm',
+    fields: ['eventId'],
+    run: ({ p, vm }) => {
+      const eventId = p.string('eventId');
+      const result = vm.context.scheduledEvents.advance(eventId);
+      return { eventId, result, documentIncarnation: incarnation(vm) };
+    },
+  },
+  'events.remove': {
+    scope: 'vm',
+    fields: ['eventId'],
+    run: ({ p, vm }) => {
+      const eventId = p.string('eventId');
+      if (!vm.context.scheduledEvents.removeEvent(eventId)) throw notFound('eventId', `eventId: no scheduled event ${eventId} on VM ${vm.name}`);
+      return { removed: eventId, documentIncarnation: incarnation(vm) };
+    },
+  },
+  'events.acks': { scope: 'vm', fields: [], run: ({ vm }) => vm.context.scheduledEvents.acknowledgements() },
 
-export const OPERATION_NAMES: readonly string[] = [...Object.keys(OPERATIONS), ...STREAM_OPERATIONS];
+  'profile.get': { scope: 'vm', fields: [], run: ({ vm }) => vm.context.profile() },
+  'profile.set': {
+    scope: 'vm',
+    fields: ['profile'],
+    run: ({ p, vm }) => {
+      vm.setProfile(checked(p.required('profile'), 'profile.set'));
+      return { ok: true as const };
+    },
+  },
+  'tags.set': {
+    scope: 'vm',
+    fields: ['tags'],
+    run: ({ p, vm }) => {
+      const next = edit(vm, (profile) => withTags(profile, readTags(p.required('tags'), 'tags')));
+      return { tags: next.instance.compute['tags'], tagsList: next.instance.compute['tagsList'] };
+    },
+  },
+  'userdata.set': {
+    scope: 'vm',
+    fields: ['userData', 'encoding'],
+    run: ({ p, vm }) => {
+      const encoding = p.has('encoding') ? p.oneOf('encoding', ['base64', 'text'] as const) : 'base64';
+      const next = edit(vm, (profile) => withUserData(profile, p.string('userData'), encoding));
+      return { userData: next.instance.compute['userData'] };
+    },
+  },
+  'identity.add': { scope: 'vm', fields: ['identity'], run: ({ p, vm }) => edit(vm, (profile) => withIdentityAdded(profile, p.required('identity'))).identity },
+  'identity.remove': { scope: 'vm', fields: ['identity'], run: ({ p, vm }) => edit(vm, (profile) => withIdentityRemoved(profile, p.required('identity'))).identity },
+  'loadbalancer.set': {
+    scope: 'vm',
+    fields: ['loadBalancer'],
+    run: ({ p, vm }) => {
+      if (!Object.hasOwn(p.value, 'loadBalancer')) throw fieldError('loadBalancer', 'is required (null removes the load balancer)');
+      return { loadBalancer: edit(vm, (profile) => withLoadBalancer(profile, p.value['loadBalancer'])).loadBalancer };
+    },
+  },
+
+  // The log without `vm` covers every VM of the daemon.
+  'log.query': { scope: 'daemon', fields: LOG_FILTER_KEYS, run: ({ p, namedVm, ctx }) => ({ entries: ctx.log.query(readLogFilter(p, namedVm)), lastSeq: ctx.log.lastSeq }) },
+  'log.follow': { scope: 'daemon', streaming: true, fields: LOG_FILTER_KEYS, run: follow },
+  'log.unfollow': {
+    scope: 'daemon',
+    fields: ['stream'],
+    run: ({ p, session }) => {
+      const raw = p.required('stream');
+      const key = String(raw);
+      const stop = session.streams.get(key);
+      if (!stop) throw new ControlError(CONTROL_ERROR_CODES.notFound, `stream: no open stream ${JSON.stringify(raw)} on this connection`, { field: 'stream' });
+      stop();
+      session.streams.delete(key);
+      return { stopped: raw };
+    },
+  },
+} as const satisfies Readonly<Record<string, Operation>>;
+
+export type OperationName = keyof typeof OPERATIONS;
+/** What an operation answers (the `result` of its reply). */
+export type OperationResult<K extends OperationName> = Awaited<ReturnType<(typeof OPERATIONS)[K]['run']>>;
+
+export const OPERATION_NAMES = Object.keys(OPERATIONS) as readonly OperationName[];
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.hasOwn(OPERATIONS, name);
+}

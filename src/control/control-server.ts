@@ -1,18 +1,18 @@
 // The daemon's control server: newline-delimited JSON over a Unix socket created 0600 in a 0700 directory,
-// behind the network-namespace proof (namespace-proof.ts); dispatches to control-operations.ts, streams the
-// request log, and never lets a bad request crash the daemon.
+// behind the network-namespace proof (namespace-proof.ts); checks each request's envelope and fields against
+// its descriptor in control-operations.ts and runs it; never lets a bad request crash the daemon.
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { Clock, FakeClock } from '../util/clock.ts';
 import { ControlError, CONTROL_ERROR_CODES, fieldError, toErrorBody } from './control-error.ts';
-import { CONTROL_PROTOCOL_VERSION, OPERATIONS, OPERATION_NAMES, type OperationContext } from './control-operations.ts';
+import { CONTROL_PROTOCOL_VERSION, OPERATIONS, OPERATION_NAMES, isOperationName, type ControlSession, type Operation, type OperationContext } from './control-operations.ts';
 import type { ControlledVm } from './controlled-vm.ts';
 import { LineSplitter, writeJsonLine } from './json-lines.ts';
 import { newNonce, startProofListener, type ProofListener } from './namespace-proof.ts';
 import { describeValue, isPlainObject } from '../util/field-reader.ts';
 import { Params } from './params.ts';
-import { LOG_FILTER_KEYS, readLogFilter, RequestLogBuffer } from './request-log-buffer.ts';
+import { RequestLogBuffer } from './request-log-buffer.ts';
 import { TimelineRegistry } from './timeline-run.ts';
 
 export interface ControlServerOptions {
@@ -204,68 +204,24 @@ function serveConnection(socket: net.Socket, ctx: OperationContext, proof: Proof
       const op = message['op'];
       if (op === undefined) throw fieldError('op', `is required (one of ${OPERATION_NAMES.join(', ')})`);
       if (typeof op !== 'string') throw fieldError('op', `must be a string, got ${describeValue(op)}`);
-      if (!OPERATION_NAMES.includes(op)) {
+      if (!isOperationName(op)) {
         throw new ControlError(CONTROL_ERROR_CODES.unknownOp, `op: unknown operation ${JSON.stringify(op)} (known: ${OPERATION_NAMES.join(', ')})`, { field: 'op' });
       }
-      // Daemon-wide operations need no VM; the log without a VM covers every VM of the daemon.
-      const daemonWide = DAEMON_WIDE_OPS.includes(op);
-      const vm = resolveVm(message['vm'], ctx, daemonWide);
-      const logVm = message['vm'] === undefined && ctx.vms.size > 1 ? undefined : vm.name;
+      const operation: Operation = OPERATIONS[op];
+      // Daemon-wide operations need no VM; namedVm is undefined when none was named and there are several.
+      const vm = resolveVm(message['vm'], ctx, operation.scope === 'daemon');
+      const namedVm = message['vm'] === undefined && ctx.vms.size > 1 ? undefined : vm.name;
       const rest: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(message)) if (!(ENVELOPE as readonly string[]).includes(key)) rest[key] = value;
-      const params = new Params(rest, '');
-      let result: unknown;
-      if (op === 'log.follow') result = follow(params, logVm, id);
-      else if (op === 'log.unfollow') result = unfollow(params);
-      else if (op === 'log.query') {
-        params.only([...LOG_FILTER_KEYS]);
-        result = { entries: ctx.log.query(readLogFilter(params, logVm)), lastSeq: ctx.log.lastSeq };
-      }
-      else result = await OPERATIONS[op]!(params, vm, ctx);
+      const p = new Params(rest, '').only(operation.fields);
+      const session: ControlSession = { id, streams, send, queuedBytes: () => socket.writableLength };
+      const result = await operation.run({ p, vm, namedVm, ctx, session });
       send({ id, ok: true, result: result ?? null });
     } catch (error) {
       send({ id, ok: false, error: toErrorBody(error) });
     }
   }
-
-  function follow(params: Params, vmName: string | undefined, id: string | number | null): unknown {
-    params.only([...LOG_FILTER_KEYS]);
-    if (id === null) throw fieldError('id', 'is required for log.follow (stream events carry it)');
-    const key = String(id);
-    if (streams.has(key)) throw new ControlError(CONTROL_ERROR_CODES.conflict, `id: stream ${key} is already open on this connection`, { field: 'id' });
-    const filter = readLogFilter(params, vmName);
-    const backlog = filter.since !== undefined ? ctx.log.query(filter) : [];
-    // Answer first, then the backlog, then live entries — all in order on this connection.
-    queueMicrotask(() => {
-      for (const entry of backlog) send({ id, event: entry });
-    });
-    const { limit: _limit, ...live } = filter;
-    streams.set(key, ctx.log.follow(live, (entry) => {
-      if (socket.writableLength > 16 * 1024 * 1024) {
-        send({ id, ok: false, error: { code: CONTROL_ERROR_CODES.tooLarge, message: 'the follower is too slow; stream closed' } });
-        streams.get(key)?.();
-        streams.delete(key);
-        return;
-      }
-      send({ id, event: entry });
-    }));
-    return { stream: id, lastSeq: ctx.log.lastSeq };
-  }
-
-  function unfollow(params: Params): unknown {
-    params.only(['stream']);
-    const raw = params.required('stream');
-    const key = String(raw);
-    const stop = streams.get(key);
-    if (!stop) throw new ControlError(CONTROL_ERROR_CODES.notFound, `stream: no open stream ${JSON.stringify(raw)} on this connection`, { field: 'stream' });
-    stop();
-    streams.delete(key);
-    return { stopped: raw };
-  }
 }
-
-/** Operations about the daemon, not one VM: with several VMs they need no `vm`. */
-const DAEMON_WIDE_OPS: readonly string[] = ['ping', 'vm.list', 'clock.get', 'clock.advance', 'log.query', 'log.follow', 'log.unfollow'];
 
 function resolveVm(value: unknown, ctx: OperationContext, daemonWide: boolean): ControlledVm {
   if (value === undefined) {
