@@ -50,10 +50,11 @@ export function closestOption(given: string, help: string): string | undefined {
 
 /** Adds "did you mean --x?" and where the options are listed to a usage error's message. */
 function explainUsage(name: string, command: CliCommand, message: string): string {
+  const synopsis = /^Usage:.*$/m.exec(command.help)?.[0];
   const unknown = /Unknown option '([^']+)'/.exec(message);
-  if (!unknown) return `${message}\n(see imds-lab ${name} --help)`;
-  const closest = closestOption(unknown[1]!, command.help);
-  return `unknown option ${unknown[1]}${closest ? ` (did you mean ${closest}?)` : ''}; see imds-lab ${name} --help for the options`;
+  const closest = unknown ? closestOption(unknown[1]!, command.help) : undefined;
+  const first = unknown ? `unknown option ${unknown[1]}${closest ? ` (did you mean ${closest}?)` : ''}; see imds-lab ${name} --help for the options` : `${message}\n(see imds-lab ${name} --help)`;
+  return synopsis ? `${first}\n${synopsis}` : first;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
