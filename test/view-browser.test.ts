@@ -36,7 +36,8 @@ async function synsOnWire(pcap: string): Promise<number> {
 describe('HTML view in a headless browser', { skip }, () => {
   const ctx = new LabTestContext('view');
   const out = mkdtempSync(join(tmpdir(), 'imds-lab-view-'));
-  const shots = process.env.IMDS_LAB_VIEW_SHOTS ? resolve(process.env.IMDS_LAB_VIEW_SHOTS) : out;
+  const keepShots = process.env.IMDS_LAB_VIEW_SHOTS !== undefined;
+  const shots = keepShots ? resolve(process.env.IMDS_LAB_VIEW_SHOTS!) : out;
   let browser: BrowserContext;
   const pages = new Map<string, Promise<{ html: string; pcap: string; code: number; stdout: string; stderr: string }>>();
 
@@ -75,7 +76,7 @@ describe('HTML view in a headless browser', { skip }, () => {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
+      viewport: { width: 1400, height: 900 },
       offline: true,
     });
   });
@@ -93,9 +94,14 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.ok(existsSync(made.html), `${id}: the page was written (exit ${made.code}): ${made.stderr}`);
     const page = await browser.newPage();
     await page.goto(`file://${made.html}`);
-    const shot = join(shots, `view-${id}.png`);
+    const shot = join(out, `view-${id}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(statSync(shot).size > 10_000, 'a real screenshot');
+    if (keepShots) {
+      // For the docs: the path figures and the first connection, each on its own.
+      await page.locator('div.paths').screenshot({ path: join(shots, `view-${id}-path.png`) });
+      if ((await page.locator('figure.ladder').count()) > 0) await page.locator('figure.ladder').first().screenshot({ path: join(shots, `view-${id}-connection.png`) });
+    }
     return { page, pcap: made.pcap, code: made.code, stdout: made.stdout };
   }
 
@@ -116,7 +122,7 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.ok((await page.getByRole('img', { name: /Path to 169\.254\.169\.254/ }).count()) === 1, 'the path SVG has an accessible name');
     await page.setViewportSize({ width: 400, height: 800 });
     assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 400, 'no horizontal scroll in a narrow window');
-    await page.screenshot({ path: join(shots, 'view-healthy-narrow.png'), fullPage: false });
+    if (keepShots) await page.screenshot({ path: join(shots, 'view-healthy-narrow.png'), fullPage: false });
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('div.paths').evaluate(computed('display')), 'block');
     await page.close();
@@ -132,7 +138,7 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.equal(await fixed.locator('g.nic.chosen').getAttribute('data-device'), 'eth0');
     assert.equal(await fixed.locator('g.stop').getAttribute('data-stop'), 'answered');
     const box = [await running.boundingBox(), await fixed.boundingBox()];
-    assert.ok(box[0] && box[1] && Math.abs(box[0].y - box[1].y) < 2 && box[1].x > box[0].x, 'side by side at 1280 px');
+    assert.ok(box[0] && box[1] && Math.abs(box[0].y - box[1].y) < 2 && box[1].x > box[0].x, 'side by side at 1400 px');
     const wire = await synsOnWire(pcap);
     assert.ok(wire >= 2, `curl -m 3 retransmits its SYN (${wire})`);
     assert.equal(await syn(page), wire);

@@ -4,9 +4,9 @@ import { escapeHtml, safeToken } from './html-escape.ts';
 import { formatDuration, type LadderEvent, type LadderView } from './ladder-model.ts';
 import { arrowDefs, truncate } from './svg-kit.ts';
 
-const W = 760;
+const W = 700;
 const CLIENT_X = 200;
-const SERVER_X = 640;
+const SERVER_X = 580;
 const HEAD = 64;
 
 /** Vertical position of each event: a fixed step plus a gap that grows with the log of the elapsed time. */
@@ -16,7 +16,7 @@ export function eventRows(events: readonly LadderEvent[]): number[] {
   events.forEach((e, i) => {
     if (i > 0) {
       const dtMs = Math.max(0, (e.tUs - events[i - 1]!.tUs) / 1000);
-      y += 34 + Math.min(70, 16 * Math.log10(1 + dtMs));
+      y += 38 + Math.min(70, 16 * Math.log10(1 + dtMs));
     }
     ys.push(y);
   });
@@ -29,7 +29,7 @@ function eventSvg(e: LadderEvent, y: number, prefix: string): string {
   const time = `<text class="tm" x="8" y="${y + 4}">+${escapeHtml(formatDuration(e.tUs))}</text>`;
   const title = `<title>${escapeHtml(e.detail)}</title>`;
   if (e.from === 'axis') {
-    return `<g class="${cls}" ${attrs}>${title}${time}<line x1="${CLIENT_X - 30}" y1="${y}" x2="${SERVER_X + 30}" y2="${y}" class="markline"/><text class="marktext" x="${(CLIENT_X + SERVER_X) / 2}" y="${y - 5}" text-anchor="middle">⚑ ${escapeHtml(truncate(e.label, 60))}</text></g>`;
+    return `<g class="${cls}" ${attrs}>${title}${time}<line x1="${CLIENT_X - 30}" y1="${y}" x2="${SERVER_X + 30}" y2="${y}" class="markline"/><text class="marktext" x="${(CLIENT_X + SERVER_X) / 2}" y="${y - 5}" text-anchor="middle">⚑ ${escapeHtml(truncate(e.label, 44))}</text></g>`;
   }
   const fromX = e.from === 'client' ? CLIENT_X : SERVER_X;
   const toX = e.unanswered ? (CLIENT_X + SERVER_X) / 2 + 40 : e.from === 'client' ? SERVER_X : CLIENT_X;
@@ -37,7 +37,7 @@ function eventSvg(e: LadderEvent, y: number, prefix: string): string {
   const labelX = (CLIENT_X + SERVER_X) / 2;
   const line = `<line x1="${fromX}" y1="${y}" x2="${toX}" y2="${e.unanswered ? y + 5 : y2}" class="arrow"${e.unanswered ? '' : ` marker-end="url(#${prefix}-arrow)"`}/>`;
   const cross = e.unanswered ? `<text class="cross" x="${toX + 4}" y="${y + 11}">✕ ${e.kind === 'syn' ? 'dropped' : 'no response'}</text>` : '';
-  const label = `<text class="al" x="${labelX}" y="${y - 5}" text-anchor="middle">${escapeHtml(truncate(e.label, 64))}</text>`;
+  const label = `<text class="al" x="${labelX}" y="${y - 5}" text-anchor="middle">${escapeHtml(truncate(e.label, 44))}</text>`;
   return `<g class="${cls}" ${attrs}>${title}${time}${line}${cross}${label}</g>`;
 }
 
@@ -47,8 +47,8 @@ export function renderLadderSvg(v: LadderView, id: string): string {
   const bottom = (ys.at(-1) ?? HEAD + 26) + 30;
   const clientLabel = v.client.viaProxy ? `proxy ${v.client.address}:${v.client.port}` : `${v.client.address}:${v.client.port}`;
   const heads = [
-    `<g class="head"><rect x="${CLIENT_X - 110}" y="8" width="220" height="42" rx="6"/><text x="${CLIENT_X}" y="25" text-anchor="middle" class="bt">${escapeHtml(truncate(clientLabel, 34))}</text><text x="${CLIENT_X}" y="41" text-anchor="middle" class="st">${escapeHtml(truncate(v.client.role, 36))}</text></g>`,
-    `<g class="head"><rect x="${SERVER_X - 110}" y="8" width="220" height="42" rx="6"/><text x="${SERVER_X}" y="25" text-anchor="middle" class="bt">IMDS ${escapeHtml(v.server.address)}:${v.server.port}</text><text x="${SERVER_X}" y="41" text-anchor="middle" class="st">${escapeHtml(truncate(v.interfaces.length ? `in on ${v.interfaces.join(' → ')}` : 'responder', 36))}</text></g>`,
+    `<g class="head"><rect x="${CLIENT_X - 120}" y="6" width="240" height="46" rx="6"/><text x="${CLIENT_X}" y="25" text-anchor="middle" class="bt">${escapeHtml(truncate(clientLabel, 26))}</text><text x="${CLIENT_X}" y="41" text-anchor="middle" class="st">${escapeHtml(truncate(v.client.role, 30))}</text></g>`,
+    `<g class="head"><rect x="${SERVER_X - 116}" y="6" width="232" height="46" rx="6"/><text x="${SERVER_X}" y="25" text-anchor="middle" class="bt">${escapeHtml(v.server.address)}:${v.server.port}</text><text x="${SERVER_X}" y="41" text-anchor="middle" class="st">${escapeHtml(truncate(v.interfaces.length ? `IMDS, in on ${v.interfaces.join(' → ')}` : 'IMDS', 30))}</text></g>`,
     `<line x1="${CLIENT_X}" y1="50" x2="${CLIENT_X}" y2="${bottom}" class="life"/><line x1="${SERVER_X}" y1="50" x2="${SERVER_X}" y2="${bottom}" class="life"/>`,
   ];
   const events = v.events.map((e, i) => eventSvg(e, ys[i]!, prefix)).join('');

@@ -21,10 +21,10 @@ export interface PageModel {
 const CSS = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--path:#0a5fb4;--bad:#b3261e;--ok:#1a7f37;--mark:#9a6700;--bg:#fff;--panel:#f6f8fa}
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:16px;max-width:1600px}
-h1{font-size:1.4em;margin:0 0 .3em}h1,dd,figcaption,p,li,td,code{overflow-wrap:anywhere}h2{font-size:1.2em;margin:1.4em 0 .5em;border-bottom:1px solid var(--line)}h3{font-size:1.05em;margin:.2em 0}
+h1{font-size:1.4em;margin:0 0 .3em}h1,dd,figcaption,p,li,code{overflow-wrap:anywhere}h2{font-size:1.2em;margin:1.4em 0 .5em;border-bottom:1px solid var(--line)}h3{font-size:1.05em;margin:.2em 0}
 dl.facts{display:flex;flex-wrap:wrap;gap:.2em 1.4em;margin:.2em 0 1em;color:var(--muted)}dl.facts div{display:flex;gap:.4em}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 .verdict{border-left:6px solid var(--bad);background:var(--panel);padding:.6em 1em;margin:.6em 0}.verdict.ok{border-color:var(--ok)}.verdict code{white-space:pre-wrap;word-break:break-all}
-.paths{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:16px}
+.paths{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,620px),1fr));gap:16px}
 figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px;background:var(--bg);break-inside:avoid;page-break-inside:avoid;min-width:0}
 figcaption{font-weight:600;margin-bottom:.4em}svg{width:100%;height:auto;display:block}
 .stoptext{margin:.5em 0;padding:.3em .6em;border-radius:4px;background:var(--panel)}.stoptext.bad strong{color:var(--bad)}.stoptext.ok strong{color:var(--ok)}
@@ -40,9 +40,9 @@ details{margin:.3em 0}summary{cursor:pointer;color:var(--muted)}
 .arrow{stroke:var(--fg);stroke-width:1.6}.ev-syn .arrow{stroke:#6639ba}.ev-request .arrow{stroke:var(--path)}.ev-response .arrow{stroke:var(--ok)}
 .ev-response.s4xx .arrow,.ev-response.s5xx .arrow,.ev-rst .arrow{stroke:var(--bad)}.unanswered .arrow{stroke:var(--bad);stroke-dasharray:6 3}
 .al{font-size:12.5px;fill:var(--fg)}.ev-response.s4xx .al,.ev-response.s5xx .al{fill:var(--bad);font-weight:700}.ev-response.s2xx .al{fill:var(--ok);font-weight:700}
-.cross{fill:var(--bad);font-size:12.5px;font-weight:700}.tm{font-size:11.5px;fill:var(--muted);font-family:ui-monospace,monospace}
+.cross{fill:var(--bad);font-size:15px;font-weight:700}.tm{font-size:14px;fill:var(--muted);font-family:ui-monospace,monospace}.laddersvg .al{font-size:15.5px}.laddersvg .bt{font-size:16px}.laddersvg .st{font-size:13.5px}.laddersvg .marktext{font-size:14px}.laddersvg .axisnote{font-size:13px}
 .markline{stroke:var(--mark);stroke-width:1.5;stroke-dasharray:2 3}.marktext{fill:var(--mark);font-size:12px;font-weight:700}.axisnote{font-size:11px;fill:var(--muted)}
-.ladders{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,620px),1fr));gap:16px}
+.ladders{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,620px),1fr));gap:16px}
 @media (max-width:600px){body{padding:8px;font-size:14px}}
 @media print{body{padding:0;max-width:none;font-size:11pt}figure{border-color:#999}.paths,.ladders{display:block}figure{margin-bottom:12px}details{display:block}details>*{display:block}summary{display:none}tr.chosen td{background:none;text-decoration:underline}}
 `;

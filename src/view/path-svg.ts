@@ -83,7 +83,7 @@ export function renderPathSvg(v: PathView, id: string): string {
     parts.push(up);
   }
   const last = sequence.at(-1)!;
-  const [mx, my] = v.stop.kind === 'no-route' ? [last.x + last.w + 16, last.y + last.h / 2] : [last.x + last.w - 2, last.y - 2];
+  const [mx, my] = v.stop.kind === 'no-route' ? [last.x + last.w + 16, last.y + last.h / 2] : [last.x + last.w - 4, last.y - 8];
   parts.push(
     `<g class="stop ${v.stop.ok ? 'ok' : 'bad'}" data-stop="${escapeHtml(v.stop.kind)}"><title>${escapeHtml(`${v.stop.title}: ${v.stop.detail}`)}</title><circle cx="${mx}" cy="${my}" r="11"/><text x="${mx}" y="${my + 5}" text-anchor="middle">${v.stop.ok ? '✓' : '✕'}</text></g>`,
   );

@@ -35,5 +35,5 @@ export function lineSvg(from: readonly [number, number], to: readonly [number, n
 
 /** Arrowhead marker definitions (ids are per-SVG prefixed to stay unique in one page). */
 export function arrowDefs(prefix: string): string {
-  return `<defs><marker id="${prefix}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="ah"/></marker></defs>`;
+  return `<defs><marker id="${prefix}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto"><path d="M0,0 L10,5 L0,10 z" class="ah"/></marker></defs>`;
 }
