@@ -1,8 +1,8 @@
 // `imds-lab check -- CMD…`: grades an unmodified app against IMDS failure cases in fresh labs (docs/check.md);
 // also `imds-lab run --report` (one run's behaviour summary, no grading).
 import { writeFile } from 'node:fs/promises';
-import { checkCases, PARAMETER_NAMES, type CaseParameters, type CheckCase } from '../check/check-cases.ts';
-import { RULE_IDS, type CaseReport } from '../check/check-report.ts';
+import { PARAMETER_NAMES, type CaseParameters, type CheckCase } from '../check/check-cases.ts';
+import type { CaseReport } from '../check/check-report.ts';
 import { recordCase } from '../check/record-case.ts';
 import { renderBehaviour } from '../check/render-behaviour.ts';
 import { renderJunit } from '../check/render-junit.ts';
@@ -21,9 +21,13 @@ over HTTP, and grades it against rules from Azure's IMDS guidance. Exit 0 only w
 passed (default: no applicable rule failed). docs/check.md lists the cases, the rules and their sources.
 
 Options:
-  --case LIST       Cases to run, comma-separated (default: ${checkCases().filter((c) => c.byDefault).map((c) => c.id).join(', ')};
-                    also ${checkCases().filter((c) => !c.byDefault).map((c) => c.id).join(', ')}). Without --case, --rule runs only the cases its rules need.
-  --rule LIST       Rules to grade (default: all): ${RULE_IDS.join(', ')}.
+  --case LIST       Cases to run, comma-separated. Default: healthy, proxy-env, gone-410, throttled-429,
+                    server-error-500, slow, black-hole, refused, no-route, secondary-nic, failover-cluster;
+                    also secondary-nic-fixed, failover-cluster-fixed, proxy-env-fixed. Without --case,
+                    --rule runs only the cases its rules need.
+  --rule LIST       Rules to grade (default: all): succeeds-healthy, metadata-header, bypass-proxy,
+                    retries-410, backs-off-429, retries-5xx, tolerates-slow, bounded-timeout,
+                    fails-fast-absent, within-rate-limit, supported-api-version.
   --require LIST    Rules that must pass for exit 0 (not applicable counts as not passed).
   --jobs N          Labs at a time (default 2).
   --timeout DUR     Kill the command after DUR in every case (default: 60 s, plus the story; hang cases: bound + 5 s).
