@@ -1,6 +1,8 @@
 // Import rules for src/: no cycles (type-only imports included) and the layer table of docs/design.md.
 const layers = {
   util: [],
+  // process/: the one place that spawns programs (argv arrays only) and its interface.
+  process: ['util'],
   wire: ['util'],
   tcp: ['util', 'wire'],
   link: ['util'],
@@ -11,12 +13,12 @@ const layers = {
   signing: ['util'],
   http: ['util', 'config', 'ratelimit'],
   imds: ['util', 'http', 'config', 'signing', 'ratelimit'],
-  lab: ['util', 'config', 'wire'],
+  lab: ['util', 'config', 'wire', 'process'],
   control: ['util', 'config', 'http', 'imds'],
   // check/: imds-lab check (cases, pure grading, a recorder over library mode handed in by lib.ts, renderers).
   check: ['util', 'wire', 'lab', 'config', 'http', 'imds', 'control'],
   // capture/: what the TUN capture needs from the system (root-namespace guard, the route's `ip`, primary IP).
-  capture: ['util', 'config', 'lab'],
+  capture: ['util', 'config', 'process'],
   // daemon/: the one composition root (capture, VMs, control plane): everything below the CLI.
   daemon: ['util', 'wire', 'tcp', 'link', 'stack', 'net', 'ratelimit', 'config', 'signing', 'http', 'imds', 'control', 'capture'],
   // view/: pure HTML/SVG view models and renderers over the lab's facts (doctor, trace).

@@ -12,7 +12,7 @@ import { LabError } from './lab/lab-error.ts';
 import type { LabState, LabVmRecord } from './lab/lab-state.ts';
 import type { CaptureMode } from './lab/lab-naming.ts';
 import { bringUp } from './lab/lab-up.ts';
-import { processRunner } from './lab/process-runner.ts';
+import { processRunner } from './process/process-runner.ts';
 import { teardownLab } from './lab/teardown.ts';
 import { captureInNamespace, spawnInNamespace, type CapturedRun } from './lab/vm-exec.ts';
 

@@ -1,7 +1,7 @@
 // ipRunnerOver: `ip` goes through the lab runner as an argv array; a non-zero exit becomes ERR_IP_COMMAND with stderr.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CommandResult, LabRunner } from '../lab/lab-runner.ts';
+import type { CommandResult, LabRunner } from '../process/lab-runner.ts';
 import { ipRunnerOver } from './ip-runner.ts';
 
 function fakeRunner(result: CommandResult, calls: (readonly string[])[]): LabRunner {

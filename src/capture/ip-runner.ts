@@ -1,7 +1,7 @@
-// Runs `ip` (iproute2) for the TUN route step through the lab's process runner (src/lab: the one place
+// Runs `ip` (iproute2) for the TUN route step through the process runner (src/process: the one place
 // that spawns programs, argv arrays only), turning a non-zero exit into an ImdsLabError with ip's stderr.
-import type { LabRunner } from '../lab/lab-runner.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import type { LabRunner } from '../process/lab-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { ImdsLabError } from '../util/errors.ts';
 
 /** Runs `ip` with an argv array. Rejects on a non-zero exit. */

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { LabError } from '../lab/lab-error.ts';
 import { labStateDir, readLabState } from '../lab/lab-state.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { loadSigningMaterial } from '../signing/signing-material.ts';
 import { systemClock } from '../util/clock.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';

@@ -12,7 +12,7 @@ import { formatStep } from '../lab/lab-step.ts';
 import { renderTemplate } from '../lab/lab-naming.ts';
 import { buildTopology } from '../lab/lab-topology.ts';
 import { planFix } from '../lab/plan-lab.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { cliInvocation } from './cli-invocation.ts';

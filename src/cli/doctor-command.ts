@@ -2,7 +2,7 @@
 // says in plain words what is wrong and how to fix it; --json for scripts.
 import { analyzeDoctorFacts, type DoctorReport } from '../lab/doctor-analysis.ts';
 import { doctorTarget, gatherDoctorFacts } from '../lab/doctor-facts.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
 import { HTML_FLAG, writeDoctorHtml } from './html-view-io.ts';

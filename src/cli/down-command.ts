@@ -1,7 +1,7 @@
 // `imds-lab down`: removes a lab by name: kills its programs, deletes its namespaces and state, even when
 // `up` died half-way or the responder was killed with SIGKILL.
 import { labStateDir } from '../lab/lab-state.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { NAME_FLAG, parseFlags } from './cli-options.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DoctorFacts, DoctorReport } from '../lab/doctor-analysis.ts';
 import { doctorTarget, gatherRouteFacts, type DoctorTarget } from '../lab/doctor-facts.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { findScenario } from '../lab/lab-data-files.ts';
 import { readPcap } from '../lab/pcap-read.ts';
 import type { LabState } from '../lab/lab-state.ts';

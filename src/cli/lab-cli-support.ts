@@ -13,7 +13,7 @@ import { formatStep } from '../lab/lab-step.ts';
 import { CAPTURE_MODES, checkLabName, type CaptureMode } from '../lab/lab-naming.ts';
 import { planLab, type LabPlan } from '../lab/plan-lab.ts';
 import { MAX_LAB_VMS } from '../lab/lab-scale-set.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import type { CliIo } from './cli-command.ts';
 
 export const DEFAULT_LAB_NAME = 'imds';

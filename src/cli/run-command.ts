@@ -1,7 +1,7 @@
 // `imds-lab run -- CMD…`: brings a lab up, runs CMD in the VM namespace with the scenario's environment,
 // tears the lab down and returns CMD's exit code (how a test suite checks an unmodified app).
 import { labStateDir } from '../lab/lab-state.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';

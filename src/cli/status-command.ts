@@ -1,7 +1,7 @@
 // `imds-lab status`: what a lab is (scenario, namespaces, addresses, processes) and whether it still runs.
 import { labStateDir, readLabState } from '../lab/lab-state.ts';
 import { labIsHealthy } from '../lab/lab-up.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import { existingLabNamespaces } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';

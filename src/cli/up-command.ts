@@ -2,7 +2,7 @@
 // `--dry-run` prints the exact commands, one per line, without running anything.
 import { formatStep } from '../lab/lab-step.ts';
 import { bringUp } from '../lab/lab-up.ts';
-import { processRunner } from '../lab/process-runner.ts';
+import { processRunner } from '../process/process-runner.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { findScenario } from '../lab/lab-data-files.ts';
 import { renderTemplate } from '../lab/lab-naming.ts';

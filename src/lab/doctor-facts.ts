@@ -3,7 +3,7 @@
 import type { DoctorFacts, ProbeFact, RouteFact } from './doctor-analysis.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import { effectiveProxy } from './doctor-analysis.ts';
-import type { LabRunner } from './lab-runner.ts';
+import type { LabRunner } from '../process/lab-runner.ts';
 import { findLabVm, type LabState } from './lab-state.ts';
 
 export const PROBE_URL = `http://${IMDS_ADDRESS}/metadata/instance/compute/vmId?api-version=2021-02-01&format=text`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { executePlan } from './executor.ts';
 import { LabError } from './lab-error.ts';
-import type { CommandResult, LabRunner, RunOptions } from './lab-runner.ts';
+import type { CommandResult, LabRunner, RunOptions } from '../process/lab-runner.ts';
 import type { LabStep } from './lab-step.ts';
 import { teardownLab } from './teardown.ts';
 

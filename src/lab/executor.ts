@@ -1,8 +1,8 @@
 // Runs a lab plan step by step, transactionally: when a step fails, what already ran is undone in reverse
 // order (kill spawned programs, run undo argv, remove written files), then the error names the step.
 import { LabError } from './lab-error.ts';
-import type { LabRunner } from './lab-runner.ts';
-import { stopProcess } from './lab-runner.ts';
+import type { LabRunner } from '../process/lab-runner.ts';
+import { stopProcess } from '../process/lab-runner.ts';
 import { formatArgv, formatStep, type LabStep, type Readiness } from './lab-step.ts';
 
 /** A step that ran, with the PID of a spawned program. */

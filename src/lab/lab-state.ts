@@ -2,7 +2,7 @@
 // environment; `down`, `status`, `exec`, `doctor` and `trace` read it. `down` also works without it.
 import { createHash } from 'node:crypto';
 import { LabError } from './lab-error.ts';
-import type { LabRunner } from './lab-runner.ts';
+import type { LabRunner } from '../process/lab-runner.ts';
 import { formatStep, type LabStep } from './lab-step.ts';
 import type { LabTopology } from './lab-topology.ts';
 import { controlSocketOf } from './plan-lab.ts';

@@ -1,7 +1,7 @@
 // Bringing a lab up (idempotently): an existing lab with the same name and the same plan whose programs
 // all run is reused; anything else under that name is torn down first and the lab is created anew.
 import { LabError } from './lab-error.ts';
-import type { LabRunner } from './lab-runner.ts';
+import type { LabRunner } from '../process/lab-runner.ts';
 import { executePlan, type ExecuteOptions } from './executor.ts';
 import type { LabPlan } from './plan-lab.ts';
 import { initialState, planFingerprint, readLabState, writeLabState, type LabProcessRecord, type LabState } from './lab-state.ts';

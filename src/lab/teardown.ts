@@ -1,8 +1,8 @@
 // Tearing a lab down from its name alone: kill what runs in `<name>-{vm,host,proxy,dead}` and the PIDs in
 // the state file (checked against their recorded command line), delete the namespaces, remove the state dir.
 // Works after `up` died half-way or the responder was killed with SIGKILL.
-import type { LabRunner } from './lab-runner.ts';
-import { stopProcess } from './lab-runner.ts';
+import type { LabRunner } from '../process/lab-runner.ts';
+import { stopProcess } from '../process/lab-runner.ts';
 import { readLabState } from './lab-state.ts';
 import { LAB_ROLES } from './lab-naming.ts';
 

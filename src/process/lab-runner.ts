@@ -1,5 +1,5 @@
 // The executor's window on the system: run an argv, start a background program, signals, files, sleep.
-// process-runner.ts implements it with child_process (argv arrays only); tests use a fake.
+// process-runner.ts implements it with child_process (argv arrays only); tests use a fake. Used by lab/ and capture/.
 
 export interface CommandResult {
   /** Exit code; -1 when the program could not be started or was killed. */
