@@ -89,11 +89,11 @@ describe('serve: rate limits and faults', () => {
     assert.ok(Date.now() - t0 >= 590, `took ${Date.now() - t0} ms`);
   });
 
-  it('a bad --fault is a usage error naming the key (exit 1, no server)', async () => {
+  it('a bad --fault is a usage error naming the key (exit 2, no server)', async () => {
     const res = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listen', '127.0.0.1:0', '--fault', 'path=/x,status=418'], {
       cwd: REPO_ROOT,
     });
-    assert.equal(res.code, 1);
+    assert.equal(res.code, 2);
     assert.match(res.stderr, /fault\.status must be one of 404, 410, 429, 500, 503/);
   });
 });

@@ -24,6 +24,16 @@ export class UsageError extends ImdsLabError {
   }
 }
 
+/** A flag value the parsers below refuse is a usage error (exit 2), whatever error class they throw. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ImdsLabError && !(error instanceof UsageError)) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 /** Control plane (src/control): marker for "<state-dir>/control/control.sock", resolved once the state dir is known. */
 const CONTROL_SOCKET_DEFAULT = '';
 
@@ -169,7 +179,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
     rateLimit: values['no-rate-limit'] ? false : undefined,
     caIssuersUri: values['ca-issuers-uri'],
     serverHeader: values['no-server-header'] ? null : values['server-header'],
-    faults: (values.fault ?? []).map(parseFaultSpec),
+    faults: asUsage(() => (values.fault ?? []).map(parseFaultSpec)),
     capture: capture as CaptureMode,
     logRequests: values['log-requests'] ?? false,
     controlSocket: values['control-socket'] !== undefined ? resolve(values['control-socket']) : values.control ? CONTROL_SOCKET_DEFAULT : undefined,
@@ -216,7 +226,7 @@ function parseTunSettings(values: {
     ...(name !== undefined ? { name } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
     ...(values.pcap !== undefined ? { pcapPath: resolve(values.pcap) } : {}),
-    ...(values['net-fault'] ? { netFaults: parseNetFaults(values['net-fault'].join(','), '--net-fault') } : {}),
+    ...(values['net-fault'] ? { netFaults: asUsage(() => parseNetFaults(values['net-fault']!.join(','), '--net-fault')) } : {}),
     ...(policy !== undefined ? { sourcePolicy: policy as SourceReaction } : {}),
     ...(values['primary-ip'] ? { primaryIps: values['primary-ip'] } : {}),
   };
