@@ -94,7 +94,7 @@ test('ctl errors are clear and exit 1; the real binary works too', async () => {
   assert.equal(net.code, 1);
   assert.match(net.stderr, /tun capture/);
   const unknown = await ctl('frobnicate');
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2, 'a usage error');
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
   const spawned = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ctl', '--socket', socket, 'clock', 'show'], { cwd: REPO_ROOT });
   assert.equal(spawned.code, 0, spawned.stderr);

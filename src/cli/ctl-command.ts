@@ -259,7 +259,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof ControlError && error.code !== CONTROL_ERROR_CODES.connection) {
       io.stderr.write(`imds-lab ctl: ${error.message}\n`);
-      return 1;
+      return error.code === 'ERR_USAGE' ? 2 : 1; // usage errors exit 2, as in every command
     }
     throw error;
   } finally {
