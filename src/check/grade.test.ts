@@ -87,7 +87,7 @@ describe('check grading rules', () => {
     assert.match(shrinking.evidence, /waits shrank \(3\.0 s then 1\.5 s\)/);
     const gaveUp = verdict('throttled-429', rec({ exit: 1, requests: [req(0, 429)] }), 'backs-off-429');
     assert.equal(gaveUp.status, 'fail');
-    assert.match(gaveUp.evidence, /did not recover after 1 429/);
+    assert.match(gaveUp.evidence, /did not recover after 1 × 429/);
   });
 
   it('retries-5xx: 500, 500, 200 passes; stopping at the first 500 fails', () => {

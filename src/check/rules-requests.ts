@@ -51,7 +51,7 @@ export const backsOff429: GradeFn = (r) => {
   const last = throttled.at(-1)!;
   const success = r.requests.find((q) => q.atMs > last.atMs && q.status >= 200 && q.status < 300);
   if (gaveUp || !success || r.exit !== 0 || r.timedOut) {
-    return fail(`did not recover after ${plural(throttled.length, '429')}: ${waitText}; ${statusList(r.requests)}; ${exitText(r.exit, r.timedOut, r.durationMs)}`);
+    return fail(`did not recover after ${throttled.length} × 429: ${waitText}; ${statusList(r.requests)}; ${exitText(r.exit, r.timedOut, r.durationMs)}`);
   }
   return pass(`${waitText}; then ${success.status} at ${secs(success.atMs)}; ${exitText(r.exit, r.timedOut, r.durationMs)}`);
 };
