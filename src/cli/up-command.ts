@@ -2,11 +2,15 @@
 // `--dry-run` prints the exact commands, one per line, without running anything.
 import { formatStep } from '../lab/lab-step.ts';
 import { bringUp } from '../lab/lab-up.ts';
+import { LabError } from '../lab/lab-error.ts';
 import { processRunner } from '../process/process-runner.ts';
+import { teardownLab } from '../lab/teardown.ts';
+import { loadTunAddon } from '../link/tun.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { findScenario } from '../lab/lab-data-files.ts';
 import { renderTemplate } from '../lab/lab-naming.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { cliInvocation } from './cli-invocation.ts';
 import { LAB_UP_FLAGS, labUpArguments, parseFlags } from './cli-options.ts';
 import { buildPlan, clearProgress, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
 
@@ -34,7 +38,8 @@ Options:
   -v, --verbose       Print every step as it runs.
 
 An existing lab with the same name is reused when it was made from the same plan and still runs;
-otherwise it is torn down and created anew.`;
+otherwise it is torn down and created anew. Ctrl-C (SIGINT/SIGTERM) while it is being made removes what
+was made so far and exits 130.`;
 
 export function parseUpArguments(argv: readonly string[]): LabUpArguments & { dryRun: boolean; verbose: boolean } {
   const values = parseFlags(argv, { ...LAB_UP_FLAGS, 'dry-run': { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } });
@@ -56,7 +61,7 @@ export function describeLab(state: LabState): string {
   if ((state.vms?.length ?? 1) > 1) {
     lines[1] = `  VM namespaces  ${state.vms.map((v) => `${v.name} ${v.namespace} ${v.ip}`).join('; ')} (scale set on ${state.nics[0]!.subnet}/${state.nics[0]!.prefix}; the scenario applies to vm0)`;
   }
-  lines.push(`  control        imds-lab ctl --lab ${state.name} …  (socket ${state.controlSocket}${state.virtualClock ? ', virtual clock' : ''})`);
+  lines.push(`  control        ${cliInvocation()} ctl --lab ${state.name} …  (socket ${state.controlSocket}${state.virtualClock ? ', virtual clock' : ''})`);
   if (state.proxy) lines.push(`  proxy          ${state.proxy.role === 'proxy' || state.proxy.role === undefined ? state.namespaces.proxy : `on ${state.proxy.role}`}: tinyproxy on ${state.proxy.ip}:${state.proxy.port}${state.proxy.forwardedFor ? '' : ' (no X-Forwarded-For)'}`);
   if (state.cluster) lines.push(`  dead end       ${state.namespaces.dead}: peer of the VM's ${state.cluster.device} (${state.cluster.ip}/${state.cluster.prefix})`);
   if (Object.keys(state.env).length) lines.push(`  VM environment ${Object.entries(state.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
@@ -65,13 +70,46 @@ export function describeLab(state: LabState): string {
     if (!state.fixed) lines.push(`  fix            ${renderTemplate(scenario.fix, state.vars)}`);
     else if (scenario.fixKind === 'client') lines.push('  note           this fix is in the client (retries); --fixed changes nothing in the lab');
   }
-  lines.push(`  try: imds-lab exec${state.name === 'imds' ? '' : ` --name ${state.name}`} -- curl -s -H Metadata:true 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'`);
+  lines.push(`  try: ${cliInvocation()} exec${state.name === 'imds' ? '' : ` --name ${state.name}`} -- curl -s -H Metadata:true 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'`);
   return `${lines.join('\n')}\n`;
 }
 
+/** Exit code after SIGINT/SIGTERM interrupted `up` (128 + SIGINT, as shells report it). */
+export const INTERRUPTED_EXIT = 130;
+
+/**
+ * bringUp with Ctrl-C handled: SIGINT/SIGTERM while the lab is being made let the step in flight finish,
+ * then everything made so far is torn down (as a failed step is) and ERR_LAB_INTERRUPTED is thrown.
+ */
 export async function runUp(args: ReturnType<typeof parseUpArguments>, io: CliIo): Promise<LabState> {
+  // Without the TUN addon say so (and offer --capture socket) before anything is created.
+  if (args.capture === 'tun') loadTunAddon();
   const { plan, stateDir, pcapFile } = await buildPlan(args, io.env);
-  const result = await bringUp(processRunner, plan, { stateDir, pcapFile, onEvent: progressReporter(io, args.verbose) });
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!interrupted) io.stderr.write(`\n${signal}: rolling back lab ${args.name}…\n`);
+    interrupted ??= signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: Awaited<ReturnType<typeof bringUp>> | undefined;
+  let failure: unknown;
+  try {
+    result = await bringUp(processRunner, plan, { stateDir, pcapFile, onEvent: progressReporter(io, args.verbose) });
+  } catch (error) {
+    failure = error;
+  }
+  try {
+    if (interrupted) {
+      clearProgress(io);
+      const report = await teardownLab(processRunner, args.name, stateDir);
+      throw new LabError('ERR_LAB_INTERRUPTED', `interrupted by ${interrupted}: removed ${report.namespaces.join(', ') || 'nothing yet'}; nothing of lab ${args.name} is left`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (failure !== undefined || !result) throw failure;
   clearProgress(io);
   if (result.replaced) io.stderr.write(`replaced the existing lab ${args.name} (removed ${result.replaced.namespaces.join(', ') || 'its state'})\n`);
   if (result.reused) io.stderr.write(`lab ${args.name} is already up with the same plan; reusing it\n`);
@@ -86,7 +124,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   requireRoot('imds-lab up');
-  const state = await runUp(args, io);
+  let state: LabState;
+  try {
+    state = await runUp(args, io);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_LAB_INTERRUPTED') throw error;
+    io.stderr.write(`imds-lab up: ${(error as Error).message}\n`);
+    return INTERRUPTED_EXIT;
+  }
   io.stdout.write(describeLab(state));
   return 0;
 }
