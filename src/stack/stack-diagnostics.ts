@@ -2,9 +2,12 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { formatIpv4Address } from '../util/ipv4-address.ts';
 import type { StackConnection } from './stack-connection.ts';
+import type { TcpEndpoints } from '../tcp/tcb-types.ts';
 
 /** Connection lifecycle: { event: 'open' | 'close', 4-tuple as dotted strings, reason? }. */
 export const tcpChannel = diagnosticsChannel.channel('imds-lab:tcp');
+/** Every TCP state change (a trace): { remoteAddress, remotePort, from, to }. Published only when subscribed. */
+export const stateChannel = diagnosticsChannel.channel('imds-lab:tcp:state');
 /** A packet the stack dropped: { reason, source? }. Published only when subscribed. */
 export const dropChannel = diagnosticsChannel.channel('imds-lab:stack:drop');
 /** A network fault applied: { fault, remoteAddress, remotePort }. */
@@ -37,6 +40,19 @@ export function publishTcp(event: 'open' | 'close', c: StackConnection, reason?:
   if (!tcpChannel.hasSubscribers) return;
   const message: TcpChannelMessage = { event, localAddress: c.localAddressText, localPort: c.localPort, remoteAddress: c.remoteAddressText, remotePort: c.remotePort };
   tcpChannel.publish(reason === undefined ? message : { ...message, reason });
+}
+
+export interface StateChannelMessage {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+export function publishState(endpoints: TcpEndpoints, from: string, to: string): void {
+  if (!stateChannel.hasSubscribers) return;
+  const message: StateChannelMessage = { remoteAddress: formatIpv4Address(endpoints.remoteAddress), remotePort: endpoints.remotePort, from, to };
+  stateChannel.publish(message);
 }
 
 export function publishDrop(reason: string, source?: number): void {

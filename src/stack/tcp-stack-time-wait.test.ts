@@ -1,6 +1,7 @@
 // TIME-WAIT in the stack: closed connections are released at once (not kept in the table or the timer
 // queue), a small entry answers for 2*MSL (RFC 9293 §3.10.7.4), and the entries are bounded (oldest recycled).
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { segment, StackHarness, synSegment, VM } from '../../test/helpers/stack-harness.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
@@ -71,4 +72,21 @@ test('TIME-WAIT entries are bounded: the oldest is recycled first', async () => 
   const replies = h.take().map((r) => [r.tcp!.dstPort, r.tcp!.flags]);
   assert.deepEqual(replies, [[42000, TcpFlags.RST], [42004, TcpFlags.ACK]]);
   h.close();
+});
+
+test('state changes are traced on imds-lab:tcp:state, ending TIME-WAIT -> CLOSED when the entry takes over', async () => {
+  const trace: string[] = [];
+  const on = (m: unknown): void => {
+    const { remotePort, from, to } = m as { remotePort: number; from: string; to: string };
+    if (remotePort === 41002) trace.push(`${from}>${to}`);
+  };
+  subscribe('imds-lab:tcp:state', on);
+  try {
+    const h = new StackHarness();
+    await closeFromServer(h, 41002);
+    h.close();
+  } finally {
+    unsubscribe('imds-lab:tcp:state', on);
+  }
+  assert.deepEqual(trace, ['CLOSED>SYN-RECEIVED', 'SYN-RECEIVED>ESTABLISHED', 'ESTABLISHED>FIN-WAIT-1', 'FIN-WAIT-1>FIN-WAIT-2', 'FIN-WAIT-2>TIME-WAIT', 'TIME-WAIT>CLOSED']);
 });

@@ -20,7 +20,7 @@ import { FaultTable } from './fault-table.ts';
 import { decideLoss, decideSyn, NO_FAULTS, type NetFaults } from './net-faults.ts';
 import { decideSource, type SourcePolicy } from './source-policy.ts';
 import { StackConnection, type ConnectionOwner } from './stack-connection.ts';
-import { publishDrop, publishFault, publishTcp } from './stack-diagnostics.ts';
+import { publishDrop, publishFault, publishState, publishTcp } from './stack-diagnostics.ts';
 import { PacketOutput } from './packet-output.ts';
 import { CallbackTask, StackTimer } from './stack-timer.ts';
 import { TimeWaitTable } from './time-wait-table.ts';
@@ -141,6 +141,7 @@ export class TcpStack implements ConnectionOwner {
       isn: createIsnSource(keyedHash),
       cookies: createSynCookies(keyedHash),
       onDrop: (reason) => this.stats.drop(`tcb-${reason}`),
+      onStateChange: (tcb, from, to) => publishState(tcb.endpoints, from, to),
       config,
     });
     this.link.setReceiver((packet) => this.ingest(packet));

@@ -97,7 +97,7 @@ function newAck(core: TcbCore, seg: TcpSegment, ack: number, now: number): void 
   if (!core.finAcked) return;
   switch (core.state) {
     case TcpState.FIN_WAIT_1:
-      core.state = TcpState.FIN_WAIT_2;
+      core.setState(TcpState.FIN_WAIT_2);
       if (core.orphaned) core.finWait2At = now + core.config.finWait2TimeoutMs;
       break;
     case TcpState.CLOSING:

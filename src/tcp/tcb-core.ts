@@ -9,7 +9,8 @@ import { Reassembly } from './reassembly.ts';
 import { RtoEstimator } from './rto.ts';
 import { add, gt, sub } from './seq.ts';
 import type { TcpConfig } from './tcp-config.ts';
-import { TcpState } from './tcp-states.ts';
+import { isLegalTransition, TcpState } from './tcp-states.ts';
+import { TcpError } from './tcp-error.ts';
 import type { TcbDropReason, TcbHandler, TcbStats, TcpCloseReason, TcpEndpoints } from './tcb-types.ts';
 
 export type TcbEvent = 'established' | 'readable' | 'writable' | 'peerFin';
@@ -21,7 +22,7 @@ const NO_OPTIONS: TcpOptions = Object.freeze({});
 export class TcbCore {
   readonly config: TcpConfig;
   readonly endpoints: TcpEndpoints;
-  state: TcpState = TcpState.CLOSED;
+  private current: TcpState = TcpState.CLOSED;
   /** Opened by a listener (SYN-RECEIVED from LISTEN) rather than connect(). */
   passive = false;
 
@@ -98,6 +99,8 @@ export class TcbCore {
   closeReason: TcpCloseReason | undefined;
   closedDelivered = false;
   handler: TcbHandler | undefined;
+  /** Told of every state change (a trace hook; synchronous, must not call back into the Tcb). */
+  onStateChange: ((from: TcpState, to: TcpState) => void) | undefined;
   /** Told of every dropped segment (the stack counts them in its statistics). */
   onDrop: ((reason: TcbDropReason) => void) | undefined;
   lastNow: number;
@@ -272,6 +275,20 @@ export class TcbCore {
     else this.delayedAckAt ??= now + this.config.delayedAckMs;
   }
 
+  /** The connection state (RFC 9293 §3.3.2); changed only by setState. */
+  get state(): TcpState {
+    return this.current;
+  }
+
+  /** The one place the state changes: checks the transition (a bug otherwise) and tells onStateChange. */
+  setState(to: TcpState): void {
+    const from = this.current;
+    if (from === to) return;
+    if (!isLegalTransition(from, to)) throw new TcpError('ERR_TCP_ILLEGAL_TRANSITION', `illegal TCP state transition ${from} -> ${to}`);
+    this.current = to;
+    this.onStateChange?.(from, to);
+  }
+
   /** Counts a segment dropped for `reason` (and tells onDrop). */
   dropSegment(reason: TcbDropReason): void {
     this.stats.drops[reason]++;
@@ -285,7 +302,7 @@ export class TcbCore {
   /** Enters CLOSED, drops buffers and timers, and queues the closed event. */
   finish(reason: TcpCloseReason): void {
     if (this.closeReason !== undefined) return;
-    this.state = TcpState.CLOSED;
+    this.setState(TcpState.CLOSED);
     this.closeReason = reason;
     this.rtxAt = this.persistAt = this.delayedAckAt = this.timeWaitAt = this.finWait2At = this.synDeadline = undefined;
     this.ackPending = false;
@@ -296,7 +313,7 @@ export class TcbCore {
 
   /** Enters TIME-WAIT (RFC 9293 §3.10.7.4): wait 2*MSL, no retransmissions left. */
   enterTimeWait(now: number): void {
-    this.state = TcpState.TIME_WAIT;
+    this.setState(TcpState.TIME_WAIT);
     this.timeWaitAt = now + 2 * this.config.mslMs;
     this.rtxAt = this.persistAt = this.finWait2At = undefined;
   }

@@ -76,7 +76,7 @@ function synSent(core: TcbCore, seg: TcpSegment, now: number): void {
   applyPeerSyn(core, seg);
   if (!hasAck) {
     // Simultaneous open: SYN-RECEIVED, answer with SYN-ACK at ISS.
-    core.state = TcpState.SYN_RECEIVED;
+    core.setState(TcpState.SYN_RECEIVED);
     core.rtxAt = undefined;
     sendSyn(core, now);
     return;
@@ -94,7 +94,7 @@ function synSent(core: TcbCore, seg: TcpSegment, now: number): void {
 }
 
 function establish(core: TcbCore): void {
-  core.state = core.finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED;
+  core.setState(core.finQueued ? TcpState.FIN_WAIT_1 : TcpState.ESTABLISHED);
   core.synDeadline = undefined;
   core.queueEvent('established');
 }

@@ -82,11 +82,11 @@ function processFin(core: TcbCore, now: number): void {
   core.ackPending = true;
   switch (core.state) {
     case TcpState.ESTABLISHED:
-      core.state = TcpState.CLOSE_WAIT;
+      core.setState(TcpState.CLOSE_WAIT);
       break;
     case TcpState.FIN_WAIT_1:
       if (core.finAcked) core.enterTimeWait(now);
-      else core.state = TcpState.CLOSING;
+      else core.setState(TcpState.CLOSING);
       break;
     case TcpState.FIN_WAIT_2:
       core.finWait2At = undefined;

@@ -26,6 +26,8 @@ export interface TcbOpenOptions {
   readonly handler?: TcbHandler;
   /** Told of every segment the Tcb drops, with the reason (for the owner's statistics). */
   readonly onDrop?: (reason: TcbDropReason) => void;
+  /** Told of every state change, synchronously (a trace hook: it must not call back into the Tcb). */
+  readonly onStateChange?: (tcb: Tcb, from: TcpState, to: TcpState) => void;
 }
 
 export class Tcb {
@@ -42,13 +44,15 @@ export class Tcb {
     );
     this.core.handler = options.handler;
     this.core.onDrop = options.onDrop;
+    const trace = options.onStateChange;
+    if (trace !== undefined) this.core.onStateChange = (from, to) => trace(this, from, to);
   }
 
   /** Active open (RFC 9293 §3.10.1): returns a Tcb in SYN-SENT with its SYN queued in takeOutgoing(). */
   static connect(options: TcbOpenOptions): Tcb {
     const tcb = new Tcb(options);
     const core = tcb.core;
-    core.state = TcpState.SYN_SENT;
+    core.setState(TcpState.SYN_SENT);
     core.rttSeq = add(core.iss, 1);
     core.rttTime = options.now;
     sendSyn(core, options.now);
@@ -67,7 +71,7 @@ export class Tcb {
     const tcb = new Tcb(options);
     const core = tcb.core;
     core.passive = true;
-    core.state = TcpState.SYN_RECEIVED;
+    core.setState(TcpState.SYN_RECEIVED);
     core.stats.segmentsIn++;
     applyPeerSyn(core, syn);
     core.synDeadline = options.now + core.config.synReceivedTimeoutMs;
@@ -87,7 +91,7 @@ export class Tcb {
     const core = tcb.core;
     const peer = options.peer;
     core.passive = true;
-    core.state = TcpState.SYN_RECEIVED;
+    core.setState(TcpState.SYN_RECEIVED);
     const tsVal = ack.options.timestamps?.tsVal;
     const syn: TcpSegment = {
       ...ack,
@@ -288,11 +292,11 @@ export class Tcb {
         break;
       case TcpState.ESTABLISHED:
         core.finQueued = true;
-        core.state = TcpState.FIN_WAIT_1;
+        core.setState(TcpState.FIN_WAIT_1);
         break;
       case TcpState.CLOSE_WAIT:
         core.finQueued = true;
-        core.state = TcpState.LAST_ACK;
+        core.setState(TcpState.LAST_ACK);
         break;
       default:
         return;

@@ -2,7 +2,7 @@
 // backlog with a per-source share; past either bound it answers with SYN cookies (RFC 4987 §3.6) and
 // rebuilds the Tcb from a valid cookie ACK. Other ACKs get a RST, RSTs are ignored. Demux is the owner's.
 import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
-import { Tcb } from './tcb.ts';
+import { Tcb, type TcbOpenOptions } from './tcb.ts';
 import { defaultTcpConfig, type TcpConfig } from './tcp-config.ts';
 import { TcpState } from './tcp-states.ts';
 import type { TcbDropReason, TcbHandler, TcpEndpoints } from './tcb-types.ts';
@@ -25,6 +25,8 @@ export interface TcpListenerOptions {
   readonly cookies?: SynCookies;
   /** Given to every Tcb it creates: told of each segment a Tcb drops. */
   readonly onDrop?: (reason: TcbDropReason) => void;
+  /** Given to every Tcb it creates: a trace of its state changes. */
+  readonly onStateChange?: TcbOpenOptions['onStateChange'];
   /** Resolved config for the listener and every Tcb it creates; default defaultTcpConfig. */
   readonly config?: TcpConfig;
 }
@@ -51,7 +53,7 @@ export class TcpListener {
   private readonly isn: IsnSource;
   private readonly config: TcpConfig;
   private readonly cookies: SynCookies | undefined;
-  private readonly onDrop: ((reason: TcbDropReason) => void) | undefined;
+  private readonly hooks: Pick<TcbOpenOptions, 'onDrop' | 'onStateChange'>;
   private readonly embryonic = new Set<Tcb>();
   /** Half-open Tcbs per remote address (each VM has its own), so no one source takes every slot. */
   private readonly embryonicBySource = new Map<number, number>();
@@ -65,7 +67,10 @@ export class TcpListener {
     this.localPort = options.localPort;
     this.isn = options.isn;
     this.cookies = options.config?.synCookies === false ? undefined : options.cookies;
-    this.onDrop = options.onDrop;
+    this.hooks = {
+      ...(options.onDrop ? { onDrop: options.onDrop } : {}),
+      ...(options.onStateChange ? { onStateChange: options.onStateChange } : {}),
+    };
     this.config = options.config ?? defaultTcpConfig;
   }
 
@@ -121,7 +126,7 @@ export class TcpListener {
       now,
       config: this.config,
       handler,
-      ...(this.onDrop ? { onDrop: this.onDrop } : {}),
+      ...this.hooks,
     });
     this.embryonic.add(tcb);
     this.embryonicBySource.set(source, fromSource + 1);
@@ -183,7 +188,7 @@ export class TcpListener {
       config: this.config,
       handler,
       peer,
-      ...(this.onDrop ? { onDrop: this.onDrop } : {}),
+      ...this.hooks,
     });
   }
 
