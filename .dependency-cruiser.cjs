@@ -22,7 +22,7 @@ const layers = {
   // daemon/: the one composition root (capture, VMs, control plane): everything below the CLI.
   daemon: ['util', 'wire', 'tcp', 'link', 'stack', 'net', 'ratelimit', 'config', 'signing', 'http', 'imds', 'control', 'capture'],
   // view/: pure HTML/SVG view models and renderers over the lab's facts (doctor, trace).
-  view: ['util', 'lab'],
+  view: ['util', 'lab', 'check'],
 };
 
 const forbidden = [
@@ -41,6 +41,13 @@ const forbidden = [
     to: { path: '^(node:)?(fs|net|dgram|child_process|http|https|os|dns|worker_threads)$', dependencyTypes: ['core'] },
   },
 ];
+forbidden.push({
+  name: 'tcp-wire-types-only',
+  severity: 'error',
+  comment: 'tcp/ takes only types from wire/, besides the segment model it shares with it (wire/tcp-segment.ts: TcpSegment, TcpFlags).',
+  from: { path: '^src/tcp/' },
+  to: { path: '^src/wire/', pathNot: '^src/wire/tcp-segment\\.ts$', dependencyTypesNot: ['type-only'] },
+});
 for (const [layer, allowed] of Object.entries(layers)) {
   const ok = [layer, ...allowed].join('|');
   forbidden.push({

@@ -9,6 +9,7 @@ import { renderJunit } from '../check/render-junit.ts';
 import { caseLine, renderTable } from '../check/render-table.ts';
 import { checkUsageError, runCheck } from '../check/run-check.ts';
 import { startLab } from '../lib.ts';
+import { renderCheckPage } from '../view/check-page.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { parseFlags } from './cli-options.ts';
 import { splitCommand } from './exec-command.ts';
@@ -35,6 +36,8 @@ Options:
                     slow=2s, hang-bound=60s, absent-bound=15s, max-attempts=10.
   --json            Print the report as JSON (docs/check.md "JSON").
   --junit FILE      Also write JUnit XML (one testcase per rule).
+  --html FILE       Also write a self-contained page: one section per case (rules, evidence, the app's
+                    SYNs and requests as a ladder diagram; docs/view.md).
   --profile FILE    VM profile for every lab (default: the embedded example VM).`;
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
@@ -76,6 +79,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       param: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       junit: { type: 'string' },
+      html: { type: 'string' },
       profile: { type: 'string' },
     },
     checkUsageError,
@@ -101,6 +105,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     startLab,
   );
   if (values.junit !== undefined) await writeFile(values.junit, renderJunit(report));
+  if (values.html !== undefined) await writeFile(values.html, renderCheckPage(report, new Date().toISOString()));
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
   return report.ok ? 0 : 1;
 }

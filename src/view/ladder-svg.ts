@@ -45,7 +45,8 @@ export function renderLadderSvg(v: LadderView, id: string): string {
   const prefix = safeToken(id);
   const ys = eventRows(v.events);
   const bottom = (ys.at(-1) ?? HEAD + 26) + 30;
-  const clientLabel = v.client.viaProxy ? `proxy ${v.client.address}:${v.client.port}` : `${v.client.address}:${v.client.port}`;
+  const endpoint = v.client.port ? `${v.client.address}:${v.client.port}` : v.client.address;
+  const clientLabel = v.client.viaProxy ? `proxy ${endpoint}` : endpoint;
   const heads = [
     `<g class="head"><rect x="${CLIENT_X - 120}" y="6" width="240" height="46" rx="6"/><text x="${CLIENT_X}" y="25" text-anchor="middle" class="bt">${escapeHtml(truncate(clientLabel, 26))}</text><text x="${CLIENT_X}" y="41" text-anchor="middle" class="st">${escapeHtml(truncate(v.client.role, 30))}</text></g>`,
     `<g class="head"><rect x="${SERVER_X - 116}" y="6" width="232" height="46" rx="6"/><text x="${SERVER_X}" y="25" text-anchor="middle" class="bt">${escapeHtml(v.server.address)}:${v.server.port}</text><text x="${SERVER_X}" y="41" text-anchor="middle" class="st">${escapeHtml(truncate(v.interfaces.length ? `IMDS, in on ${v.interfaces.join(' → ')}` : 'IMDS', 30))}</text></g>`,

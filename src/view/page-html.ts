@@ -18,7 +18,7 @@ export interface PageModel {
   readonly ladderNote: string | null;
 }
 
-const CSS = `
+export const PAGE_CSS = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--path:#0a5fb4;--bad:#b3261e;--ok:#1a7f37;--mark:#9a6700;--bg:#fff;--panel:#f6f8fa}
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:16px;max-width:1600px}
 h1{font-size:1.4em;margin:0 0 .3em}h1,dd,figcaption,p,li,code{overflow-wrap:anywhere}h2{font-size:1.2em;margin:1.4em 0 .5em;border-bottom:1px solid var(--line)}h3{font-size:1.05em;margin:.2em 0}
@@ -44,7 +44,8 @@ details{margin:.3em 0}summary{cursor:pointer;color:var(--muted)}
 .markline{stroke:var(--mark);stroke-width:1.5;stroke-dasharray:2 3}.marktext{fill:var(--mark);font-size:12px;font-weight:700}.axisnote{font-size:11px;fill:var(--muted)}
 .ladders{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,620px),1fr));gap:16px}
 @media (max-width:600px){body{padding:8px;font-size:14px}}
-@media print{body{padding:0;max-width:none;font-size:11pt}figure{border-color:#999}.paths,.ladders{display:block}figure{margin-bottom:12px}details{display:block}details>*{display:block}summary{display:none}tr.chosen td{background:none;text-decoration:underline}}
+section.case{border-top:2px solid var(--line);margin-top:1.5em}.pass{color:var(--ok);font-weight:700}.fail{color:var(--bad);font-weight:700}
+@media print{section.case{break-before:page}body{padding:0;max-width:none;font-size:11pt}figure{border-color:#999}.paths,.ladders{display:block}figure{margin-bottom:12px}details{display:block}details>*{display:block}summary{display:none}tr.chosen td{background:none;text-decoration:underline}}
 `;
 
 function routeTable(v: PathView): string {
@@ -76,6 +77,20 @@ function ladderFigure(v: LadderView): string {
 <details><summary>Events as a table</summary><div class="tw"><table><caption>Events of connection ${v.index + 1}</caption><thead><tr><th scope="col">time</th><th scope="col">direction</th><th scope="col">event</th><th scope="col">detail</th></tr></thead><tbody>${rows}</tbody></table></div></details></figure>`;
 }
 
+/** The HTML document around a body: charset, viewport, the CSP that forbids scripts and network, the CSS. */
+export function pageShell(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head>
+<body>${body}</body></html>
+`;
+}
+
+export function ladderFigureHtml(v: LadderView): string {
+  return ladderFigure(v);
+}
+
 export function renderPage(m: PageModel): string {
   const facts = m.facts.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('');
   const verdict = m.verdict
@@ -85,14 +100,12 @@ export function renderPage(m: PageModel): string {
   const pathNote = m.pathNote ? `<p class="note">${escapeHtml(m.pathNote)}</p>` : '';
   const ladders = m.ladders.length ? `<div class="ladders">${m.ladders.map(ladderFigure).join('')}</div>` : '';
   const ladderNote = m.ladderNote ? `<p class="note">${escapeHtml(m.ladderNote)}</p>` : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>${escapeHtml(m.title)}</title><style>${CSS}</style></head>
-<body><header><h1>${escapeHtml(m.title)}</h1><dl class="facts">${facts}</dl></header>
+  return pageShell(
+    m.title,
+    `<header><h1>${escapeHtml(m.title)}</h1><dl class="facts">${facts}</dl></header>
 <main>${verdict}
 <section aria-labelledby="h-path"><h2 id="h-path">The path to 169.254.169.254</h2>${pathNote}${paths}</section>
 <section aria-labelledby="h-conn"><h2 id="h-conn">Connections (${m.ladders.length})</h2>${ladderNote}${ladders}</section>
-</main></body></html>
-`;
+</main>`,
+  );
 }
