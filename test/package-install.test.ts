@@ -39,7 +39,7 @@ function packTarball(): string {
   if (given) return given;
   // npm pack runs prepack: the tsc build of src and the prebuilt addons (scripts/build-prebuilds).
   const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
-  assert.equal(packed.status, 0, `npm pack failed:\n${packed.stderr}`);
+  assert.equal(packed.status, 0, `npm pack failed:\n${packed.stderr}\n${packed.stdout.slice(-4000)}`);
   const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
   const tests = info!.files.filter((f) => /\.test\.|\/test\//.test(f.path)).map((f) => f.path);
   assert.deepEqual(tests, [], 'the tarball holds no tests');
