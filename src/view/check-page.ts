@@ -32,7 +32,8 @@ export function caseLadder(c: CaseReport, index: number): LadderView {
   return {
     index,
     title: `case ${c.id}: the app's traffic`,
-    client: { address: 'the app', port: 0, role: `${c.syns.connections} connection(s)`, viaProxy: c.requests.some((r) => r.viaProxy) },
+    // The app is the client even when a proxy forwarded its requests (the detail of each request says so).
+    client: { address: c.requests.some((r) => r.viaProxy) ? 'the app, via a proxy' : 'the app', port: 0, role: `${c.syns.connections} connection(s)`, viaProxy: false },
     server: { address: '169.254.169.254', port: 80 },
     interfaces: [],
     events: ordered,
