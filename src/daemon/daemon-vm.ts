@@ -7,6 +7,7 @@ import { loadProfile } from '../config/load-profile.ts';
 import type { HttpFault, VmProfile } from '../config/vm-profile.ts';
 import { primaryIpOf } from '../capture/primary-ip.ts';
 import { HttpFaultSet } from '../http/http-faults.ts';
+import type { HttpTimeouts } from '../http/http-timeouts.ts';
 import { createImdsServer } from '../http/imds-server.ts';
 import { createTokenIssuer } from '../imds/identity-token-issuer.ts';
 import type { ImdsContext } from '../imds/imds-context.ts';
@@ -44,6 +45,7 @@ export interface VmServiceOptions {
   readonly serverHeader?: string | null;
   readonly faults?: readonly HttpFault[];
   readonly onUnexpectedError?: (error: unknown) => void;
+  readonly httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /** Applies the command-line overrides to a profile's service settings (returns a new frozen profile). */
@@ -97,6 +99,7 @@ export async function buildVm(
     faults,
     vmName: name,
     ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
+    ...(options.httpTimeouts ? { timeouts: options.httpTimeouts } : {}),
   });
   return {
     name,

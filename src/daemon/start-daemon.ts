@@ -16,6 +16,7 @@ import type { Capture, CaptureTarget } from './capture.ts';
 import { buildVm, type DaemonVm, type DaemonVmOptions } from './daemon-vm.ts';
 import { startSocketCapture } from './socket-capture.ts';
 import { startTunCapture, type TunCapture, type TunSettings } from './tun-capture.ts';
+import type { HttpTimeouts } from '../http/http-timeouts.ts';
 
 export type { DaemonVm, DaemonVmOptions } from './daemon-vm.ts';
 
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   readonly stateDir: string;
   /** Overrides profile.service.rateLimit.enabled. */
   readonly rateLimit?: boolean;
+  /** Header, request and keep-alive timeouts of every VM's server, in both capture modes (default DEFAULT_HTTP_TIMEOUTS). */
+  readonly httpTimeouts?: Partial<HttpTimeouts>;
   /** The attested-data leaf's CA Issuers URI (labs: one their resolver knows); default DEFAULT_CA_ISSUERS_URI. */
   readonly caIssuersUri?: string;
   /** Overrides profile.service.serverHeader (null sends no Server header). */

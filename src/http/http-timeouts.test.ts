@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
 import { duplexPair } from '../../test/helpers/duplex-pair.ts';
-import { DEFAULT_HTTP_TIMEOUTS, HttpTimeoutsError, resolveHttpTimeouts, serverTimeoutOptions, trackConnectionsWithoutListening } from './http-timeouts.ts';
+import { DEFAULT_HTTP_TIMEOUTS, HttpTimeoutsError, parseHttpTimeoutsSpec, resolveHttpTimeouts, serverTimeoutOptions, trackConnectionsWithoutListening } from './http-timeouts.ts';
 
 describe('http timeouts', () => {
   it('defaults: 10 s head, 30 s request, 5 s keep-alive, checked every second', () => {
@@ -43,5 +43,19 @@ describe('http timeouts', () => {
     const server = http.createServer();
     server.removeAllListeners('listening');
     assert.throws(() => trackConnectionsWithoutListening(server), (e: unknown) => e instanceof HttpTimeoutsError && e.code === 'ERR_HTTP_TRACKING');
+  });
+});
+
+describe('--http-timeouts SPEC', () => {
+  it('parses any subset of headers, request, keep-alive and check', () => {
+    assert.deepEqual(parseHttpTimeoutsSpec('headers=2000,request=4000'), { headersMs: 2000, requestMs: 4000 });
+    assert.deepEqual(parseHttpTimeoutsSpec('keep-alive=0, check=250'), { keepAliveMs: 0, checkIntervalMs: 250 });
+  });
+  it('refuses unknown names, non-numbers and inconsistent values, naming the flag', () => {
+    assert.throws(() => parseHttpTimeoutsSpec('header=5'), /--http-timeouts: expected NAME=MS pairs with NAME one of headers, request, keep-alive, check, got "header=5"/);
+    assert.throws(() => parseHttpTimeoutsSpec('headers=5s'), /got "headers=5s"/);
+    assert.throws(() => parseHttpTimeoutsSpec('headers=1=2'), /got "headers=1=2"/);
+    assert.throws(() => parseHttpTimeoutsSpec('headers=40000'), /--http-timeouts\.headersMs \(40000\) must not exceed --http-timeouts\.requestMs \(30000\)/);
+    assert.throws(() => parseHttpTimeoutsSpec('check=0'), /--http-timeouts\.checkIntervalMs/);
   });
 });

@@ -48,3 +48,20 @@ export function trackConnectionsWithoutListening(server: http.Server): void {
   }
   setup.call(server);
 }
+
+const SPEC_KEYS: Record<string, keyof HttpTimeouts> = { headers: 'headersMs', request: 'requestMs', 'keep-alive': 'keepAliveMs', check: 'checkIntervalMs' };
+
+/** Parses `headers=MS,request=MS,keep-alive=MS,check=MS` (any subset; whole milliseconds) into overrides. */
+export function parseHttpTimeoutsSpec(spec: string, flag = '--http-timeouts'): Partial<HttpTimeouts> {
+  const out: Partial<Record<keyof HttpTimeouts, number>> = {};
+  for (const part of spec.split(',')) {
+    const [name, value, extra] = part.split('=');
+    const key = name === undefined ? undefined : SPEC_KEYS[name.trim()];
+    if (key === undefined || value === undefined || extra !== undefined || !/^\d+$/.test(value.trim())) {
+      throw new HttpTimeoutsError('ERR_HTTP_TIMEOUTS', `${flag}: expected NAME=MS pairs with NAME one of ${Object.keys(SPEC_KEYS).join(', ')}, got ${JSON.stringify(part)}`);
+    }
+    out[key] = Number(value.trim());
+  }
+  resolveHttpTimeouts(out, flag);
+  return out;
+}
