@@ -2,7 +2,6 @@
 // M a 4-microsecond timer derived from the passed-in `now` (ms). F is an injected keyed hash; a pure
 // SipHash-2-4 (Aumasson & Bernstein) is provided here so the stack only has to supply 16 random key bytes.
 import { ImdsLabError } from '../util/errors.ts';
-import { writeU16, writeU32 } from '../wire/byte-order.ts';
 import type { TcpEndpoints } from './tcb-types.ts';
 
 /** A keyed pseudo-random function with the secret key baked in: message -> unsigned 32-bit number. */
@@ -124,12 +123,13 @@ export function sipHashKeyedHash(key: Uint8Array): KeyedHash {
 
 // One scratch message reused by every call: the hash is synchronous and keeps no reference to it.
 const tuple = new Uint8Array(13);
+const tupleView = new DataView(tuple.buffer);
 
 function tupleBytes(endpoints: TcpEndpoints, tag: number): Uint8Array {
-  writeU32(tuple, 0, endpoints.localAddress >>> 0);
-  writeU16(tuple, 4, endpoints.localPort);
-  writeU32(tuple, 6, endpoints.remoteAddress >>> 0);
-  writeU16(tuple, 10, endpoints.remotePort);
+  tupleView.setUint32(0, endpoints.localAddress >>> 0);
+  tupleView.setUint16(4, endpoints.localPort);
+  tupleView.setUint32(6, endpoints.remoteAddress >>> 0);
+  tupleView.setUint16(10, endpoints.remotePort);
   tuple[12] = tag;
   return tuple;
 }

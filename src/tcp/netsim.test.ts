@@ -3,7 +3,7 @@
 // within a bounded simulated time.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pattern, runSimulation, type Impairment, type SimOptions, type SimResult } from './netsim.ts';
+import { pattern, runSimulation, type Impairment, type SimOptions, type SimResult } from '../../test/helpers/netsim.ts';
 
 const LEVELS: Record<string, Impairment> = {
   clean: { loss: 0, duplicate: 0, reorder: 0, reorderMs: 0, delayMs: 5, jitterMs: 0 },

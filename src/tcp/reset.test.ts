@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resetForClosed, segmentLength } from './reset.ts';
-import { flagsOf, segment } from './tcb-test-harness.ts';
+import { flagsOf, segment } from '../../test/helpers/tcb-harness.ts';
 
 test('a segment with ACK gets <SEQ=SEG.ACK><CTL=RST>', () => {
   const reply = resetForClosed(segment({ seq: 100, ack: 0xdeadbeef, flags: 'PA', payload: 'x' }))!;

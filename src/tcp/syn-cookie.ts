@@ -1,7 +1,6 @@
 // SYN cookies (RFC 4987 §3.6) built as Linux builds them (net/ipv4/syncookies.c): the SYN-ACK's ISN carries
 // a keyed hash of the 4-tuple, a 60 s counter and an MSS index; the peer's window scale and SACK-permitted
 // ride in the low 6 bits of our timestamp (cookie_init_timestamp). Pure: the key is an injected KeyedHash.
-import { writeU16, writeU32 } from '../wire/byte-order.ts';
 import type { KeyedHash } from './isn.ts';
 import type { TcpEndpoints } from './tcb-types.ts';
 
@@ -48,13 +47,14 @@ function counter(now: number): number {
 }
 
 const message = new Uint8Array(17);
+const view = new DataView(message.buffer);
 
 function hashOf(hash: KeyedHash, e: TcpEndpoints, count: number, tag: number): number {
-  writeU32(message, 0, e.localAddress >>> 0);
-  writeU16(message, 4, e.localPort);
-  writeU32(message, 6, e.remoteAddress >>> 0);
-  writeU16(message, 10, e.remotePort);
-  writeU32(message, 12, count >>> 0);
+  view.setUint32(0, e.localAddress >>> 0);
+  view.setUint16(4, e.localPort);
+  view.setUint32(6, e.remoteAddress >>> 0);
+  view.setUint16(10, e.remotePort);
+  view.setUint32(12, count >>> 0);
   message[16] = tag;
   return hash(message) >>> 0;
 }

@@ -7,7 +7,7 @@ import { buildTcpPacket, parseTcpPacket } from '../wire/packet.ts';
 import type { TcpOptions, TcpSegment } from '../wire/tcp-segment.ts';
 import { le, sub } from './seq.ts';
 import { Tcb } from './tcb.ts';
-import { Harness, SERVER_ENDPOINTS } from './tcb-test-harness.ts';
+import { Harness, SERVER_ENDPOINTS } from '../../test/helpers/tcb-harness.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
 import { TcpState } from './tcp-states.ts';
 

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tcb } from './tcb.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
-import { Harness, SERVER_ENDPOINTS, expectSegment } from './tcb-test-harness.ts';
+import { Harness, SERVER_ENDPOINTS, expectSegment } from '../../test/helpers/tcb-harness.ts';
 
 describe('passive open (SYN-RECEIVED)', () => {
   test('SYN gets a SYN-ACK with our MSS only when the peer offered only MSS', () => {

@@ -1,7 +1,7 @@
 // Hostile and unusual SYN options: MSS 0/1/absent/huge, window scale > 14, SACK, options turned off.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './tcb-test-harness.ts';
+import { Harness } from '../../test/helpers/tcb-harness.ts';
 import { MIN_MSS, clampPeerMss, negotiate, receiveWindowShift } from './options-negotiation.ts';
 import { defaultTcpConfig } from './tcp-config.ts';
 

@@ -2,7 +2,7 @@
 // retry limit, go-back-N after a timeout, fast retransmit / NewReno recovery, zero-window probing.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, expectSegment } from './tcb-test-harness.ts';
+import { Harness, expectSegment } from '../../test/helpers/tcb-harness.ts';
 
 describe('retransmission timeout', () => {
   test('RTO from the handshake sample, doubling backoff, ETIMEDOUT after maxRetransmits', () => {

@@ -7,7 +7,7 @@ import { resolveTcpConfig } from './tcp-config.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { createSynCookies } from './syn-cookie.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
-import { expectSegment, flagsOf, segment } from './tcb-test-harness.ts';
+import { expectSegment, flagsOf, segment } from '../../test/helpers/tcb-harness.ts';
 import type { TcpSegment } from '../wire/tcp-segment.ts';
 
 const isn = createIsnSource(sipHashKeyedHash(new Uint8Array(16).fill(7)));

@@ -1,10 +1,10 @@
 // Test-only helpers for scripted segment-in/segment-out Tcb tests (smoltcp `send!`/`recv!` style):
 // a segment builder from the peer's side, a harness with an explicit clock, and flag formatting.
 import assert from 'node:assert/strict';
-import { TcpFlags, type TcpOptions, type TcpSegment } from '../wire/tcp-segment.ts';
-import { Tcb } from './tcb.ts';
-import { resolveTcpConfig, type TcpConfig } from './tcp-config.ts';
-import type { TcpEndpoints } from './tcb-types.ts';
+import { TcpFlags, type TcpOptions, type TcpSegment } from '../../src/wire/tcp-segment.ts';
+import { Tcb } from '../../src/tcp/tcb.ts';
+import { resolveTcpConfig, type TcpConfig } from '../../src/tcp/tcp-config.ts';
+import type { TcpEndpoints } from '../../src/tcp/tcb-types.ts';
 
 export const LOCAL_PORT = 80;
 export const REMOTE_PORT = 40000;

@@ -1,15 +1,15 @@
-// Test-only deterministic network simulation (smoltcp tests/netsim.rs style), used by netsim.test.ts: a
+// Test support: deterministic network simulation (smoltcp tests/netsim.rs style), used by src/tcp/netsim.test.ts: a
 // client Tcb and a server Tcb (from a TcpListener) exchange real IPv4+TCP bytes over an in-memory channel
 // with seeded loss, duplication, reordering, delay and corruption; both apps stream data, then close.
-import { seededRandom, type Random } from '../util/seeded-random.ts';
-import { buildTcpPacket, parseTcpPacket } from '../wire/packet.ts';
-import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
-import { isWireError } from '../wire/wire-error.ts';
-import { createIsnSource, sipHashKeyedHash } from './isn.ts';
-import { Tcb } from './tcb.ts';
-import { resolveTcpConfig, type TcpConfig } from './tcp-config.ts';
-import { TcpListener } from './tcp-listener.ts';
-import type { TcpCloseReason, TcpEndpoints } from './tcb-types.ts';
+import { seededRandom, type Random } from '../../src/util/seeded-random.ts';
+import { buildTcpPacket, parseTcpPacket } from '../../src/wire/packet.ts';
+import { TcpFlags, type TcpSegment } from '../../src/wire/tcp-segment.ts';
+import { isWireError } from '../../src/wire/wire-error.ts';
+import { createIsnSource, sipHashKeyedHash } from '../../src/tcp/isn.ts';
+import { Tcb } from '../../src/tcp/tcb.ts';
+import { resolveTcpConfig, type TcpConfig } from '../../src/tcp/tcp-config.ts';
+import { TcpListener } from '../../src/tcp/tcp-listener.ts';
+import type { TcpCloseReason, TcpEndpoints } from '../../src/tcp/tcb-types.ts';
 
 export interface Impairment {
   readonly loss: number;
