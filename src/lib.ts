@@ -3,7 +3,7 @@
 // As an entry point it reads process.env only as a default: of StartLabOptions.env (and CheckOptions.env).
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { buildPlan, requireRoot, selfCommand, vmEnvironment, vmNamespace } from './cli/lab-cli-support.ts';
+import { buildPlan, requireRoot, selfCommand, vmEnvironment, vmNamespace } from './lab/lab-setup.ts';
 import { runCheck, type CheckOptions } from './check/run-check.ts';
 import type { CheckReport } from './check/check-report.ts';
 import { ControlClient } from './control/control-client.ts';
