@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatRequestLine } from './request-log-line.ts';
-import { parseListen, parseServeArguments, serveCommand } from './serve-command.ts';
+import { parseListen, parseServeArguments, serveCommand, UsageError } from './serve-command.ts';
 
 describe('parseListen', () => {
   it('accepts HOST:PORT and [IPv6]:PORT', () => {
@@ -28,6 +28,7 @@ describe('parseServeArguments', () => {
     assert.deepEqual(args.faults, []);
     assert.equal(args.capture, 'socket');
     assert.equal(args.logRequests, false);
+    assert.equal(args.httpTimeouts, undefined);
   });
   it('every flag', () => {
     const args = parseServeArguments([
@@ -42,6 +43,7 @@ describe('parseServeArguments', () => {
     assert.equal(args.capture, 'socket');
     assert.equal(args.logRequests, true);
     assert.equal(parseServeArguments(['--listen', '127.0.0.1:1', '--no-server-header']).serverHeader, null);
+    assert.deepEqual(parseServeArguments(['--listen', '127.0.0.1:1', '--http-timeouts', 'headers=2000,keep-alive=500']).httpTimeouts, { headersMs: 2000, keepAliveMs: 500 });
     const vms = parseServeArguments(['--listen', '127.0.0.1:1', '--vm', 'vm0=/p/a.yaml', '--vm', 'vm1=/p/b.yaml', '--control', '--virtual-clock']);
     assert.deepEqual(vms.vms, [{ name: 'vm0', profile: '/p/a.yaml' }, { name: 'vm1', profile: '/p/b.yaml' }]);
     assert.equal(vms.controlSocket, '', '--control: the default socket under the state dir');
@@ -64,6 +66,7 @@ describe('parseServeArguments', () => {
     assert.throws(() => parseServeArguments(['--listen', '127.0.0.1:1', '--server-header', 'a', '--no-server-header']), /exclude each other/);
     assert.throws(() => parseServeArguments(['--listen', '127.0.0.1:1', '--bogus']), /bogus/);
     assert.throws(() => parseServeArguments(['--listen', '127.0.0.1:1', '--fault', 'status=500']), /path=… is required/);
+    assert.throws(() => parseServeArguments(['--listen', '127.0.0.1:1', '--http-timeouts', 'headers=1s']), (e: unknown) => e instanceof UsageError && /--http-timeouts: expected NAME=MS/.test(e.message));
   });
 });
 
@@ -72,7 +75,7 @@ describe('serveCommand', () => {
     const flags = [
       '--listen', '--profile', '--vm', '--state-dir', '--no-rate-limit', '--server-header', '--no-server-header', '--fault', '--capture',
       '--tun-name', '--mtu', '--pcap', '--net-fault', '--source-policy', '--primary-ip', '--log-requests', '--control', '--control-socket',
-      '--virtual-clock',
+      '--virtual-clock', '--http-timeouts',
     ];
     for (const flag of flags) {
       // Each flag has its own option line (`  --flag …`), not just a mention in another flag's text.

@@ -3,6 +3,7 @@ import type { HttpFault } from '../config/vm-profile.ts';
 import { startDaemon } from '../daemon/start-daemon.ts';
 import { CAPTURE_MODES, type CaptureMode } from '../util/capture-mode.ts';
 import { parseFaultSpec } from '../http/fault-spec.ts';
+import { parseHttpTimeoutsSpec, type HttpTimeouts } from '../http/http-timeouts.ts';
 import { subscribeRequests } from '../http/request-log.ts';
 import { formatRequestLine } from './request-log-line.ts';
 import { ImdsLabError } from '../util/errors.ts';
@@ -60,6 +61,9 @@ Options:
                            Default: $IMDS_LAB_STATE_DIR, else $XDG_STATE_HOME/imds-lab, else
                            ~/.local/state/imds-lab.
   --no-rate-limit          Turn off the per-VM rate limits (5 req/s; identity 20 req/s and 5 concurrent).
+  --http-timeouts SPEC     Connection limits in ms, in both capture modes; SPEC is comma-separated NAME=MS:
+                           headers=10000 (request head, else 408), request=30000 (whole request, else 408),
+                           keep-alive=5000 (idle between requests, +1 s), check=1000 (how often checked).
   --ca-issuers-uri URI     CA Issuers URI in the attested-data leaf (default an .invalid one; labs use a
                            name their resolver knows and serve the issuing CA there).
   --server-header TEXT     Send "Server: TEXT" on every response (default: the profile's service.serverHeader).
@@ -116,6 +120,8 @@ export interface ServeArguments {
   readonly vms: readonly { readonly name: string; readonly profile: string }[];
   readonly stateDir: string | undefined;
   readonly rateLimit: boolean | undefined;
+  /** --http-timeouts overrides (undefined: the defaults). */
+  readonly httpTimeouts?: Partial<HttpTimeouts> | undefined;
   /** --ca-issuers-uri: the leaf's AIA CA Issuers URI (undefined: the default). */
   readonly caIssuersUri?: string | undefined;
   readonly serverHeader: string | null | undefined;
@@ -138,6 +144,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
         vm: { type: 'string', multiple: true },
         'state-dir': { type: 'string' },
         'no-rate-limit': { type: 'boolean' },
+        'http-timeouts': { type: 'string' },
         'ca-issuers-uri': { type: 'string' },
         'server-header': { type: 'string' },
         'no-server-header': { type: 'boolean' },
@@ -177,6 +184,7 @@ export function parseServeArguments(argv: readonly string[]): ServeArguments {
     vms,
     stateDir: values['state-dir'],
     rateLimit: values['no-rate-limit'] ? false : undefined,
+    httpTimeouts: values['http-timeouts'] === undefined ? undefined : asUsage(() => parseHttpTimeoutsSpec(values['http-timeouts']!)),
     caIssuersUri: values['ca-issuers-uri'],
     serverHeader: values['no-server-header'] ? null : values['server-header'],
     faults: asUsage(() => (values.fault ?? []).map(parseFaultSpec)),
@@ -263,6 +271,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(args.profile !== undefined ? { profile: args.profile } : {}),
     ...(args.vms.length > 0 ? { vms: args.vms } : {}),
     ...(args.rateLimit !== undefined ? { rateLimit: args.rateLimit } : {}),
+    ...(args.httpTimeouts !== undefined ? { httpTimeouts: args.httpTimeouts } : {}),
     ...(args.caIssuersUri !== undefined ? { caIssuersUri: args.caIssuersUri } : {}),
     ...(args.serverHeader !== undefined ? { serverHeader: args.serverHeader } : {}),
     ...(args.tun !== undefined ? { tun: args.tun } : {}),
