@@ -1,6 +1,7 @@
 // Deterministic network simulation grid: byte-exact transfers in both directions across seeds,
 // impairment levels and sizes (real packets through the wire codecs), each ending in a graceful close
-// within a bounded simulated time.
+// within a bounded simulated time; the grid's figures are compared with a snapshot (UPDATE_SNAPSHOTS=1 rewrites it).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pattern, runSimulation, type Impairment, type SimOptions, type SimResult } from '../../test/helpers/netsim.ts';
@@ -40,16 +41,34 @@ function limitFor(level: string, bytes: number): number {
   return 120_000 + Math.ceil((bytes / (1 << 20)) * perMb);
 }
 
+const SNAPSHOT = new URL('../../test/fixtures/netsim-grid.json', import.meta.url);
+
 describe('netsim grid', () => {
+  /** Per cell and seed: [simulated completion ms, retransmissions, segments]. */
+  const figures: Record<string, [number, number, number][]> = {};
   for (const [level, impairment] of Object.entries(LEVELS)) {
     for (const [up, down] of SIZES) {
-      test(`${level} ${up}/${down} bytes over seeds 1..6`, () => {
+      const cell = `${level} ${up}/${down}`;
+      test(`${cell} bytes over seeds 1..6`, () => {
+        const rows: [number, number, number][] = [];
         for (let seed = 1; seed <= 6; seed++) {
-          check({ seed, impairment, clientToServer: up, serverToClient: down, limitMs: limitFor(level, up + down) });
+          const r = check({ seed, impairment, clientToServer: up, serverToClient: down, limitMs: limitFor(level, up + down) });
+          rows.push([Math.round(r.finishedAt * 1000) / 1000, r.retransmits, r.segments]);
         }
+        figures[cell] = rows;
       });
     }
   }
+  test('the grid figures (completion time, retransmissions, segments) match the snapshot', () => {
+    assert.equal(Object.keys(figures).length, Object.keys(LEVELS).length * SIZES.length, 'every cell ran');
+    if (process.env['UPDATE_SNAPSHOTS'] === '1' || !existsSync(SNAPSHOT)) {
+      const lines = Object.entries(figures).map(([cell, rows]) => `  ${JSON.stringify(cell)}: ${JSON.stringify(rows)}`);
+      writeFileSync(SNAPSHOT, `{\n${lines.join(',\n')}\n}\n`);
+      if (process.env['UPDATE_SNAPSHOTS'] !== '1') assert.fail('snapshot created; rerun to compare (commit test/fixtures/netsim-grid.json)');
+      return;
+    }
+    assert.deepEqual(figures, JSON.parse(readFileSync(SNAPSHOT, 'utf8')), 'the simulation is deterministic: a change in TCP behaviour changes these figures (UPDATE_SNAPSHOTS=1 to accept)');
+  });
 });
 
 describe('netsim variants', () => {
