@@ -93,20 +93,22 @@ describe('imds-lab check end to end (real labs, TUN capture)', { skip, concurren
     assert.match(sloppy.cases[0]!.rules.find((r) => r.id === 'metadata-header')!.fix ?? '', /Metadata: true/);
   });
 
-  it('the CLI: --json report, --junit file, exit 1 when a required rule is not a pass, exit 2 on a usage error', async () => {
+  it('the CLI: --json report, --junit file, exit 1 when a required rule is not a pass, exit 2 on a usage error; a -fixed case', async () => {
+    // secondary-nic-fixed: the scenario with its documented fix, so the requests leave eth0 from the primary IP.
     const junit = join(runDir, 'check.xml');
-    const json = await exec([process.execPath, '--import', 'tsx', MAIN, 'check', '--case', 'healthy', '--require', 'bypass-proxy,supported-api-version', '--json', '--junit', junit, '--', ...CURL('sloppy')], { env });
+    const json = await exec([process.execPath, '--import', 'tsx', MAIN, 'check', '--case', 'secondary-nic-fixed', '--require', 'bypass-proxy,supported-api-version', '--json', '--junit', junit, '--', ...CURL('sloppy')], { env });
     assert.equal(json.code, 1, json.stderr);
     const report = JSON.parse(json.stdout) as CheckReport;
     assert.equal(report.version, 1);
     assert.deepEqual(report.command.slice(-1), ['sloppy']);
-    assert.deepEqual(report.cases.map((c) => [c.id, c.exit, c.requests.length]), [['healthy', 1, 10]]);
+    assert.deepEqual(report.cases.map((c) => [c.id, c.exit, c.requests.length]), [['secondary-nic-fixed', 1, 10]]);
     assert.equal(report.cases[0]!.requests[0]!.metadata, undefined);
+    assert.ok(report.cases[0]!.requests.every((q) => q.remoteAddress === '10.1.0.4' && !q.viaProxy), 'every request from the primary IP');
     assert.equal(report.cases[0]!.syns.connections, 10);
     assert.deepEqual(report.rules.find((r) => r.id === 'bypass-proxy'), { id: 'bypass-proxy', status: 'not-applicable', required: true, cases: [] });
     assert.deepEqual(report.failed, ['succeeds-healthy', 'metadata-header', 'within-rate-limit', 'supported-api-version']);
     const xml = readFileSync(junit, 'utf8');
-    assert.match(xml, /<testcase classname="imds-lab.check" name="metadata-header: every request carries Metadata: true">\n\s+<failure message="healthy: 1 of 10 requests/);
+    assert.match(xml, /<testcase classname="imds-lab.check" name="metadata-header: every request carries Metadata: true">\n\s+<failure message="secondary-nic-fixed: 1 of 10 requests/);
     assert.match(xml, /name="bypass-proxy[^"]*">\n\s+<skipped /);
     const usage = await exec([process.execPath, '--import', 'tsx', MAIN, 'check', '--rule', 'retries-4xx', '--', 'true'], { env });
     assert.equal(usage.code, 2, 'a usage error');
