@@ -181,6 +181,7 @@ describe('HTML view in a headless browser', { skip }, () => {
     const { page, pcap, code } = await open('black-hole');
     assert.equal(code, 1, 'doctor reports a problem');
     assert.match(await page.locator('section.verdict').innerText(), /no-answer/);
+    assert.match(await page.locator('dl.facts').innerText(), /faults injected now\s+network synDropProbability=1/, 'the page names the injected fault');
     assert.equal(await page.locator('figure.pathfig').count(), 1, 'healthy has no fix to show');
     assert.equal(await page.locator('figure.pathfig g.nic.chosen').getAttribute('data-device'), 'eth0');
     assert.equal(await page.locator('figure.pathfig g.stop').getAttribute('data-stop'), 'no-answer');

@@ -12,7 +12,8 @@ import { readPcap } from '../lab/pcap-read.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { analyzeTrace, parseRequestLog, type TraceResult } from '../lab/trace-analysis.ts';
 import type { TraceLabInfo } from '../lab/trace-format.ts';
-import { doctorPage, pathFacts, resolveFix, runPage, type LabFacts } from '../view/lab-pages.ts';
+import { describeFaults, doctorPage, pathFacts, resolveFix, runPage, type LabFacts } from '../view/lab-pages.ts';
+import { selfCommand } from './lab-cli-support.ts';
 import type { PathFacts } from '../view/path-model.ts';
 import { renderPage, type PageModel } from '../view/page-html.ts';
 
@@ -65,7 +66,20 @@ export async function writeDoctorHtml(file: string, state: LabState, target: Doc
   if (state.pcapFile) await settleCapture();
   const trace = state.pcapFile ? { result: await traceFromPcap(state.pcapFile, readOptional(`${state.stateDir}/responder.log`)), lab: traceLabInfo(state) } : null;
   const path = pathFacts(labFacts(state), { namespace: target.namespace, primary: target.primary }, facts, facts.env);
-  writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, generated: new Date().toISOString() }));
+  const faults = describeFaults(await ctlJson(state, ['net', 'show'], target.vm), await ctlJson(state, ['fault', 'list'], target.vm));
+  writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, faults, generated: new Date().toISOString() }));
+}
+
+/** `imds-lab ctl … --json`-style query of the lab's control plane (run inside <lab>-host); null when it fails. */
+async function ctlJson(state: LabState, words: readonly string[], vm: string): Promise<unknown> {
+  const vmFlag = state.vms.length > 1 ? ['--vm', vm] : [];
+  const result = await processRunner.run(['ip', 'netns', 'exec', state.namespaces.host!, ...selfCommand(), 'ctl', '--socket', state.controlSocket, ...vmFlag, ...words], { timeoutMs: 15_000 });
+  if (result.code !== 0) return null;
+  try {
+    return JSON.parse(result.stdout) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 /**

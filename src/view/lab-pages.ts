@@ -83,19 +83,44 @@ export function doctorPage(input: {
   readonly probe: DoctorFacts['appProbe'];
   readonly fix: ReturnType<typeof resolveFix>;
   readonly trace: { readonly result: TraceResult; readonly lab: TraceLabInfo | null } | null;
+  /** Faults active in the responder while the doctor looked (from the control plane), in words. */
+  readonly faults?: readonly string[];
   readonly generated: string;
 }): PageModel {
   const p = input.probe;
+  const faults = input.faults ?? [];
   const observed: PathObservation = { status: p.status, text: p.status !== null ? `The doctor's probe got HTTP ${p.status} in ${p.timeMs} ms.` : `The doctor's probe got no answer after ${p.timeMs} ms${p.error ? ` (${p.error})` : ''}.` };
   return {
     title: `imds-lab doctor: ${input.lab.name} (${input.lab.scenario})`,
-    facts: labFactsList(input.lab, `doctor, from ${input.facts.vmNamespace}`, input.generated),
-    verdict: { ok: input.report.healthy, title: input.report.healthy ? 'healthy' : `problem: ${input.report.cause}`, detail: input.report.summary, fix: input.report.healthy ? null : input.report.fix },
+    facts: [...labFactsList(input.lab, `doctor, from ${input.facts.vmNamespace}`, input.generated), ...(faults.length ? [['faults injected now', faults.join('; ')] as [string, string]] : [])],
+    verdict: {
+      ok: input.report.healthy,
+      title: input.report.healthy ? 'healthy' : `problem: ${input.report.cause}`,
+      detail: `${input.report.summary}${faults.length ? ` Faults injected in the responder right now: ${faults.join('; ')}.` : ''}`,
+      fix: input.report.healthy ? null : faults.length ? `${input.report.fix} (or clear the faults: imds-lab ctl --lab ${input.lab.name} net clear / fault clear)` : input.report.fix,
+    },
     paths: pathViews(input.facts, input.fix, observed),
     pathNote: null,
     ladders: input.trace ? buildLadders(input.trace.result.connections, input.trace.lab) : [],
     ladderNote: input.trace ? 'Every connection captured since the lab came up (the doctor\'s own probes are the last ones).' : 'The lab has no capture: start it with imds-lab up --pcap FILE to see each connection here.',
   };
+}
+
+/** The non-neutral fields of `ctl net show` and the entries of `ctl fault list`, in words (unknown shapes are shown as JSON). */
+export function describeFaults(net: unknown, http: unknown): string[] {
+  const out: string[] = [];
+  const faults = (net as { faults?: unknown } | null)?.faults;
+  if (faults && typeof faults === 'object') {
+    for (const [key, value] of Object.entries(faults as Record<string, unknown>)) {
+      if (key === 'seed' || value === 0 || value === false || value === 'none' || value === null) continue;
+      if (value && typeof value === 'object' && Object.values(value).every((v) => v === 0)) continue;
+      out.push(`network ${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+    }
+  }
+  if (Array.isArray(http)) {
+    for (const entry of http as { id?: unknown; fault?: unknown }[]) out.push(`HTTP fault #${String(entry.id ?? '?')} ${JSON.stringify(entry.fault ?? entry)}`);
+  }
+  return out;
 }
 
 export function tracePage(input: { readonly file: string; readonly result: TraceResult; readonly lab: TraceLabInfo | null; readonly requestLog: boolean; readonly marks?: readonly LadderMark[]; readonly generated: string }): PageModel {
