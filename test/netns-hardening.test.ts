@@ -1,6 +1,6 @@
 // Namespace e2e for issue 11 points 2 and 3, in socket mode and through the TUN: a client that half-closes
 // right after its request is answered, and idle and slowloris connections get 408 and are closed after the
-// header timeout (10 s by default), the same in both capture modes.
+// header timeout (2 s here via serve --http-timeouts; 10 s by default), the same in both capture modes.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { startServe } from './helpers/netns-imds.ts';
 const skip = privilegedSkipReason();
 removeLeftoversAfterTests();
 const LOAD = fileURLToPath(new URL('../scripts/hardening-load.mjs', import.meta.url));
+const HEADERS_MS = 2000;
+const TIMEOUTS = ['--http-timeouts', `headers=${HEADERS_MS},request=4000,check=200`];
 
 interface Summary {
   count: number;
@@ -45,21 +47,21 @@ describe('issue 11 in namespaces: half-close and slow clients, socket mode and T
 
   // TUN first: a socket-mode run leaves kernel TIME-WAIT sockets for 169.254.169.254:80 in the host namespace.
   for (const mode of ['tun', 'socket'] as const) {
-    it(`${mode}: half-closing clients are answered; idle and slowloris connections get 408 after the header timeout`, async () => {
+    it(`${mode}: half-closing clients are answered; idle and slowloris connections get 408 after the configured header timeout`, async () => {
       if (mode === 'socket') ip(['-n', topo.host, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
       const args = mode === 'socket' ? ['--capture', 'socket', '--listen', '169.254.169.254:80'] : ['--capture', 'tun'];
-      const served = await startServe(topo, topo.host, [...args, '--state-dir', state, '--no-rate-limit']);
+      const served = await startServe(topo, topo.host, [...args, ...TIMEOUTS, '--state-dir', state, '--no-rate-limit']);
       try {
         const [halfClose, hold] = await Promise.all([
           load<{ answered: number; unanswered: number; statuses: Record<string, number> }>(topo, ['half-close', '--count', '30']),
-          load<{ idle: Summary; slowloris: Summary }>(topo, ['hold', '--idle', '5', '--slowloris', '5', '--interval-ms', '500', '--max-ms', '30000']),
+          load<{ idle: Summary; slowloris: Summary }>(topo, ['hold', '--idle', '5', '--slowloris', '5', '--interval-ms', '200', '--max-ms', '20000']),
         ]);
         results[mode] = { halfClose, hold };
         assert.deepEqual(halfClose.statuses, { 200: 30 }, 'every half-closing client gets its answer');
         for (const [kind, s] of Object.entries(hold)) {
-          assert.equal(s.closed, 5, `${kind}: all closed by the server within 30 s`);
+          assert.equal(s.closed, 5, `${kind}: all closed by the server within 20 s`);
           assert.equal(s.got408, 5, `${kind}: each got 408 Request Timeout`);
-          assert.ok(s.firstMs! >= 10_000 - 50, `${kind}: not before the 10 s header timeout (${s.firstMs} ms)`);
+          assert.ok(s.firstMs! >= HEADERS_MS - 50, `${kind}: not before the ${HEADERS_MS} ms header timeout (${s.firstMs} ms)`);
         }
       } finally {
         assert.equal(await served.stop(), 0, served.output());
