@@ -55,8 +55,12 @@ export function selectCases(all: readonly CheckCase[], caseIds: readonly string[
   return needed;
 }
 
-function labName(index: number): string {
-  return `ck${(process.pid % 46_656).toString(36)}${index.toString(36)}${randomBytes(2).toString('hex')}`;
+/** Labs started by this process (several checks may run at once in one test process). */
+let labCounter = 0;
+
+/** A unique lab name of at most 13 characters: ck, the pid, a counter, 2 random bytes. */
+function labName(): string {
+  return `ck${(process.pid % 46_656).toString(36)}${(labCounter++ % 1296).toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
 export async function runCheck(argv: readonly string[], options: CheckOptions, startLab: LabStarter): Promise<CheckReport> {
@@ -77,7 +81,7 @@ export async function runCheck(argv: readonly string[], options: CheckOptions, s
       const recording = await recordCase(c, argv, {
         startLab,
         env: options.env ?? {},
-        labName: labName(index),
+        labName: labName(),
         ...(options.profile !== undefined ? { profile: options.profile } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       });
