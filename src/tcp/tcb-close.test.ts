@@ -126,10 +126,10 @@ describe('TIME-WAIT', () => {
 
   test('reuse without timestamps: a SYN above RCV.NXT ends TIME-WAIT, an old one is challenged', () => {
     const h = timeWait();
-    assert.equal(h.tcb.handleSegment({ ...synAt(5001) }, h.now), 'ok');
+    assert.equal(h.tcb.handleSegment(h.inbound({ seq: 5001, flags: 'S', options: { mss: 1460 } }), h.now), 'ok');
     expectSegment(h.out()[0], { flags: 'A', seq: 10002, ack: 5002 });
     assert.equal(h.tcb.state, 'TIME-WAIT');
-    assert.equal(h.tcb.handleSegment(synAt(90_000), h.now), 'reuse');
+    assert.equal(h.tcb.handleSegment(h.inbound({ seq: 90_000, flags: 'S', options: { mss: 1460 } }), h.now), 'reuse');
     assert.equal(h.tcb.state, 'CLOSED');
     assert.deepEqual(h.out(), []);
     assert.deepEqual(h.takeEvents(), ['closed:reused']);
@@ -137,26 +137,12 @@ describe('TIME-WAIT', () => {
 
   test('reuse with timestamps (RFC 6191): only a newer TSval ends TIME-WAIT, whatever the seq', () => {
     const h = timeWait({ synOptions: TS });
-    assert.equal(h.tcb.handleSegment(synAt(1, { tsVal: 150, tsEcr: 0 }), h.now), 'ok');
+    assert.equal(h.tcb.handleSegment(h.inbound({ seq: 1, flags: 'S', options: { mss: 1460, timestamps: { tsVal: 150, tsEcr: 0 } } }), h.now), 'ok');
     assert.equal(h.tcb.state, 'TIME-WAIT');
-    assert.equal(h.tcb.handleSegment(synAt(1, { tsVal: 201, tsEcr: 0 }), h.now), 'reuse');
+    assert.equal(h.tcb.handleSegment(h.inbound({ seq: 1, flags: 'S', options: { mss: 1460, timestamps: { tsVal: 201, tsEcr: 0 } } }), h.now), 'reuse');
     assert.equal(h.tcb.state, 'CLOSED');
   });
 });
-
-function synAt(seq: number, timestamps?: { tsVal: number; tsEcr: number }) {
-  return {
-    srcPort: 40000,
-    dstPort: 80,
-    seq,
-    ack: 0,
-    flags: 0x02,
-    window: 65535,
-    urgentPointer: 0,
-    options: timestamps ? { mss: 1460, timestamps } : { mss: 1460 },
-    payload: new Uint8Array(0),
-  };
-}
 
 describe('close() and abort()', () => {
   test('close() with unread data sends RST and closes with ECONNABORTED (RFC 2525 §2.17)', () => {

@@ -57,9 +57,9 @@ describe('receiving', () => {
   test('the advertised window never exceeds the free buffer space, rounded down to the scale unit', () => {
     // 262143 bytes gives shift 3; after 2000 bytes 260143 are free: 32517 units (260136 bytes), not 32518.
     const h = Harness.established({ synOptions: { mss: 1460, windowScale: 7 }, config: { receiveBufferSize: 262_143 } });
-    assert.equal(h.tcb.vars.rcvWscale, 3);
+    assert.equal(h.vars.rcvWscale, 3);
     expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 2000 })[0], { ack: 7001, window: 32_517 });
-    assert.ok(h.tcb.vars.rcvWnd <= 262_143 - 2000);
+    assert.ok(h.vars.rcvWnd <= 262_143 - 2000);
   });
 
   test('out-of-order segments get an immediate duplicate ACK and are delivered once the hole fills', () => {
@@ -182,4 +182,15 @@ describe('sequence wrap near 2^32', () => {
     h.send({ seq: 0x249, ack: 0x2ea, flags: 'FA' });
     assert.equal(h.tcb.state, 'TIME-WAIT');
   });
+});
+
+test('the harness puts both sequence spaces just below 2^32, so scripted transfers cross the wrap', () => {
+  const h = Harness.established();
+  assert.equal(h.tcb.vars.iss, 0xfffff000, 'our ISS as the Tcb sees it');
+  assert.equal(h.tcb.vars.irs, 0xffffff00, "the peer's ISS as the Tcb sees it");
+  const out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 600 });
+  expectSegment(out[0], { flags: 'A', seq: 10001, ack: 5601 });
+  assert.equal(h.tcb.vars.rcvNxt, (0xffffff00 + 601) >>> 0, 'RCV.NXT wrapped past 0');
+  assert.ok(h.tcb.vars.rcvNxt < 0x1000);
+  assert.equal(h.readText().length, 600);
 });

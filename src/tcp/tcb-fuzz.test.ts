@@ -59,14 +59,14 @@ function randomTcb(rng: Random): Harness {
   }
   if (rng() < 0.15) return Harness.synReceived({ synOptions, config, iss: int(rng, 2 ** 32), peerIss: 0xfffffff0 }).h;
   const h = Harness.established({ synOptions, config, iss: 0xffffff00, peerIss: int(rng, 2 ** 32) });
-  const peerNext = (h.tcb.vars.irs + 1) >>> 0;
+  const peerNext = (h.vars.irs + 1) >>> 0;
   const ts = synOptions.timestamps ? { timestamps: { tsVal: 200, tsEcr: 0 } } : {};
   h.write(int(rng, 5000));
   const step = int(rng, 4);
   if (step >= 1) h.tcb.shutdownWrite(h.now); // FIN-WAIT-1
-  if (step >= 2) h.send({ seq: peerNext, ack: h.tcb.vars.sndMax, flags: 'A', options: ts }); // FIN-WAIT-2
-  if (step >= 3) h.send({ seq: peerNext, ack: h.tcb.vars.sndMax, flags: 'FA', options: ts }); // TIME-WAIT
-  if (step === 0 && rng() < 0.5) h.send({ seq: peerNext, ack: h.tcb.vars.sndUna, flags: 'FA', options: ts }); // CLOSE-WAIT
+  if (step >= 2) h.send({ seq: peerNext, ack: h.vars.sndMax, flags: 'A', options: ts }); // FIN-WAIT-2
+  if (step >= 3) h.send({ seq: peerNext, ack: h.vars.sndMax, flags: 'FA', options: ts }); // TIME-WAIT
+  if (step === 0 && rng() < 0.5) h.send({ seq: peerNext, ack: h.vars.sndUna, flags: 'FA', options: ts }); // CLOSE-WAIT
   h.out();
   return h;
 }

@@ -24,7 +24,7 @@ describe('passive open (SYN-RECEIVED)', () => {
     expectSegment(synAck, { window: 65535 }); // never scaled in a SYN (RFC 7323 §2.2)
     h.send({ seq: 5001, ack: 10001, flags: 'A', window: 100, options: { timestamps: { tsVal: 778, tsEcr: 50 } } });
     assert.equal(h.tcb.state, 'ESTABLISHED');
-    const v = h.tcb.vars;
+    const v = h.vars;
     assert.equal(v.sndWnd, 100 << 7);
     assert.equal(v.sndMss, 1400);
     assert.equal(v.rcvWscale, 3);
@@ -145,7 +145,7 @@ describe('active open (SYN-SENT)', () => {
     assert.deepEqual(out[0]!.options, { timestamps: { tsVal: 45, tsEcr: 3000 } });
     assert.equal(h.tcb.state, 'ESTABLISHED');
     assert.deepEqual(h.takeEvents(), ['established']);
-    const v = h.tcb.vars;
+    const v = h.vars;
     assert.equal(v.sndWnd, 29200, 'the SYN-ACK window is not scaled');
     assert.equal(v.sndMss, 1000);
     assert.equal(v.srtt, 40, 'RTT sampled from the echoed timestamp');
@@ -156,8 +156,8 @@ describe('active open (SYN-SENT)', () => {
     h.out();
     h.now = 80;
     h.send({ seq: 900, ack: 0x1001, flags: 'SA', options: { mss: 1460 } });
-    assert.equal(h.tcb.vars.srtt, 80);
-    assert.equal(h.tcb.vars.rto, 240);
+    assert.equal(h.vars.srtt, 80);
+    assert.equal(h.vars.rto, 240);
   });
 
   test('RST with an acceptable ACK refuses the connection (ECONNREFUSED)', () => {
@@ -228,13 +228,13 @@ test('simultaneous open: the SYN-ACK window is not scaled even though scaling is
   const h = new Harness(Tcb.connect({ endpoints: SERVER_ENDPOINTS, iss: 0x1000, now: 0, config }), config, 0);
   h.out();
   h.send({ seq: 700, flags: 'S', window: 5000, options: { mss: 1460, windowScale: 4 } });
-  assert.equal(h.tcb.vars.sndWscale, 4);
+  assert.equal(h.vars.sndWscale, 4);
   h.out();
   h.send({ seq: 700, ack: 0x1001, flags: 'SA', window: 3000, options: { mss: 1460, windowScale: 4 } });
   assert.equal(h.tcb.state, 'ESTABLISHED');
-  assert.equal(h.tcb.vars.sndWnd, 3000, 'a window in a SYN segment is taken as is');
+  assert.equal(h.vars.sndWnd, 3000, 'a window in a SYN segment is taken as is');
   h.send({ seq: 701, ack: 0x1001, flags: 'A', window: 3000 });
-  assert.equal(h.tcb.vars.sndWnd, 3000 << 4, 'later segments are scaled');
+  assert.equal(h.vars.sndWnd, 3000 << 4, 'later segments are scaled');
 });
 
 test('simultaneous open also completes on a plain ACK, and a SYN-ACK with a wrong ACK is challenged', () => {

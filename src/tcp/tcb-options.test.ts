@@ -9,7 +9,7 @@ describe('MSS', () => {
   for (const mss of [0, 1, 20]) {
     test(`peer MSS ${mss} is raised to ${MIN_MSS}: finite, non-empty segments (no zero-size loop)`, () => {
       const h = Harness.established({ synOptions: { mss }, peerWindow: 65535 });
-      assert.equal(h.tcb.vars.sndMss, MIN_MSS);
+      assert.equal(h.vars.sndMss, MIN_MSS);
       h.write(1000);
       let total = 0;
       let segments = 0;
@@ -43,7 +43,7 @@ describe('window scale and timestamps', () => {
   test('a shift above 14 is used as 14 (RFC 7323 §2.3)', () => {
     const h = Harness.established({ synOptions: { mss: 1460, windowScale: 30 }, peerWindow: 1 });
     h.send({ seq: 5001, ack: 10001, flags: 'A', window: 1 });
-    assert.equal(h.tcb.vars.sndWnd, 1 << 14);
+    assert.equal(h.vars.sndWnd, 1 << 14);
   });
 
   test('scaling is off unless both sides offer it; the unscaled window is capped at 65535', () => {

@@ -7,7 +7,7 @@ import { Harness, expectSegment } from '../../test/helpers/tcb-harness.ts';
 describe('retransmission timeout', () => {
   test('RTO from the handshake sample, doubling backoff, ETIMEDOUT after maxRetransmits', () => {
     const h = Harness.established({ config: { maxRetransmits: 3, rtoMinMs: 250 }, handshakeRttMs: 100 });
-    assert.equal(h.tcb.vars.rto, 300, 'SRTT 100 + 4 * RTTVAR 50');
+    assert.equal(h.vars.rto, 300, 'SRTT 100 + 4 * RTTVAR 50');
     h.now = 1000;
     h.write('data');
     expectSegment(h.out()[0], { seq: 10001, payload: 'data' });
@@ -32,16 +32,16 @@ describe('retransmission timeout', () => {
     assert.equal(h.tcb.pollAt(), 400, 'timer armed at now + RTO 300');
     h.now = 200;
     h.send({ seq: 5001, ack: 10002, flags: 'A' }); // sample 100: RTTVAR 37.5, SRTT 100
-    assert.equal(h.tcb.vars.srtt, 100);
-    assert.equal(h.tcb.vars.rto, 250);
+    assert.equal(h.vars.srtt, 100);
+    assert.equal(h.vars.rto, 250);
     for (let i = 0; i < 20; i++) {
       h.write('b');
       h.out();
       h.now += 5;
       h.send({ seq: 5001, ack: 10003 + i, flags: 'A' });
     }
-    assert.ok(h.tcb.vars.srtt! < 30);
-    assert.equal(h.tcb.vars.rto, 200);
+    assert.ok(h.vars.srtt! < 30);
+    assert.equal(h.vars.rto, 200);
   });
 
   test("Karn's rule: an ACK of a retransmitted segment gives no sample and the backoff stays", () => {
@@ -49,17 +49,17 @@ describe('retransmission timeout', () => {
     h.write('a');
     h.out();
     assert.equal(h.advance(300).length, 1);
-    assert.equal(h.tcb.vars.rto, 600);
+    assert.equal(h.vars.rto, 600);
     h.now = 450;
     h.send({ seq: 5001, ack: 10002, flags: 'A' });
-    assert.equal(h.tcb.vars.srtt, 100, 'no sample from the ambiguous ACK');
-    assert.equal(h.tcb.vars.rto, 600, 'backed-off RTO kept until a valid sample');
+    assert.equal(h.vars.srtt, 100, 'no sample from the ambiguous ACK');
+    assert.equal(h.vars.rto, 600, 'backed-off RTO kept until a valid sample');
     h.write('b');
     h.out();
     h.now = 550;
     h.send({ seq: 5001, ack: 10003, flags: 'A' });
-    assert.equal(h.tcb.vars.srtt, 100);
-    assert.equal(h.tcb.vars.rto, 250);
+    assert.equal(h.vars.srtt, 100);
+    assert.equal(h.vars.rto, 250);
   });
 
   test('with timestamps the echoed TSval gives a sample even after a retransmission (RFC 7323 §4)', () => {
@@ -71,7 +71,7 @@ describe('retransmission timeout', () => {
     assert.equal(tsVal, 400);
     h.now = 480;
     h.send({ seq: 5001, ack: 10002, flags: 'A', options: { timestamps: { tsVal: 3, tsEcr: tsVal } } });
-    assert.equal(h.tcb.vars.srtt, 97.5, '7/8 * 100 + 1/8 * 80');
+    assert.equal(h.vars.srtt, 97.5, '7/8 * 100 + 1/8 * 80');
   });
 
   test('a timeout resends only data sent before: never past SND.MAX or the peer window (fuzz regression)', () => {
@@ -80,7 +80,7 @@ describe('retransmission timeout', () => {
     assert.deepEqual(h.out().map((s) => [s.seq, s.payload.length]), [[10001, 500]]);
     const rtx = h.advance(200);
     assert.deepEqual(rtx.map((s) => [s.seq, s.payload.length]), [[10001, 500]], 'not a full MSS of unsent bytes');
-    assert.equal(h.tcb.vars.sndNxt, h.tcb.vars.sndMax);
+    assert.equal(h.vars.sndNxt, h.vars.sndMax);
     const next = h.send({ seq: 5001, ack: 10501, flags: 'A', window: 500 });
     assert.deepEqual(next.map((s) => [s.seq, s.payload.length]), [[10501, 500]]);
     assert.equal(h.tcb.unacknowledgedLength, 2500);
@@ -92,7 +92,7 @@ describe('retransmission timeout', () => {
     assert.equal(h.out().length, 3);
     const rtx = h.advance(200);
     assert.deepEqual(rtx.map((s) => [s.seq, s.payload.length]), [[10001, 1000]]);
-    assert.equal(h.tcb.vars.cwnd, 1000);
+    assert.equal(h.vars.cwnd, 1000);
     const next = h.send({ seq: 5001, ack: 11001, flags: 'A' });
     assert.deepEqual(next.map((s) => s.seq), [11001, 12001], 'cwnd grew to 2 segments');
   });
@@ -113,8 +113,8 @@ describe('fast retransmit (RFC 5681 §3.2) and NewReno recovery', () => {
     const partial = h.send({ seq: 5001, ack: 13001, flags: 'A' }); // segment 4 (13001) also lost
     assert.deepEqual(partial.map((s) => s.seq), [13001]);
     h.send({ seq: 5001, ack: 16001, flags: 'A' });
-    assert.equal(h.tcb.vars.ssthresh, 2500, 'half the 5000 bytes in flight at the third duplicate ACK');
-    assert.equal(h.tcb.vars.cwnd, 1000, 'the full ACK ends recovery: cwnd deflated to min(ssthresh, flight + MSS) (RFC 6582 §3.2 step 3)');
+    assert.equal(h.vars.ssthresh, 2500, 'half the 5000 bytes in flight at the third duplicate ACK');
+    assert.equal(h.vars.cwnd, 1000, 'the full ACK ends recovery: cwnd deflated to min(ssthresh, flight + MSS) (RFC 6582 §3.2 step 3)');
     assert.equal(h.tcb.unacknowledgedLength, 0);
     assert.equal(h.tcb.pollAt(), undefined);
     assert.equal(h.tcb.stats.retransmits, 2);
@@ -163,7 +163,7 @@ describe('zero window (RFC 9293 §3.8.6.1)', () => {
     assert.equal(h.tcb.stats.zeroWindowProbes, 11);
     const out = h.send({ seq: 5001, ack: 10001, flags: 'A', window: 1000 });
     expectSegment(out[0], { seq: 10001, payload: 'queued data' });
-    assert.equal(h.tcb.pollAt(), h.now + h.tcb.vars.rto);
+    assert.equal(h.tcb.pollAt(), h.now + h.vars.rto);
   });
 
   test('a probe byte accepted by the peer advances SND.NXT', () => {

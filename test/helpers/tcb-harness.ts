@@ -118,18 +118,51 @@ export interface HarnessOptions {
   handshakeRttMs?: number;
 }
 
+/**
+ * Where the harness puts the sequence spaces: a test writes the peer's ISS as 5000 and ours as 10000, and
+ * the Tcb really sees them shifted to 256 bytes (peer) and 4 KiB (ours) before 2^32, so every scripted
+ * test crosses the wrap. send() shifts what the test gives, out()/advance()/vars shift back what the Tcb
+ * produces, so tests read in their own numbers.
+ */
+export const PEER_SEQ_OFFSET = (0xffffff00 - 5000) >>> 0;
+export const OUR_SEQ_OFFSET = (0xfffff000 - 10000) >>> 0;
+
 /** One Tcb driven by hand, with an explicit clock and recorded events. */
 export class Harness {
   tcb: Tcb;
   now: number;
   readonly events: string[] = [];
   readonly config: TcpConfig;
+  /** Added to the test's peer / our sequence numbers on the way in, taken off on the way out. */
+  readonly peerOffset: number;
+  readonly ourOffset: number;
 
-  constructor(tcb: Tcb, config: TcpConfig, now: number) {
+  constructor(tcb: Tcb, config: TcpConfig, now: number, offsets: { peer: number; ours: number } = { peer: 0, ours: 0 }) {
     this.tcb = tcb;
     this.config = config;
     this.now = now;
+    this.peerOffset = offsets.peer;
+    this.ourOffset = offsets.ours;
     this.attach();
+  }
+
+  /** The peer segment the Tcb sees for a test's spec (sequence numbers shifted into the Tcb's spaces). */
+  inbound(spec: SegmentSpec): TcpSegment {
+    return segment({ ...spec, seq: spec.seq + this.peerOffset, ...(spec.ack !== undefined ? { ack: spec.ack + this.ourOffset } : {}) });
+  }
+
+  /** A segment the Tcb sent, in the test's numbers. */
+  private outbound(seg: TcpSegment): TcpSegment {
+    if (this.peerOffset === 0 && this.ourOffset === 0) return seg;
+    return { ...seg, seq: (seg.seq - this.ourOffset) >>> 0, ack: seg.flags & TcpFlags.ACK ? (seg.ack - this.peerOffset) >>> 0 : seg.ack };
+  }
+
+  /** The Tcb's RFC 9293 variables in the test's numbers. */
+  get vars(): Tcb['vars'] {
+    const v = this.tcb.vars;
+    const ours = (x: number): number => (x - this.ourOffset) >>> 0;
+    const peer = (x: number): number => (x - this.peerOffset) >>> 0;
+    return { ...v, iss: ours(v.iss), sndUna: ours(v.sndUna), sndNxt: ours(v.sndNxt), sndMax: ours(v.sndMax), irs: peer(v.irs), rcvNxt: peer(v.rcvNxt) };
   }
 
   attach(): void {
@@ -147,14 +180,15 @@ export class Harness {
   static synReceived(options: HarnessOptions = {}): { h: Harness; synAck: TcpSegment } {
     const config = resolveTcpConfig(options.config);
     const now = options.now ?? 0;
+    const offsets = { peer: PEER_SEQ_OFFSET, ours: OUR_SEQ_OFFSET };
     const syn = segment({
-      seq: options.peerIss ?? 5000,
+      seq: (options.peerIss ?? 5000) + offsets.peer,
       flags: 'S',
       window: options.peerWindow ?? 65535,
       options: options.synOptions ?? { mss: 1460 },
     });
-    const tcb = Tcb.acceptSyn(syn, { endpoints: SERVER_ENDPOINTS, iss: options.iss ?? 10000, now, config });
-    const h = new Harness(tcb, config, now);
+    const tcb = Tcb.acceptSyn(syn, { endpoints: SERVER_ENDPOINTS, iss: ((options.iss ?? 10000) + offsets.ours) >>> 0, now, config });
+    const h = new Harness(tcb, config, now, offsets);
     const out = h.out();
     assert.equal(out.length, 1);
     return { h, synAck: out[0]! };
@@ -176,12 +210,12 @@ export class Harness {
 
   /** Delivers a peer segment at the current time; returns what the Tcb sends in response. */
   send(spec: SegmentSpec): TcpSegment[] {
-    this.tcb.handleSegment(segment(spec), this.now);
+    this.tcb.handleSegment(this.inbound(spec), this.now);
     return this.out();
   }
 
   out(): TcpSegment[] {
-    return this.tcb.takeOutgoing();
+    return this.tcb.takeOutgoing().map((seg) => this.outbound(seg));
   }
 
   /** Moves time forward by `ms`, running every timer at its own deadline; returns what was sent. */
