@@ -122,6 +122,7 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.ok((await page.getByRole('img', { name: /Path to 169\.254\.169\.254/ }).count()) === 1, 'the path SVG has an accessible name');
     await page.setViewportSize({ width: 400, height: 800 });
     assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 400, 'no horizontal scroll in a narrow window');
+    await page.evaluate('window.scrollTo(0, 0)');
     if (keepShots) await page.screenshot({ path: join(shots, 'view-healthy-narrow.png'), fullPage: false });
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('div.paths').evaluate(computed('display')), 'block');
@@ -145,6 +146,16 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.equal(await page.locator('svg.laddersvg g.ev-syn[data-unanswered="true"]').count(), wire);
     assert.equal(await page.locator('svg.laddersvg g.ev-syn-ack').count(), 0);
     await page.close();
+    // The same capture through trace --html: the connections without a path.
+    const traced = join(out, 'secondary-nic-trace.html');
+    const trace = await ctx.cli(['trace', pcap, '--html', traced]);
+    assert.equal(trace.code, 0, trace.stderr);
+    const tracePage = await browser.newPage();
+    await tracePage.goto(`file://${traced}`);
+    assert.equal(await tracePage.locator('figure.pathfig').count(), 0);
+    assert.equal(await syn(tracePage), wire);
+    assert.match(await tracePage.locator('figure.ladder figcaption').first().innerText(), /10\.1\.1\.4:\d+ → 169\.254\.169\.254:80 \(VM eth1, secondary NIC, primary IP\)/);
+    await tracePage.close();
   });
 
   it('failover-cluster: the on-link 169.254.0.0/16 of cluster0 highlighted, stops at ARP; nothing reaches the host', async () => {
