@@ -93,8 +93,9 @@ export async function buildVm(
     routes: createRouteTable(context),
     settings: () => profile.service,
     clock,
-    // Rate limits are per VM: each VM has its own limiter (keyed by its name).
-    rateLimiter: createRateLimiter(profile.service.rateLimit),
+    // Rate limits are per VM: each VM has its own limiter (keyed by its name), on IMDS time, with the numbers
+    // of its current profile.
+    rateLimiter: createRateLimiter(() => profile.service.rateLimit, clock),
     defaultVersions: () => defaultApiVersions(context),
     faults,
     vmName: name,

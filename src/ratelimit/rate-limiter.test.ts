@@ -1,6 +1,8 @@
-// Rate limits per VM: general 5/s (6th refused), identity 20/s and 5 concurrent, keys independent.
+// Rate limits per VM: general 5/s (6th refused), identity 20/s and 5 concurrent, keys independent; windows on
+// the injected clock; the numbers follow the current profile.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock } from '../util/clock.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
@@ -17,12 +19,33 @@ describe('createRateLimiter', () => {
     assert.equal((await limiter.acquire('general', 'vm-b')).allowed, true);
   });
 
-  it('the general budget refills after the one-second window', async () => {
-    const limiter = createRateLimiter({ ...NUMBERS, generalPerSecond: 1 });
+  it('the general budget refills after the one-second window of the injected clock, not before', async () => {
+    const clock = new FakeClock();
+    const limiter = createRateLimiter({ ...NUMBERS, generalPerSecond: 1 }, clock);
+    assert.equal((await limiter.acquire('general', 'vm')).allowed, true);
+    clock.advance(400);
+    const refused = await limiter.acquire('general', 'vm');
+    assert.deepEqual(refused, { allowed: false, reason: 'rate', msBeforeNext: 600 });
+    clock.advance(599);
+    assert.equal((await limiter.acquire('general', 'vm')).allowed, false);
+    clock.advance(1);
+    assert.equal((await limiter.acquire('general', 'vm')).allowed, true);
+  });
+
+  it('follows the numbers it reads: a profile change applies to the next request', async () => {
+    const clock = new FakeClock();
+    let numbers = { ...NUMBERS, generalPerSecond: 2, identityConcurrent: 1 };
+    const limiter = createRateLimiter(() => numbers, clock);
+    assert.equal((await limiter.acquire('general', 'vm')).allowed, true);
     assert.equal((await limiter.acquire('general', 'vm')).allowed, true);
     assert.equal((await limiter.acquire('general', 'vm')).allowed, false);
-    await new Promise((r) => setTimeout(r, 1050));
-    assert.equal((await limiter.acquire('general', 'vm')).allowed, true);
+    numbers = { ...numbers, generalPerSecond: 4, identityConcurrent: 2 };
+    assert.equal((await limiter.acquire('general', 'vm')).allowed, true, 'the raised limit applies within the same window');
+    const first = await limiter.acquire('identity', 'vm');
+    const second = await limiter.acquire('identity', 'vm');
+    assert.equal(first.allowed && second.allowed, true, 'two concurrent identity requests under the new limit');
+    numbers = { ...numbers, generalPerSecond: 1 };
+    assert.equal((await limiter.acquire('general', 'vm')).allowed, false);
   });
 
   it('identity: at most 5 concurrent; a release frees a slot; identity does not use the general budget', async () => {

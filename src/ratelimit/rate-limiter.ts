@@ -1,7 +1,9 @@
 // Per-VM IMDS rate limits (imds-spec §2.7): general 5 req/s; identity 20 req/s AND at most 5 concurrent.
-// Built on rate-limiter-flexible's RateLimiterMemory (fixed one-second windows) plus a concurrency gate.
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+// Fixed one-second windows on the daemon's clock (fixed-window.ts) plus a concurrency gate; the numbers are
+// read on every request, so a profile change (ctl profile set) takes effect at once.
+import { systemClock, type Clock } from '../util/clock.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
+import { FixedWindowCounter } from './fixed-window.ts';
 
 /** Which budget a request draws from; routes declare theirs (RouteDefinition.rateClass). */
 export type RateLimitClass = 'general' | 'identity';
@@ -23,43 +25,35 @@ export interface RateLimiter {
 
 const noop = (): void => {};
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`rateLimit.${name} must be a positive integer, got ${value}`);
-  return value;
+function checkNumbers(numbers: RateLimitNumbers): RateLimitNumbers {
+  for (const name of ['generalPerSecond', 'identityPerSecond', 'identityConcurrent'] as const) {
+    const value = numbers[name];
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`rateLimit.${name} must be a positive integer, got ${value}`);
+  }
+  return numbers;
 }
 
-export function createRateLimiter(numbers: RateLimitNumbers): RateLimiter {
-  const general = new RateLimiterMemory({
-    keyPrefix: 'general',
-    points: positiveInteger('generalPerSecond', numbers.generalPerSecond),
-    duration: 1,
-  });
-  const identity = new RateLimiterMemory({
-    keyPrefix: 'identity',
-    points: positiveInteger('identityPerSecond', numbers.identityPerSecond),
-    duration: 1,
-  });
-  const gate = new ConcurrencyGate(positiveInteger('identityConcurrent', numbers.identityConcurrent));
-
-  async function consume(limiter: RateLimiterMemory, key: string): Promise<number | null> {
-    try {
-      await limiter.consume(key, 1);
-      return null;
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return rejection.msBeforeNext;
-      throw rejection;
-    }
-  }
+/**
+ * `numbers`: fixed, or read on every request (the VM's current profile); `clock`: the daemon's (IMDS) clock,
+ * so a virtual clock moves the windows too.
+ */
+export function createRateLimiter(numbers: RateLimitNumbers | (() => RateLimitNumbers), clock: Clock = systemClock): RateLimiter {
+  const read = typeof numbers === 'function' ? numbers : () => numbers;
+  checkNumbers(read());
+  const general = new FixedWindowCounter(clock);
+  const identity = new FixedWindowCounter(clock);
+  const gate = new ConcurrencyGate(() => read().identityConcurrent);
 
   return {
     async acquire(rateClass, key) {
+      const current = checkNumbers(read());
       if (rateClass === 'general') {
-        const wait = await consume(general, key);
+        const wait = general.take(key, current.generalPerSecond);
         return wait === null ? { allowed: true, release: noop } : { allowed: false, reason: 'rate', msBeforeNext: wait };
       }
       const release = gate.tryAcquire(key);
       if (!release) return { allowed: false, reason: 'concurrency', msBeforeNext: 0 };
-      const wait = await consume(identity, key);
+      const wait = identity.take(key, current.identityPerSecond);
       if (wait !== null) {
         release();
         return { allowed: false, reason: 'rate', msBeforeNext: wait };
