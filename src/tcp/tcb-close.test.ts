@@ -2,7 +2,7 @@
 // RFC 1337, RFC 6191 reuse), close() with unread data, orphan FIN-WAIT-2 timeout, abort.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, expectSegment } from '../../test/helpers/tcb-harness.ts';
+import { Harness, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 const MSL = 1000;
 const TS = { timestamps: { tsVal: 100, tsEcr: 0 }, mss: 1460 };
@@ -12,7 +12,7 @@ describe('active close', () => {
     const h = Harness.established({ config: { mslMs: MSL } });
     h.tcb.shutdownWrite(h.now);
     assert.equal(h.tcb.state, 'FIN-WAIT-1');
-    expectSegment(h.out()[0], { flags: 'FA', seq: 10001, ack: 5001 });
+    expectSegments(h.out(), [{ flags: 'FA', seq: 10001, ack: 5001 }]);
     assert.throws(() => h.write('late'), { code: 'ERR_TCP_NOT_WRITABLE' });
     assert.equal(h.tcb.writableSpace, 0);
     assert.deepEqual(h.send({ seq: 5001, ack: 10002, flags: 'A' }), []);
@@ -21,7 +21,7 @@ describe('active close', () => {
     h.send({ seq: 5001, ack: 10002, flags: 'PA', payload: 'still flowing' });
     assert.equal(h.readText(), 'still flowing');
     h.now = 100;
-    expectSegment(h.send({ seq: 5014, ack: 10002, flags: 'FA' })[0], { flags: 'A', seq: 10002, ack: 5015 });
+    expectSegments(h.send({ seq: 5014, ack: 10002, flags: 'FA' }), [{ flags: 'A', seq: 10002, ack: 5015 }]);
     assert.equal(h.tcb.state, 'TIME-WAIT');
     h.advance(2 * MSL - 1);
     assert.equal(h.tcb.state, 'TIME-WAIT');
@@ -33,26 +33,26 @@ describe('active close', () => {
   test('with Nagle, held data and the FIN share one segment once the ACK arrives', () => {
     const h = Harness.established({ config: { nagle: true } });
     h.write('bye');
-    expectSegment(h.out()[0], { flags: 'A', seq: 10001, payload: 'bye' });
+    expectSegments(h.out(), [{ flags: 'A', seq: 10001, payload: 'bye' }]);
     h.write('!!');
     h.tcb.shutdownWrite(h.now);
     assert.deepEqual(h.out(), [], 'Nagle holds a small segment while data is unacknowledged');
-    expectSegment(h.send({ seq: 5001, ack: 10004, flags: 'A' })[0], { flags: 'FA', seq: 10004, payload: '!!' });
+    expectSegments(h.send({ seq: 5001, ack: 10004, flags: 'A' }), [{ flags: 'FA', seq: 10004, payload: '!!' }]);
   });
 
   test('FIN+ACK of our FIN in FIN-WAIT-1 goes straight to TIME-WAIT', () => {
     const h = Harness.established();
     h.tcb.shutdownWrite(h.now);
     h.out();
-    expectSegment(h.send({ seq: 5001, ack: 10002, flags: 'FA' })[0], { flags: 'A', ack: 5002 });
+    expectSegments(h.send({ seq: 5001, ack: 10002, flags: 'FA' }), [{ flags: 'A', ack: 5002 }]);
     assert.equal(h.tcb.state, 'TIME-WAIT');
   });
 
   test('simultaneous close: FINs cross, CLOSING, then TIME-WAIT on the ACK', () => {
     const h = Harness.established();
     h.tcb.shutdownWrite(h.now);
-    expectSegment(h.out()[0], { flags: 'FA', seq: 10001, ack: 5001 });
-    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'FA' })[0], { flags: 'A', seq: 10002, ack: 5002 });
+    expectSegments(h.out(), [{ flags: 'FA', seq: 10001, ack: 5001 }]);
+    expectSegments(h.send({ seq: 5001, ack: 10001, flags: 'FA' }), [{ flags: 'A', seq: 10002, ack: 5002 }]);
     assert.equal(h.tcb.state, 'CLOSING');
     h.send({ seq: 5002, ack: 10002, flags: 'A' });
     assert.equal(h.tcb.state, 'TIME-WAIT');
@@ -63,19 +63,19 @@ describe('active close', () => {
     h.tcb.shutdownWrite(h.now);
     h.out();
     h.send({ seq: 5001, ack: 10001, flags: 'FA' });
-    expectSegment(h.advance(1000)[0], { flags: 'FA', seq: 10001, ack: 5002 });
+    expectSegments(h.advance(1000), [{ flags: 'FA', seq: 10001, ack: 5002 }, { flags: 'FA', seq: 10001, ack: 5002 }], 'RTO 200 ms, then 400 ms: two retransmissions in 1 s');
   });
 });
 
 describe('passive close', () => {
   test('CLOSE-WAIT -> LAST-ACK -> CLOSED; the app can still write in CLOSE-WAIT', () => {
     const h = Harness.established();
-    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'FA' })[0], { flags: 'A', ack: 5002 });
+    expectSegments(h.send({ seq: 5001, ack: 10001, flags: 'FA' }), [{ flags: 'A', ack: 5002 }]);
     assert.equal(h.tcb.state, 'CLOSE-WAIT');
     h.write('response');
-    expectSegment(h.out()[0], { flags: 'A', payload: 'response' });
+    expectSegments(h.out(), [{ flags: 'A', payload: 'response' }]);
     h.tcb.shutdownWrite(h.now);
-    expectSegment(h.out()[0], { flags: 'FA', seq: 10009 });
+    expectSegments(h.out(), [{ flags: 'FA', seq: 10009 }]);
     assert.equal(h.tcb.state, 'LAST-ACK');
     h.send({ seq: 5002, ack: 10009, flags: 'A' });
     assert.equal(h.tcb.state, 'LAST-ACK', 'data acked, FIN not yet');
@@ -111,7 +111,7 @@ describe('TIME-WAIT', () => {
   test('a retransmitted FIN is ACKed again and restarts the 2*MSL timer', () => {
     const h = timeWait();
     h.advance(1500);
-    expectSegment(h.send({ seq: 5001, ack: 10002, flags: 'FA' })[0], { flags: 'A', seq: 10002, ack: 5002 });
+    expectSegments(h.send({ seq: 5001, ack: 10002, flags: 'FA' }), [{ flags: 'A', seq: 10002, ack: 5002 }]);
     h.advance(1999);
     assert.equal(h.tcb.state, 'TIME-WAIT');
     h.advance(1);
@@ -127,7 +127,7 @@ describe('TIME-WAIT', () => {
   test('reuse without timestamps: a SYN above RCV.NXT ends TIME-WAIT, an old one is challenged', () => {
     const h = timeWait();
     assert.equal(h.tcb.handleSegment(h.inbound({ seq: 5001, flags: 'S', options: { mss: 1460 } }), h.now), 'ok');
-    expectSegment(h.out()[0], { flags: 'A', seq: 10002, ack: 5002 });
+    expectSegments(h.out(), [{ flags: 'A', seq: 10002, ack: 5002 }]);
     assert.equal(h.tcb.state, 'TIME-WAIT');
     assert.equal(h.tcb.handleSegment(h.inbound({ seq: 90_000, flags: 'S', options: { mss: 1460 } }), h.now), 'reuse');
     assert.equal(h.tcb.state, 'CLOSED');
@@ -149,17 +149,17 @@ describe('close() and abort()', () => {
     const h = Harness.established();
     h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'unread' });
     h.tcb.close(h.now);
-    expectSegment(h.out()[0], { flags: 'RA', seq: 10001, ack: 5007 });
+    expectSegments(h.out(), [{ flags: 'RA', seq: 10001, ack: 5007 }]);
     assert.deepEqual(h.takeEvents(), ['readable', 'closed:ECONNABORTED']);
   });
 
   test('data arriving after close() draws a RST', () => {
     const h = Harness.established();
     h.tcb.close(h.now);
-    expectSegment(h.out()[0], { flags: 'FA', seq: 10001 });
+    expectSegments(h.out(), [{ flags: 'FA', seq: 10001 }]);
     h.send({ seq: 5001, ack: 10002, flags: 'A' });
     assert.equal(h.tcb.state, 'FIN-WAIT-2');
-    expectSegment(h.send({ seq: 5001, ack: 10002, flags: 'PA', payload: 'x' })[0], { flags: 'RA', seq: 10002 });
+    expectSegments(h.send({ seq: 5001, ack: 10002, flags: 'PA', payload: 'x' }), [{ flags: 'RA', seq: 10002 }]);
     assert.deepEqual(h.takeEvents(), ['closed:ECONNABORTED']);
   });
 
@@ -188,7 +188,7 @@ describe('close() and abort()', () => {
     h.write('pending');
     h.out();
     h.tcb.abort(h.now);
-    expectSegment(h.out()[0], { flags: 'RA', seq: 10008 });
+    expectSegments(h.out(), [{ flags: 'RA', seq: 10008 }]);
     assert.equal(h.tcb.state, 'CLOSED');
     assert.equal(h.tcb.pollAt(), undefined);
     assert.deepEqual(h.takeEvents(), ['closed:ECONNABORTED']);
@@ -201,6 +201,6 @@ describe('close() and abort()', () => {
     const h = Harness.established();
     h.tcb.abort(h.now);
     h.out();
-    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'x' })[0], { flags: 'R', seq: 10001 });
+    expectSegments(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'x' }), [{ flags: 'R', seq: 10001 }]);
   });
 });

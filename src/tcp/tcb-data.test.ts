@@ -2,53 +2,53 @@
 // duplicate trimming, sending within the peer window and MSS, the bounded send buffer, wrap at 2^32.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, bytes, expectSegment } from '../../test/helpers/tcb-harness.ts';
+import { Harness, bytes, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 describe('receiving', () => {
   test('the advertised window is the free receive-buffer space; reading sends a window update', () => {
     const h = Harness.established({ config: { receiveBufferSize: 4096 } });
     let out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 1000 });
-    expectSegment(out[0], { flags: 'A', ack: 6001, window: 3096 });
+    expectSegments(out, [{ flags: 'A', ack: 6001, window: 3096 }]);
     out = h.send({ seq: 6001, ack: 10001, flags: 'PA', payload: 3000 });
-    expectSegment(out[0], { flags: 'A', ack: 9001, window: 96 });
+    expectSegments(out, [{ flags: 'A', ack: 9001, window: 96 }]);
     assert.equal(h.tcb.readableLength, 4000);
     assert.equal(h.tcb.read(500, h.now)!.length, 500);
     assert.deepEqual(h.out(), [], 'a 500-byte opening is below min(bufsize/2, MSS): no update (receiver SWS)');
     assert.equal(h.tcb.read(undefined, h.now)!.length, 3500);
-    expectSegment(h.out()[0], { flags: 'A', seq: 10001, ack: 9001, window: 4096 });
+    expectSegments(h.out(), [{ flags: 'A', seq: 10001, ack: 9001, window: 4096 }]);
     assert.equal(h.tcb.read(), undefined);
   });
 
   test('receiver SWS avoidance: segments keep the right edge until the free space grows by min(bufsize/2, MSS)', () => {
     const h = Harness.established({ config: { receiveBufferSize: 4096 } });
-    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 4000 })[0], { flags: 'A', ack: 9001, window: 96 });
+    expectSegments(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 4000 }), [{ flags: 'A', ack: 9001, window: 96 }]);
     h.tcb.read(500, h.now);
     h.write('x');
-    expectSegment(h.out()[0], { flags: 'A', seq: 10001, ack: 9001, window: 96, payload: 'x' }, 'a 500-byte opening is not offered, even on a data segment (RFC 9293 §3.8.6.2.2)');
+    expectSegments(h.out(), [{ flags: 'A', seq: 10001, ack: 9001, window: 96, payload: 'x' }], 'a 500-byte opening is not offered, even on a data segment (RFC 9293 §3.8.6.2.2)');
     h.tcb.read(1000, h.now);
-    expectSegment(h.out()[0], { flags: 'A', ack: 9001, window: 1596 }, 'a 1,500-byte opening (>= MSS 1460) is offered at once');
+    expectSegments(h.out(), [{ flags: 'A', ack: 9001, window: 1596 }], 'a 1,500-byte opening (>= MSS 1460) is offered at once');
   });
 
   test('zero window: data beyond it is not accepted but ACKed, ACK fields still processed; update on read', () => {
     const h = Harness.established({ config: { receiveBufferSize: 2000 } });
     let out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 2000 });
-    expectSegment(out[0], { ack: 7001, window: 0 });
+    expectSegments(out, [{ ack: 7001, window: 0 }]);
     h.write('abc');
     h.out();
     out = h.send({ seq: 7001, ack: 10004, flags: 'PA', payload: 1 }); // the peer's window probe acking our data
-    expectSegment(out[0], { flags: 'A', seq: 10004, ack: 7001, window: 0 });
+    expectSegments(out, [{ flags: 'A', seq: 10004, ack: 7001, window: 0 }]);
     assert.equal(h.tcb.unacknowledgedLength, 0, 'the ACK on the probe was processed');
     assert.equal(h.tcb.readableLength, 2000);
     h.tcb.read(undefined, h.now);
-    expectSegment(h.out()[0], { flags: 'A', ack: 7001, window: 2000 });
+    expectSegments(h.out(), [{ flags: 'A', ack: 7001, window: 2000 }]);
   });
 
   test('a bare FIN at RCV.NXT is accepted with a zero window (as Linux), data still is not', () => {
     const h = Harness.established({ config: { receiveBufferSize: 1000 } });
-    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 1000 })[0], { ack: 6001, window: 0 });
-    expectSegment(h.send({ seq: 6001, ack: 10001, flags: 'FA', payload: 1 })[0], { ack: 6001, window: 0 });
+    expectSegments(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 1000 }), [{ ack: 6001, window: 0 }]);
+    expectSegments(h.send({ seq: 6001, ack: 10001, flags: 'FA', payload: 1 }), [{ ack: 6001, window: 0 }]);
     assert.equal(h.tcb.state, 'ESTABLISHED', 'a FIN behind data that does not fit waits');
-    expectSegment(h.send({ seq: 6001, ack: 10001, flags: 'FA' })[0], { flags: 'A', ack: 6002, window: 0 });
+    expectSegments(h.send({ seq: 6001, ack: 10001, flags: 'FA' }), [{ flags: 'A', ack: 6002, window: 0 }]);
     assert.equal(h.tcb.state, 'CLOSE-WAIT');
     assert.equal(h.tcb.readableLength, 1000);
     assert.deepEqual(h.takeEvents(), ['readable', 'peerFin']);
@@ -58,19 +58,19 @@ describe('receiving', () => {
     // 262143 bytes gives shift 3; after 2000 bytes 260143 are free: 32517 units (260136 bytes), not 32518.
     const h = Harness.established({ synOptions: { mss: 1460, windowScale: 7 }, config: { receiveBufferSize: 262_143 } });
     assert.equal(h.vars.rcvWscale, 3);
-    expectSegment(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 2000 })[0], { ack: 7001, window: 32_517 });
+    expectSegments(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 2000 }), [{ ack: 7001, window: 32_517 }]);
     assert.ok(h.vars.rcvWnd <= 262_143 - 2000);
   });
 
   test('out-of-order segments get an immediate duplicate ACK and are delivered once the hole fills', () => {
     const h = Harness.established();
     let out = h.send({ seq: 5006, ack: 10001, flags: 'PA', payload: 'world' });
-    expectSegment(out[0], { flags: 'A', ack: 5001 });
+    expectSegments(out, [{ flags: 'A', ack: 5001 }]);
     out = h.send({ seq: 5011, ack: 10001, flags: 'PA', payload: '!' });
-    expectSegment(out[0], { flags: 'A', ack: 5001 });
+    expectSegments(out, [{ flags: 'A', ack: 5001 }]);
     assert.equal(h.tcb.readableLength, 0);
     out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'hello' });
-    expectSegment(out[0], { flags: 'A', ack: 5012 });
+    expectSegments(out, [{ flags: 'A', ack: 5012 }]);
     assert.equal(h.readText(), 'helloworld!');
     assert.equal(h.tcb.stats.outOfOrderSegments, 2);
   });
@@ -89,9 +89,9 @@ describe('receiving', () => {
     const h = Harness.established();
     h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'abcdef' });
     let out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'abcdef' });
-    expectSegment(out[0], { flags: 'A', ack: 5007 });
+    expectSegments(out, [{ flags: 'A', ack: 5007 }]);
     out = h.send({ seq: 5004, ack: 10001, flags: 'PA', payload: 'XYZghi' });
-    expectSegment(out[0], { flags: 'A', ack: 5010 });
+    expectSegments(out, [{ flags: 'A', ack: 5010 }]);
     assert.equal(h.readText(), 'abcdefghi');
   });
 
@@ -100,7 +100,7 @@ describe('receiving', () => {
     h.send({ seq: 5004, ack: 10001, flags: 'FA', payload: 'def' });
     assert.equal(h.tcb.state, 'ESTABLISHED');
     const out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'abc' });
-    expectSegment(out[0], { flags: 'A', ack: 5008 });
+    expectSegments(out, [{ flags: 'A', ack: 5008 }]);
     assert.equal(h.tcb.state, 'CLOSE-WAIT');
     assert.equal(h.readText(), 'abcdef');
     assert.deepEqual(h.takeEvents(), ['readable', 'peerFin']);
@@ -109,7 +109,7 @@ describe('receiving', () => {
   test('text beyond the advertised window is cut and a FIN behind it is not accepted', () => {
     const h = Harness.established({ config: { receiveBufferSize: 1000 } });
     const out = h.send({ seq: 5001, ack: 10001, flags: 'FA', payload: 1500 });
-    expectSegment(out[0], { flags: 'A', ack: 6001, window: 0 });
+    expectSegments(out, [{ flags: 'A', ack: 6001, window: 0 }]);
     assert.equal(h.tcb.state, 'ESTABLISHED');
     assert.equal(h.tcb.readableLength, 1000);
   });
@@ -118,9 +118,9 @@ describe('receiving', () => {
     const h = Harness.established({ config: { delayedAckMs: 40 } });
     assert.deepEqual(h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 10 }), []);
     assert.equal(h.tcb.pollAt(), 40);
-    expectSegment(h.advance(40)[0], { flags: 'A', ack: 5011 });
+    expectSegments(h.advance(40), [{ flags: 'A', ack: 5011 }]);
     assert.deepEqual(h.send({ seq: 5011, ack: 10001, flags: 'PA', payload: 10 }), []);
-    expectSegment(h.send({ seq: 5021, ack: 10001, flags: 'PA', payload: 10 })[0], { flags: 'A', ack: 5031 });
+    expectSegments(h.send({ seq: 5021, ack: 10001, flags: 'PA', payload: 10 }), [{ flags: 'A', ack: 5031 }]);
     assert.equal(h.tcb.pollAt(), undefined);
   });
 });
@@ -178,7 +178,7 @@ describe('sequence wrap near 2^32', () => {
     h.send({ seq: (0xfffffff1 + 600) >>> 0, ack: 0x2e9, flags: 'A' });
     assert.equal(h.tcb.unacknowledgedLength, 0);
     h.tcb.shutdownWrite(h.now);
-    expectSegment(h.out()[0], { flags: 'FA', seq: 0x2e9, ack: 0x249 });
+    expectSegments(h.out(), [{ flags: 'FA', seq: 0x2e9, ack: 0x249 }]);
     h.send({ seq: 0x249, ack: 0x2ea, flags: 'FA' });
     assert.equal(h.tcb.state, 'TIME-WAIT');
   });
@@ -189,7 +189,7 @@ test('the harness puts both sequence spaces just below 2^32, so scripted transfe
   assert.equal(h.tcb.vars.iss, 0xfffff000, 'our ISS as the Tcb sees it');
   assert.equal(h.tcb.vars.irs, 0xffffff00, "the peer's ISS as the Tcb sees it");
   const out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 600 });
-  expectSegment(out[0], { flags: 'A', seq: 10001, ack: 5601 });
+  expectSegments(out, [{ flags: 'A', seq: 10001, ack: 5601 }]);
   assert.equal(h.tcb.vars.rcvNxt, (0xffffff00 + 601) >>> 0, 'RCV.NXT wrapped past 0');
   assert.ok(h.tcb.vars.rcvNxt < 0x1000);
   assert.equal(h.readText().length, 600);

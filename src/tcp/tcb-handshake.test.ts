@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tcb } from './tcb.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
-import { Harness, SERVER_ENDPOINTS, expectSegment } from '../../test/helpers/tcb-harness.ts';
+import { Harness, SERVER_ENDPOINTS, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 describe('passive open (SYN-RECEIVED)', () => {
   test('SYN gets a SYN-ACK with our MSS only when the peer offered only MSS', () => {
@@ -46,7 +46,7 @@ describe('passive open (SYN-RECEIVED)', () => {
   test('data on the third-step ACK is delivered', () => {
     const { h } = Harness.synReceived();
     const out = h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'GET /' });
-    expectSegment(out[0], { flags: 'A', seq: 10001, ack: 5006 });
+    expectSegments(out, [{ flags: 'A', seq: 10001, ack: 5006 }]);
     assert.equal(h.readText(), 'GET /');
     assert.deepEqual(h.takeEvents(), ['established', 'readable']);
   });
@@ -54,12 +54,12 @@ describe('passive open (SYN-RECEIVED)', () => {
   test('FIN in SYN-RECEIVED: ESTABLISHED then CLOSE-WAIT, the FIN is acknowledged, and close completes', () => {
     const { h } = Harness.synReceived();
     const out = h.send({ seq: 5001, ack: 10001, flags: 'FA' });
-    expectSegment(out[0], { flags: 'A', seq: 10001, ack: 5002 });
+    expectSegments(out, [{ flags: 'A', seq: 10001, ack: 5002 }]);
     assert.equal(h.tcb.state, 'CLOSE-WAIT');
     assert.equal(h.tcb.peerFinished, true);
     assert.deepEqual(h.takeEvents(), ['established', 'peerFin']);
     h.tcb.shutdownWrite(h.now);
-    expectSegment(h.out()[0], { flags: 'FA', seq: 10001, ack: 5002 });
+    expectSegments(h.out(), [{ flags: 'FA', seq: 10001, ack: 5002 }]);
     assert.equal(h.tcb.state, 'LAST-ACK');
     h.send({ seq: 5002, ack: 10002, flags: 'A' });
     assert.equal(h.tcb.state, 'CLOSED');
@@ -76,14 +76,14 @@ describe('passive open (SYN-RECEIVED)', () => {
     const { h } = Harness.synReceived();
     h.now = 300;
     const out = h.send({ seq: 5000, flags: 'S', options: { mss: 1460 } });
-    expectSegment(out[0], { flags: 'SA', seq: 10000, ack: 5001 });
+    expectSegments(out, [{ flags: 'SA', seq: 10000, ack: 5001 }]);
     assert.equal(h.tcb.state, 'SYN-RECEIVED');
   });
 
   test('an unacceptable ACK in SYN-RECEIVED draws <SEQ=SEG.ACK><CTL=RST> and keeps the state', () => {
     const { h } = Harness.synReceived();
     const out = h.send({ seq: 5001, ack: 12345, flags: 'A' });
-    expectSegment(out[0], { flags: 'R', seq: 12345 });
+    expectSegments(out, [{ flags: 'R', seq: 12345 }]);
     assert.equal(h.tcb.state, 'SYN-RECEIVED');
   });
 
@@ -141,7 +141,7 @@ describe('active open (SYN-SENT)', () => {
       window: 29200,
       options: { mss: 1000, windowScale: 2, timestamps: { tsVal: 3000, tsEcr: 5 } },
     });
-    expectSegment(out[0], { flags: 'A', seq: 0x1001, ack: 901 });
+    expectSegments(out, [{ flags: 'A', seq: 0x1001, ack: 901 }]);
     assert.deepEqual(out[0]!.options, { timestamps: { tsVal: 45, tsEcr: 3000 } });
     assert.equal(h.tcb.state, 'ESTABLISHED');
     assert.deepEqual(h.takeEvents(), ['established']);
@@ -179,7 +179,7 @@ describe('active open (SYN-SENT)', () => {
     const h = open();
     h.out();
     const out = h.send({ seq: 900, ack: 0x1000, flags: 'SA' });
-    expectSegment(out[0], { flags: 'R', seq: 0x1000 });
+    expectSegments(out, [{ flags: 'R', seq: 0x1000 }]);
     assert.equal(h.tcb.state, 'SYN-SENT');
   });
 
@@ -203,7 +203,7 @@ describe('active open (SYN-SENT)', () => {
     const h = open({ timestamps: false, windowScaling: false });
     h.out();
     const out = h.send({ seq: 700, flags: 'S', options: { mss: 1460 } });
-    expectSegment(out[0], { flags: 'SA', seq: 0x1000, ack: 701 });
+    expectSegments(out, [{ flags: 'SA', seq: 0x1000, ack: 701 }]);
     assert.equal(h.tcb.state, 'SYN-RECEIVED');
     // The peer's SYN-ACK (its SYN is a duplicate) completes the handshake, as on Linux.
     assert.deepEqual(h.send({ seq: 700, ack: 0x1001, flags: 'SA', options: { mss: 1460 } }), []);
@@ -219,7 +219,7 @@ describe('active open (SYN-SENT)', () => {
     assert.equal(h.write('early'), 5);
     assert.deepEqual(h.out(), []);
     const out = h.send({ seq: 900, ack: 0x1001, flags: 'SA', options: { mss: 1460 } });
-    expectSegment(out[0], { flags: 'A', seq: 0x1001, ack: 901, payload: 'early' });
+    expectSegments(out, [{ flags: 'A', seq: 0x1001, ack: 901, payload: 'early' }]);
   });
 });
 
@@ -244,7 +244,7 @@ test('simultaneous open also completes on a plain ACK, and a SYN-ACK with a wron
   h.send({ seq: 700, flags: 'S', options: { mss: 1460 } });
   h.out();
   const challenged = h.send({ seq: 700, ack: 0x0fff, flags: 'SA' });
-  expectSegment(challenged[0], { flags: 'A', seq: 0x1001, ack: 701 });
+  expectSegments(challenged, [{ flags: 'A', seq: 0x1001, ack: 701 }]);
   assert.equal(h.tcb.state, 'SYN-RECEIVED');
   h.send({ seq: 701, ack: 0x1001, flags: 'A' });
   assert.equal(h.tcb.state, 'ESTABLISHED');

@@ -2,7 +2,7 @@
 // retry limit, go-back-N after a timeout, fast retransmit / NewReno recovery, zero-window probing.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, expectSegment } from '../../test/helpers/tcb-harness.ts';
+import { Harness, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 describe('retransmission timeout', () => {
   test('RTO from the handshake sample, doubling backoff, ETIMEDOUT after maxRetransmits', () => {
@@ -10,7 +10,7 @@ describe('retransmission timeout', () => {
     assert.equal(h.vars.rto, 300, 'SRTT 100 + 4 * RTTVAR 50');
     h.now = 1000;
     h.write('data');
-    expectSegment(h.out()[0], { seq: 10001, payload: 'data' });
+    expectSegments(h.out(), [{ seq: 10001, payload: 'data' }]);
     assert.deepEqual(h.advance(299), []);
     const times: number[] = [];
     for (let i = 0; i < 10 && h.tcb.state !== 'CLOSED'; i++) {
@@ -162,7 +162,7 @@ describe('zero window (RFC 9293 §3.8.6.1)', () => {
     assert.equal(h.tcb.state, 'ESTABLISHED', 'an answering peer is never timed out');
     assert.equal(h.tcb.stats.zeroWindowProbes, 11);
     const out = h.send({ seq: 5001, ack: 10001, flags: 'A', window: 1000 });
-    expectSegment(out[0], { seq: 10001, payload: 'queued data' });
+    expectSegments(out, [{ seq: 10001, payload: 'queued data' }]);
     assert.equal(h.tcb.pollAt(), h.now + h.vars.rto);
   });
 
@@ -172,7 +172,7 @@ describe('zero window (RFC 9293 §3.8.6.1)', () => {
     h.write('ab');
     h.advance(200);
     const out = h.send({ seq: 5001, ack: 10002, flags: 'A', window: 100 });
-    expectSegment(out[0], { seq: 10002, payload: 'b' });
+    expectSegments(out, [{ seq: 10002, payload: 'b' }]);
   });
 
   test('unanswered probes end in ETIMEDOUT', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { TcpSegment } from '../wire/tcp-segment.ts';
 import { Tcb } from './tcb.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
-import { Harness, expectSegment } from '../../test/helpers/tcb-harness.ts';
+import { Harness, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 describe('RST (RFC 5961 §3)', () => {
   test('an exact RST resets the connection (ECONNRESET)', () => {
@@ -16,7 +16,7 @@ describe('RST (RFC 5961 §3)', () => {
 
   test('an in-window but inexact RST draws a challenge ACK and changes nothing', () => {
     const h = Harness.established();
-    expectSegment(h.send({ seq: 6000, flags: 'R' })[0], { flags: 'A', seq: 10001, ack: 5001 });
+    expectSegments(h.send({ seq: 6000, flags: 'R' }), [{ flags: 'A', seq: 10001, ack: 5001 }]);
     assert.equal(h.tcb.state, 'ESTABLISHED');
     assert.equal(h.tcb.stats.challengeAcks, 1);
   });
@@ -33,7 +33,7 @@ describe('SYN in a synchronized state (RFC 5961 §4)', () => {
   for (const seq of [5001, 5500, 900_000]) {
     test(`SYN at ${seq} draws a challenge ACK and does not reset`, () => {
       const h = Harness.established();
-      expectSegment(h.send({ seq, flags: 'S' })[0], { flags: 'A', seq: 10001, ack: 5001 });
+      expectSegments(h.send({ seq, flags: 'S' }), [{ flags: 'A', seq: 10001, ack: 5001 }]);
       assert.equal(h.tcb.state, 'ESTABLISHED');
     });
   }
@@ -64,7 +64,7 @@ describe('challenge ACK rate limit (RFC 5961 §7)', () => {
 describe('ACK acceptance (RFC 5961 §5.2)', () => {
   test('an ACK for data never sent is answered with an ACK and the segment dropped', () => {
     const h = Harness.established();
-    expectSegment(h.send({ seq: 5001, ack: 10500, flags: 'PA', payload: 'evil' })[0], { flags: 'A', seq: 10001, ack: 5001 });
+    expectSegments(h.send({ seq: 5001, ack: 10500, flags: 'PA', payload: 'evil' }), [{ flags: 'A', seq: 10001, ack: 5001 }]);
     assert.equal(h.tcb.readableLength, 0);
   });
 
@@ -73,9 +73,9 @@ describe('ACK acceptance (RFC 5961 §5.2)', () => {
     h.write(1000);
     h.out();
     h.send({ seq: 5001, ack: 11001, flags: 'A', window: 1000 });
-    expectSegment(h.send({ seq: 5001, ack: 9000, flags: 'PA', payload: 'old' })[0], { flags: 'A', ack: 5001 });
+    expectSegments(h.send({ seq: 5001, ack: 9000, flags: 'PA', payload: 'old' }), [{ flags: 'A', ack: 5001 }]);
     assert.equal(h.tcb.readableLength, 0);
-    expectSegment(h.send({ seq: 5001, ack: 10500, flags: 'PA', payload: 'ok' })[0], { flags: 'A', ack: 5003 });
+    expectSegments(h.send({ seq: 5001, ack: 10500, flags: 'PA', payload: 'ok' }), [{ flags: 'A', ack: 5003 }]);
     assert.equal(h.readText(), 'ok');
   });
 });
@@ -85,7 +85,7 @@ describe('PAWS (RFC 7323 §5)', () => {
     const h = Harness.established({ synOptions: { mss: 1460, timestamps: { tsVal: 1000, tsEcr: 0 } } });
     h.send({ seq: 5001, ack: 10001, flags: 'PA', payload: 'new', options: { timestamps: { tsVal: 1005, tsEcr: 0 } } });
     const out = h.send({ seq: 5004, ack: 10001, flags: 'PA', payload: 'old', options: { timestamps: { tsVal: 1002, tsEcr: 0 } } });
-    expectSegment(out[0], { flags: 'A', ack: 5004 });
+    expectSegments(out, [{ flags: 'A', ack: 5004 }]);
     assert.deepEqual(out[0]!.options.timestamps, { tsVal: 0, tsEcr: 1005 });
     assert.equal(h.readText(), 'new');
     assert.equal(h.tcb.stats.drops.paws, 1);

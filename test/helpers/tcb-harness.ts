@@ -103,6 +103,13 @@ export function expectSegment(actual: TcpSegment | undefined, expected: Expected
   return actual;
 }
 
+/** Asserts that exactly these segments were sent, in this order, and nothing else (smoltcp's strictness). */
+export function expectSegments(actual: readonly TcpSegment[], expected: readonly ExpectedSegment[], label = ''): void {
+  const show = (segs: readonly TcpSegment[]): string => segs.map((s) => `${flagsOf(s)} seq=${s.seq} ack=${s.ack} len=${s.payload.length}`).join('; ');
+  assert.equal(actual.length, expected.length, `${label} expected ${expected.length} segment(s), got ${actual.length}: ${show(actual)}`);
+  expected.forEach((spec, i) => expectSegment(actual[i], spec, `${label} [${i}]`));
+}
+
 export interface HarnessOptions {
   config?: Partial<TcpConfig>;
   /** Our ISS. */
