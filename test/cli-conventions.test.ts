@@ -234,6 +234,29 @@ describe('errors that name the fix', () => {
     assert.deepEqual(netnsList().filter((ns) => ns.startsWith(`${name}-`)), []);
   });
 
+  it('serve --listen works without the TUN addon', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--listen', '127.0.0.1:0'], {
+      cwd: REPO,
+      env: { ...process.env, IMDS_LAB_STATE_DIR: join(work, 'state'), IMDS_LAB_PREBUILD: join(work, 'no-addon-here') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk;
+          const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const res = await fetch(`${url}/metadata/versions`, { headers: { Metadata: 'true' } });
+      assert.equal(res.status, 200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('without the addon the message says --capture socket, never "npm install in the project root"', () => {
     const installed = tunAddonMissingMessage('/usr/lib/node_modules/imds-lab', 'has no binary for linux-riscv64');
     assert.match(installed, /--capture tun needs the TUN addon.*use --capture socket.*npm rebuild imds-lab/);
