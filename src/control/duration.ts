@@ -1,7 +1,6 @@
-// Durations in control commands: a number of milliseconds, or text such as "250ms", "5s", "1.5m", "2h".
+// Durations in control requests: a number of milliseconds, or duration text (src/util/duration.ts).
+import { DURATION_FORMS, parseDurationText } from '../util/duration.ts';
 import { fieldError } from './control-error.ts';
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses a duration (ms number or "5s"-style text) into milliseconds >= 0; errors name `field`. */
 export function parseDuration(value: unknown, field: string): number {
@@ -9,9 +8,7 @@ export function parseDuration(value: unknown, field: string): number {
     if (Number.isFinite(value) && value >= 0) return value;
     throw fieldError(field, `must be a duration >= 0 (milliseconds, or text like "5s"), got ${value}`);
   }
-  if (typeof value === 'string') {
-    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
-    if (m) return Number(m[1]) * UNITS[m[2] ?? 'ms']!;
-  }
-  throw fieldError(field, `must be a duration: milliseconds or text like "250ms", "5s", "2m", "1h"; got ${JSON.stringify(value)}`);
+  const ms = typeof value === 'string' ? parseDurationText(value) : undefined;
+  if (ms !== undefined) return ms;
+  throw fieldError(field, `must be a duration: ${DURATION_FORMS}; got ${JSON.stringify(value)}`);
 }

@@ -1,6 +1,7 @@
 // Parses the `--fault` text form: comma-separated key=value pairs, e.g.
 // `path=/metadata/identity/*,status=410,count=3` or `path=/metadata/instance,delay=2s,probability=0.5,seed=7`.
 import type { HttpFault, HttpFaultStatus } from '../config/vm-profile.ts';
+import { DURATION_FORMS, parseDurationText } from '../util/duration.ts';
 import { FaultError, validateFault } from './http-faults.ts';
 
 const KEYS = ['path', 'status', 'delay', 'count', 'probability', 'p', 'seed'] as const;
@@ -11,11 +12,11 @@ function number(key: string, text: string): number {
   return value;
 }
 
-/** Delay as milliseconds: `250`, `250ms`, `2s`. */
+/** Delay as milliseconds: `250`, `250ms`, `2s`, `1m` (the project's duration grammar). */
 function delay(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
-  if (!m) throw new FaultError(`--fault delay: expected milliseconds, "250ms" or "2s", got ${JSON.stringify(text)}`);
-  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+  const ms = parseDurationText(text);
+  if (ms === undefined) throw new FaultError(`--fault delay: expected ${DURATION_FORMS}, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 export function parseFaultSpec(spec: string): HttpFault {
