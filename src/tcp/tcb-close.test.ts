@@ -2,7 +2,7 @@
 // RFC 1337, RFC 6191 reuse), close() with unread data, orphan FIN-WAIT-2 timeout, abort.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
+import { Harness, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 const MSL = 1000;
 const TS = { timestamps: { tsVal: 100, tsEcr: 0 }, mss: 1460 };

@@ -2,7 +2,7 @@
 // duplicate trimming, sending within the peer window and MSS, the bounded send buffer, wrap at 2^32.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, bytes, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
+import { Harness, bytes, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 describe('receiving', () => {
   test('the advertised window is the free receive-buffer space; reading sends a window update', () => {

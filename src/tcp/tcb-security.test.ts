@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { TcpSegment } from '../wire/tcp-segment.ts';
 import { Tcb } from './tcb.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
-import { Harness, expectSegment, expectSegments } from '../../test/helpers/tcb-harness.ts';
+import { Harness, expectSegments } from '../../test/helpers/tcb-harness.ts';
 
 describe('RST (RFC 5961 §3)', () => {
   test('an exact RST resets the connection (ECONNRESET)', () => {
