@@ -50,6 +50,8 @@ export interface RecordOptions {
   readonly timeoutMs?: number;
   /** Lab name (1-15 of [a-z0-9-]). */
   readonly labName: string;
+  /** Aborting removes the lab at once (which ends the command) and records the case as not run. */
+  readonly signal?: AbortSignal;
 }
 
 /** libpcap's block timeout as tcpdump sets it (1000 ms), plus a margin. */
@@ -103,6 +105,7 @@ export async function recordCase(c: CheckCase, argv: readonly string[], o: Recor
   });
   let startWallMs = 0;
   try {
+    if (o.signal?.aborted) return failed(new Error('check was interrupted'));
     let lab: CheckLab;
     try {
       lab = await o.startLab({ name: o.labName, scenario: c.scenario, fixed: c.fixed, capture: 'tun', pcap, env: o.keepCallerProxies ? o.env : withoutProxies(o.env), ...(o.profile !== undefined ? { profile: o.profile } : {}) });
@@ -110,7 +113,12 @@ export async function recordCase(c: CheckCase, argv: readonly string[], o: Recor
       return failed(error);
     }
     let ran: Omit<CaseRecording, 'syns'>;
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => (closing ??= lab.close());
+    const abort = (): void => void close().catch(() => {});
+    o.signal?.addEventListener('abort', abort, { once: true });
     try {
+      if (o.signal?.aborted) throw new Error('check was interrupted');
       await prepare(lab, c);
       const extra: Record<string, string> = {};
       const proxy = lab.state.env.HTTP_PROXY ?? lab.state.env.http_proxy;
@@ -136,8 +144,10 @@ export async function recordCase(c: CheckCase, argv: readonly string[], o: Recor
     } catch (error) {
       return failed(error);
     } finally {
-      await lab.close();
+      o.signal?.removeEventListener('abort', abort);
+      await close();
     }
+    if (o.signal?.aborted) return failed(new Error('check was interrupted'));
     // Read the capture after the lab is gone (tcpdump has written everything it received).
     const syns = await synsFromCapture(pcap, startWallMs).catch(() => null);
     return syns === null ? { ...ran, syns: NO_SYNS, attemptsVisible: false } : { ...ran, syns };

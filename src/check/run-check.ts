@@ -24,6 +24,8 @@ export interface CheckOptions {
   readonly parameters?: Partial<CaseParameters>;
   /** Base environment of the app (default process.env at the caller); proxy variables are removed. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Abort: running labs are removed at once, cases not yet run are skipped (recorded as not run). */
+  readonly signal?: AbortSignal;
   /** Called as each case finishes. */
   readonly onCase?: (report: CaseReport) => void;
 }
@@ -82,6 +84,7 @@ export async function runCheck(argv: readonly string[], options: CheckOptions, s
         startLab,
         env: options.env ?? {},
         labName: labName(),
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
         ...(options.profile !== undefined ? { profile: options.profile } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       });

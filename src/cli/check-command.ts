@@ -89,6 +89,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const parameters = parseParameters(values.param ?? []);
   const timeoutMs = values.timeout === undefined ? undefined : parseDurationText(values.timeout, '--timeout');
   requireRoot('imds-lab check');
+  // Ctrl-C / SIGTERM: remove the running labs (which ends the command in them) before exiting.
+  const interrupt = new AbortController();
+  const onSignal = (): void => interrupt.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const report = await runCheck(
     command,
     {
@@ -101,9 +106,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       parameters,
       env: io.env,
       onCase: values.json ? undefined : (c: CaseReport) => io.stderr.write(`  case ${caseLine(c)}\n`),
+      signal: interrupt.signal,
     },
     startLab,
-  );
+  ).finally(() => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  });
+  if (interrupt.signal.aborted) {
+    io.stderr.write('imds-lab check: interrupted; the labs were removed\n');
+    return 130;
+  }
   if (values.junit !== undefined) await writeFile(values.junit, renderJunit(report));
   if (values.html !== undefined) await writeFile(values.html, renderCheckPage(report, new Date().toISOString()));
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
