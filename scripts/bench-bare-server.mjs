@@ -1,5 +1,6 @@
 // The baseline of scripts/bench-handler.ts: a bare node:http server answering each request-target with the
 // bytes, status and headers `serve` sent for it (read from the JSON file in argv[2]); prints its port.
+import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 
