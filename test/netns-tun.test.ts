@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTopology, ip, netnsList, privilegedSkipReason, removeLeftoversAfterTests, type Topology } from './helpers/netns.ts';
+import { createTopology, ip, netnsList, privilegedSkipReason, removeLeftoversAfterTests, waitForOutput, type Topology } from './helpers/netns.ts';
 import { curl, IMDS_URL, MAIN, nodeFetch, pythonFetch, ROOT, startServe } from './helpers/netns-imds.ts';
 
 const skip = privilegedSkipReason();
@@ -129,6 +129,22 @@ describe('IMDS through the TUN capture path in namespaces', { skip }, () => {
       } finally {
         assert.equal(await served.stop(), 0);
       }
+    }
+  });
+
+  it('a TUN deleted under the running daemon: one line from the fatal-error callback, everything rolled back, exit 1', async () => {
+    const served = await startServe(topo, topo.host, ['--capture', 'tun', '--state-dir', state, '--no-rate-limit']);
+    const exited = new Promise<number | null>((resolve) => served.child.once('exit', (code) => resolve(code)));
+    try {
+      ip(['-n', topo.host, 'link', 'del', 'imds0']);
+      await waitForOutput(served.child, (t) => t.includes('TUN capture shut down'), 10_000);
+      assert.match(served.output(), /imds-lab: TUN imds0 stopped \(\w+\): .*; TUN capture shut down/);
+      // The rollback closed the stack, its server and the TUN: nothing keeps the responder alive, it exits 1.
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 10 s'), 10_000).unref());
+      assert.equal(await Promise.race([exited, timeout]), 1, served.output());
+      assert.doesNotMatch(spawnSync('ip', ['-n', topo.host, 'route', 'show', '169.254.169.254'], { encoding: 'utf8' }).stdout, /imds0/);
+    } finally {
+      await served.stop();
     }
   });
 });
