@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { checkClient, type CheckReport, type RuleId, type RuleStatus } from '../src/lib.ts';
 import { exec, MAIN } from './helpers/lab-cli.ts';
-import { netnsList, privilegedSkipReason } from './helpers/netns.ts';
+import { ip, netnsList, privilegedSkipReason } from './helpers/netns.ts';
 
 const skip = privilegedSkipReason();
 const FIXTURES = fileURLToPath(new URL('./fixtures/check-clients/', import.meta.url));
@@ -113,6 +114,30 @@ describe('imds-lab check end to end (real labs, TUN capture)', { skip, concurren
     const usage = await exec([process.execPath, '--import', 'tsx', MAIN, 'check', '--rule', 'retries-4xx', '--', 'true'], { env });
     assert.equal(usage.code, 2, 'a usage error');
     assert.match(usage.stderr, /--rule: unknown rule "retries-4xx" \(rules: succeeds-healthy, /);
+  });
+
+  it('an abort mid-run removes the running lab at once and records the case as not run', async () => {
+    const interrupt = new AbortController();
+    const before = new Set(netnsList());
+    const running = checkClient(CURL('no-timeout'), { cases: ['black-hole'], parameters: PARAMETERS, env, signal: interrupt.signal });
+    // Wait for the lab's VM namespace, then for the hanging curl to have started in it.
+    const deadline = Date.now() + 60_000;
+    let vm: string | undefined;
+    while (vm === undefined && Date.now() < deadline) {
+      vm = netnsList().find((n) => !before.has(n) && /^ck[0-9a-z]+-vm$/.test(n));
+      await sleep(200);
+    }
+    assert.ok(vm, 'the check lab came up');
+    // The VM namespace runs nothing until the command starts.
+    while (ip(['netns', 'pids', vm]).trim() === '' && Date.now() < deadline) await sleep(200);
+    await sleep(1000);
+    const abortedAt = performance.now();
+    interrupt.abort();
+    const report = await running;
+    assert.ok(performance.now() - abortedAt < 10_000, 'the check ended soon after the abort (not at the 20 s limit)');
+    assert.match(report.cases[0]!.error ?? '', /interrupted|control connection closed/);
+    assert.equal(report.ok, false);
+    assert.ok(!netnsList().includes(vm), 'the lab was removed');
   });
 
   it('run --report prints one run’s behaviour without grading and returns its exit code', async () => {
