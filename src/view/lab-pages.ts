@@ -89,14 +89,15 @@ export function doctorPage(input: {
 }): PageModel {
   const p = input.probe;
   const faults = input.faults ?? [];
-  const observed: PathObservation = { status: p.status, text: p.status !== null ? `The doctor's probe got HTTP ${p.status} in ${p.timeMs} ms.` : `The doctor's probe got no answer after ${p.timeMs} ms${p.error ? ` (${p.error})` : ''}.` };
+  const injected = faults.length ? ` Faults injected: ${faults.join('; ')}.` : '';
+  const observed: PathObservation = { status: p.status, text: `${p.status !== null ? `The doctor's probe got HTTP ${p.status} in ${p.timeMs} ms.` : `The doctor's probe got no answer after ${p.timeMs} ms${p.error ? ` (${p.error})` : ''}.`}${injected}` };
   return {
     title: `imds-lab doctor: ${input.lab.name} (${input.lab.scenario})`,
     facts: [...labFactsList(input.lab, `doctor, from ${input.facts.vmNamespace}`, input.generated), ...(faults.length ? [['faults injected now', faults.join('; ')] as [string, string]] : [])],
     verdict: {
       ok: input.report.healthy,
       title: input.report.healthy ? 'healthy' : `problem: ${input.report.cause}`,
-      detail: `${input.report.summary}${faults.length ? ` Faults injected in the responder right now: ${faults.join('; ')}.` : ''}`,
+      detail: `${input.report.summary}${injected}`,
       fix: input.report.healthy ? null : faults.length ? `${input.report.fix} (or clear the faults: imds-lab ctl --lab ${input.lab.name} net clear / fault clear)` : input.report.fix,
     },
     paths: pathViews(input.facts, input.fix, observed),

@@ -26,7 +26,7 @@ dl.facts{display:flex;flex-wrap:wrap;gap:.2em 1.4em;margin:.2em 0 1em;color:var(
 .verdict{border-left:6px solid var(--bad);background:var(--panel);padding:.6em 1em;margin:.6em 0}.verdict.ok{border-color:var(--ok)}.verdict code{white-space:pre-wrap;word-break:break-all}
 .paths{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,620px),1fr));gap:16px}
 figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px;background:var(--bg);break-inside:avoid;page-break-inside:avoid;min-width:0}
-figcaption{font-weight:600;margin-bottom:.4em}svg{width:100%;height:auto;display:block}
+figcaption{font-weight:600;margin-bottom:.4em}svg{width:100%;height:auto;display:block}.pathsvg{max-width:880px}.laddersvg{max-width:760px}
 .stoptext{margin:.5em 0;padding:.3em .6em;border-radius:4px;background:var(--panel)}.stoptext.bad strong{color:var(--bad)}.stoptext.ok strong{color:var(--ok)}
 .tw{overflow-x:auto}table{border-collapse:collapse;font-size:.9em;margin:.4em 0;min-width:100%}th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
 th{background:var(--panel)}tr.chosen td{background:#ddf4ff;font-weight:600}td.w{word-break:break-all}
