@@ -1,7 +1,7 @@
 // The package end to end, as a user gets it: npm pack (no test files inside), install the tarball with the
 // C toolchain hidden from PATH, then --version, serve answering on loopback, up/exec/ca --lab/down with TUN
 // capture, and a consumer .ts type-checked (strict, skipLibCheck false) against the installed declarations.
-// IMDS_LAB_TARBALL reuses a packed tarball (scripts/package-smoke runs this file under Node 22 and 24).
+// IMDS_LAB_TARBALL reuses a packed tarball (scripts/run-tests packs once, via scripts/package-smoke, for every Node line).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -34,20 +34,29 @@ function ok(result: SpawnSyncReturns<string>, what: string): string {
   return result.stdout;
 }
 
-function packTarball(): string {
-  const given = process.env['IMDS_LAB_TARBALL'];
-  if (given) return given;
-  // npm pack runs prepack: the tsc build of src and the prebuilt addons (scripts/build-prebuilds).
-  const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
-  assert.equal(packed.status, 0, `npm pack failed:\n${packed.stderr}\n${packed.stdout.slice(-4000)}`);
-  const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-  const tests = info!.files.filter((f) => /\.test\.|\/test\//.test(f.path)).map((f) => f.path);
+/** The packed file list, checked for what belongs in the package and what does not. */
+function checkListing(paths: ReadonlySet<string>): void {
+  const tests = [...paths].filter((p) => /\.test\.|\/test\//.test(p));
   assert.deepEqual(tests, [], 'the tarball holds no tests');
-  const paths = new Set(info!.files.map((f) => f.path));
   for (const expected of ['LICENSE', 'README.md', 'binding.gyp', 'dist/src/cli/main.js', 'dist/src/lib.d.ts', 'netns/base.yaml', 'src/link/native/tcp-coalesce.h', 'prebuilds/linux-x64/imds-lab.glibc.node', 'prebuilds/linux-arm64/imds-lab.glibc.node']) {
     assert.ok(paths.has(expected), `the tarball holds ${expected}`);
   }
   assert.ok(![...paths].some((p) => p.endsWith('.map') || p.startsWith('dist/test/') || p.startsWith('dist/scripts/')), 'no source maps, dist/test or dist/scripts');
+}
+
+function packTarball(): string {
+  const given = process.env['IMDS_LAB_TARBALL'];
+  if (given) {
+    assert.ok(existsSync(given), `IMDS_LAB_TARBALL ${given} exists (did npm pack fail earlier?)`);
+    const listing = spawnSync('tar', ['-tzf', given], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    checkListing(new Set(listing.stdout.split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''))));
+    return given;
+  }
+  // npm pack runs prepack: the tsc build of src and the prebuilt addons (scripts/build-prebuilds).
+  const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
+  assert.equal(packed.status, 0, `npm pack failed:\n${packed.stderr}\n${packed.stdout.slice(-4000)}`);
+  const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+  checkListing(new Set(info!.files.map((f) => f.path)));
   return join(work, info!.filename);
 }
 
