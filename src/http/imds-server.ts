@@ -113,7 +113,7 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
         req.resume();
       }
       const bytes = writeResponse(req, res, result.response, deps.settings().serverHeader);
-      publishRequest({
+      publishRequest(() => ({
         time,
         vm: vmName,
         remoteAddress: req.socket.remoteAddress ?? '',
@@ -133,7 +133,7 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
         latencyMs: options.clock.now() - started,
         responseBytes: req.method === 'HEAD' ? 0 : bytes,
         error: result.unexpected === undefined ? null : String(result.unexpected),
-      });
+      }));
     }
     if (result.unexpected !== undefined) options.onUnexpectedError?.(result.unexpected);
   }

@@ -1,9 +1,10 @@
 // The request log: every answered request is published on the node:diagnostics_channel channel
-// 'imds-lab:request' (undici style: no logging here; the CLI, the lab and a control plane subscribe).
+// 'imds-lab:http:request' (undici style: no logging here; the CLI, the lab and a control plane subscribe).
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { DIAGNOSTICS_CHANNELS, diagnosticsChannelOf } from '../util/diagnostics.ts';
 
-export const REQUEST_CHANNEL_NAME = 'imds-lab:request';
-export const requestChannel = diagnosticsChannel.channel(REQUEST_CHANNEL_NAME);
+export const REQUEST_CHANNEL_NAME = DIAGNOSTICS_CHANNELS.httpRequest;
+export const requestChannel = diagnosticsChannelOf(REQUEST_CHANNEL_NAME);
 
 export interface RequestLogEntry {
   /** Wall-clock time the request arrived (ISO 8601, from the injected clock). */
@@ -34,8 +35,9 @@ export interface RequestLogEntry {
   readonly error: string | null;
 }
 
-export function publishRequest(entry: RequestLogEntry): void {
-  if (requestChannel.hasSubscribers) requestChannel.publish(entry);
+/** Publishes one request; `entry` builds it, and runs only when someone subscribes. */
+export function publishRequest(entry: () => RequestLogEntry): void {
+  if (requestChannel.hasSubscribers) requestChannel.publish(entry());
 }
 
 /** Subscribes to the request log; returns the unsubscribe function. */

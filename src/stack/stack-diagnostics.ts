@@ -1,17 +1,18 @@
-// node:diagnostics_channel channels of the stack (undici style): subscribers get events, nobody logs.
-import diagnosticsChannel from 'node:diagnostics_channel';
+// node:diagnostics_channel channels of the stack (undici style; names in src/util/diagnostics.ts): subscribers
+// get events, nobody logs.
+import { DIAGNOSTICS_CHANNELS, diagnosticsChannelOf } from '../util/diagnostics.ts';
 import { formatIpv4Address } from '../util/ipv4-address.ts';
 import type { StackConnection } from './stack-connection.ts';
 import type { TcpEndpoints } from '../tcp/tcb-types.ts';
 
 /** Connection lifecycle: { event: 'open' | 'close', 4-tuple as dotted strings, reason? }. */
-export const tcpChannel = diagnosticsChannel.channel('imds-lab:tcp');
+export const tcpChannel = diagnosticsChannelOf(DIAGNOSTICS_CHANNELS.stackConnection);
 /** Every TCP state change (a trace): { remoteAddress, remotePort, from, to }. Published only when subscribed. */
-export const stateChannel = diagnosticsChannel.channel('imds-lab:tcp:state');
+export const stateChannel = diagnosticsChannelOf(DIAGNOSTICS_CHANNELS.tcpState);
 /** A packet the stack dropped: { reason, source? }. Published only when subscribed. */
-export const dropChannel = diagnosticsChannel.channel('imds-lab:stack:drop');
+export const dropChannel = diagnosticsChannelOf(DIAGNOSTICS_CHANNELS.stackDrop);
 /** A network fault applied: { fault, remoteAddress, remotePort }. */
-export const faultChannel = diagnosticsChannel.channel('imds-lab:net-fault');
+export const faultChannel = diagnosticsChannelOf(DIAGNOSTICS_CHANNELS.stackNetFault);
 
 export interface TcpChannelMessage {
   readonly event: 'open' | 'close';

@@ -41,7 +41,7 @@ test('connections leave the table when they close; open/close events carry the 4
   const h = new StackHarness();
   const events: { event: string; remotePort: number; reason?: string }[] = [];
   const on = (m: unknown): void => void events.push(m as { event: string; remotePort: number });
-  subscribe('imds-lab:tcp', on);
+  subscribe('imds-lab:stack:connection', on);
   const { clientSeq, serverSeq } = await h.handshake(42000);
   const c = h.accepted[0]!;
   // Client closes first: FIN, we answer ACK; our close sends FIN; client ACKs -> CLOSED (LAST-ACK path).
@@ -67,7 +67,7 @@ test('connections leave the table when they close; open/close events carry the 4
   assert.equal(h.stack.timeWaitCount, 1, 'TIME-WAIT');
   await h.advance(60_001);
   assert.equal(h.stack.timeWaitCount, 0);
-  unsubscribe('imds-lab:tcp', on);
+  unsubscribe('imds-lab:stack:connection', on);
   assert.deepEqual(
     events.map((e) => [e.event, e.remotePort, e.reason]),
     [
