@@ -43,9 +43,9 @@ details{margin:.3em 0}summary{cursor:pointer;color:var(--muted)}
 .cross{fill:var(--bad);font-size:15px;font-weight:700}.tm{font-size:14px;fill:var(--muted);font-family:ui-monospace,monospace}.laddersvg .al{font-size:15.5px}.laddersvg .bt{font-size:16px}.laddersvg .st{font-size:13.5px}.laddersvg .marktext{font-size:14px}.laddersvg .axisnote{font-size:13px}
 .markline{stroke:var(--mark);stroke-width:1.5;stroke-dasharray:2 3}.marktext{fill:var(--mark);font-size:12px;font-weight:700}.axisnote{font-size:11px;fill:var(--muted)}
 .ladders{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,620px),1fr));gap:16px}
-@media (max-width:600px){body{padding:8px;font-size:14px}}
+@media (max-width:600px){body{padding:8px;font-size:14px}.sw{overflow-x:auto}.pathsvg{min-width:600px}.laddersvg{min-width:540px}}
 section.case{border-top:2px solid var(--line);margin-top:1.5em}.pass{color:var(--ok);font-weight:700}.fail{color:var(--bad);font-weight:700}
-@media print{section.case{break-before:page}body{padding:0;max-width:none;font-size:11pt}figure{border-color:#999}.paths,.ladders{display:block}figure{margin-bottom:12px}details{display:block}details>*{display:block}summary{display:none}tr.chosen td{background:none;text-decoration:underline}}
+@media print{.sw{overflow:visible}.pathsvg,.laddersvg{min-width:0}section.case{break-before:page}body{padding:0;max-width:none;font-size:11pt}figure{border-color:#999}.paths,.ladders{display:block}figure{margin-bottom:12px}details{display:block}details>*{display:block}summary{display:none}tr.chosen td{background:none;text-decoration:underline}}
 `;
 
 function routeTable(v: PathView): string {
@@ -62,7 +62,7 @@ function pathFigure(v: PathView, i: number): string {
   const id = `path-${i}`;
   const hops = v.hops.map((h) => `<li><strong>${escapeHtml(h.label)}</strong>: ${escapeHtml(h.detail)}</li>`).join('');
   const ifaces = v.interfaces.map((n) => `<li>${escapeHtml(n.device)} (${n.role}): ${escapeHtml(n.addresses.join(', '))}${n.gateway ? `, gateway ${escapeHtml(n.gateway)}` : ''}</li>`).join('');
-  return `<figure class="pathfig" data-stop="${escapeHtml(v.stop.kind)}" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${escapeHtml(v.caption)}</figcaption>${renderPathSvg(v, id)}
+  return `<figure class="pathfig" data-stop="${escapeHtml(v.stop.kind)}" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${escapeHtml(v.caption)}</figcaption><div class="sw">${renderPathSvg(v, id)}</div>
 <p class="stoptext ${v.stop.ok ? 'ok' : 'bad'}"><strong>${v.stop.ok ? '✓' : '✕'} ${escapeHtml(v.stop.title)}</strong>: ${escapeHtml(v.stop.detail)}</p>
 <details open><summary>The path in words, interfaces and routes</summary><ol class="hops">${hops}</ol><ul>${ifaces}</ul>${routeTable(v)}</details></figure>`;
 }
@@ -73,7 +73,7 @@ function ladderFigure(v: LadderView): string {
     .map((e) => `<tr class="ev-${e.kind}"><td>+${escapeHtml(formatDuration(e.tUs))}</td><td>${e.from === 'axis' ? 'mark' : e.from === 'client' ? 'client → IMDS' : 'IMDS → client'}</td><td>${escapeHtml(e.label)}</td><td class="w">${escapeHtml(e.detail)}</td></tr>`)
     .join('');
   return `<figure class="ladder" id="${id}" data-syns="${v.synCount}" data-statuses="${v.statuses.join(' ')}" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${escapeHtml(v.title)} <span class="st">(${escapeHtml(v.client.role)})</span></figcaption>
-<p>${escapeHtml(v.summary)}</p>${renderLadderSvg(v, id)}
+<p>${escapeHtml(v.summary)}</p><div class="sw">${renderLadderSvg(v, id)}</div>
 <details><summary>Events as a table</summary><div class="tw"><table><caption>Events of connection ${v.index + 1}</caption><thead><tr><th scope="col">time</th><th scope="col">direction</th><th scope="col">event</th><th scope="col">detail</th></tr></thead><tbody>${rows}</tbody></table></div></details></figure>`;
 }
 
