@@ -180,6 +180,8 @@ describe('HTML view in a headless browser', { skip }, () => {
     const response = page.locator('g.ev-response[data-status="403"]');
     assert.equal(await response.count(), 1);
     assert.match(await response.locator('text.al').textContent() ?? '', /^403 Forbidden$/);
+    assert.equal(await response.locator('text.nl').textContent(), 'rule x-forwarded-for', 'the deciding rule is drawn under the status');
+    assert.match(await page.locator('g.ev-request text.nl').first().textContent() ?? '', /^api 2021-02-01 · Metadata: true · XFF · via proxy$/);
     const table = await page.locator('figure.ladder table').first().evaluate((t) => t.textContent ?? '');
     assert.match(table, /rule x-forwarded-for/);
     assert.match(table, /X-Forwarded-For: 10\.1\.0\.4, via the proxy/);

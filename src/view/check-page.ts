@@ -24,8 +24,9 @@ export function caseLadder(c: CaseReport, index: number): LadderView {
       label: `${r.method} ${path}`,
       detail: `${r.method} ${r.target} (api-version ${version}, ${r.metadata === undefined ? 'no Metadata header' : `Metadata: ${r.metadata}`}, ${r.viaProxy ? 'via a proxy' : 'direct'})`,
       unanswered: false,
+      note: `api-version ${version} · ${r.metadata === undefined ? 'no Metadata' : `Metadata: ${r.metadata}`} · ${r.viaProxy ? 'via a proxy' : 'direct'}`,
     });
-    events.push({ tUs: (r.atMs + r.latencyMs) * 1000, from: 'server', kind: 'response', label: String(r.status), detail: `${r.status} after ${formatDuration(r.latencyMs * 1000)}; rule ${ruleText(r.rule)}`, unanswered: false, status: r.status });
+    events.push({ tUs: (r.atMs + r.latencyMs) * 1000, from: 'server', kind: 'response', label: String(r.status), detail: `${r.status} after ${formatDuration(r.latencyMs * 1000)}; rule ${ruleText(r.rule)}`, unanswered: false, status: r.status, note: `rule ${r.rule}` });
   }
   const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.tUs - b.e.tUs || a.i - b.i).map((x) => x.e);
   const statuses = c.requests.map((r) => r.status);

@@ -26,6 +26,7 @@ describe('buildLadders', () => {
     assert.equal(request.label, 'GET /metadata/instance');
     assert.equal(request.detail, 'GET /metadata/instance?api-version=2021-02-01 (api-version 2021-02-01, Metadata: true, X-Forwarded-For: 10.1.0.4, via the proxy)');
     assert.match(l!.events[3]!.detail, /403 Forbidden after 2\.00 ms; rule x-forwarded-for \(a proxy added X-Forwarded-For\)/);
+    assert.deepEqual([request.note, l!.events[3]!.note], ['api 2021-02-01 · Metadata: true · XFF · via proxy', 'rule x-forwarded-for']);
     assert.deepEqual([l!.statuses, l!.client.viaProxy, l!.interfaces], [[403], true, ['nic0', 'imds0']]);
   });
 

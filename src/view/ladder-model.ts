@@ -20,6 +20,8 @@ export interface LadderEvent {
   readonly unanswered: boolean;
   /** HTTP status of a response. */
   readonly status?: number;
+  /** A second, smaller line under the arrow (request: api-version, Metadata, proxy; response: the rule). */
+  readonly note?: string;
 }
 
 /** A mark on the time axis: an injected fault, a timeline phase. */
@@ -113,6 +115,7 @@ export function buildLadder(c: TraceConnection, index: number, options: { readon
       label: `${method} ${path}`,
       detail: `${method} ${target} (api-version ${version ?? 'none'}, ${metadata}${xff}, ${how})`,
       unanswered: e.status === null,
+      note: `${version === null ? 'no api-version' : `api ${version}`} · ${e.headers.metadata === null ? 'no Metadata' : `Metadata: ${e.headers.metadata}`}${e.headers.xForwardedFor === null ? '' : ' · XFF'} · ${viaProxy ? 'via proxy' : 'direct'}`,
     });
     if (e.status !== null && e.responseUs !== null) {
       const rule = e.rule ? `; rule ${ruleText(e.rule)}` : '';
@@ -124,6 +127,7 @@ export function buildLadder(c: TraceConnection, index: number, options: { readon
         detail: `${e.status} ${e.reason} after ${formatDuration(e.responseUs - e.requestUs)}${rule}`,
         unanswered: false,
         status: e.status,
+        ...(e.rule ? { note: `rule ${e.rule}` } : {}),
       });
       if (e.rule === 'fault') events.push({ tUs: t(e.responseUs), from: 'axis', kind: 'mark', label: 'HTTP fault', detail: `an injected HTTP fault decided this response (${e.status})`, unanswered: false });
     }

@@ -16,7 +16,7 @@ export function eventRows(events: readonly LadderEvent[]): number[] {
   events.forEach((e, i) => {
     if (i > 0) {
       const dtMs = Math.max(0, (e.tUs - events[i - 1]!.tUs) / 1000);
-      y += 38 + Math.min(70, 16 * Math.log10(1 + dtMs));
+      y += 38 + (events[i - 1]!.note ? 16 : 0) + Math.min(70, 16 * Math.log10(1 + dtMs));
     }
     ys.push(y);
   });
@@ -38,13 +38,14 @@ function eventSvg(e: LadderEvent, y: number, prefix: string): string {
   const line = `<line x1="${fromX}" y1="${y}" x2="${toX}" y2="${e.unanswered ? y + 5 : y2}" class="arrow"${e.unanswered ? '' : ` marker-end="url(#${prefix}-arrow)"`}/>`;
   const cross = e.unanswered ? `<text class="cross" x="${toX + 4}" y="${y + 11}">✕ ${e.kind === 'syn' ? 'dropped' : 'no response'}</text>` : '';
   const label = `<text class="al" x="${labelX}" y="${y - 5}" text-anchor="middle">${escapeHtml(truncate(e.label, 44))}</text>`;
-  return `<g class="${cls}" ${attrs}>${title}${time}${line}${cross}${label}</g>`;
+  const note = e.note ? `<text class="nl" x="${labelX}" y="${y + 26}" text-anchor="middle">${escapeHtml(truncate(e.note, 58))}</text>` : '';
+  return `<g class="${cls}" ${attrs}>${title}${time}${line}${cross}${label}${note}</g>`;
 }
 
 export function renderLadderSvg(v: LadderView, id: string): string {
   const prefix = safeToken(id);
   const ys = eventRows(v.events);
-  const bottom = (ys.at(-1) ?? HEAD + 26) + 30;
+  const bottom = (ys.at(-1) ?? HEAD + 26) + (v.events.at(-1)?.note ? 44 : 30);
   const endpoint = v.client.port ? `${v.client.address}:${v.client.port}` : v.client.address;
   const clientLabel = v.client.viaProxy ? `proxy ${endpoint}` : endpoint;
   const heads = [

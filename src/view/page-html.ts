@@ -40,7 +40,7 @@ details{margin:.3em 0}summary{cursor:pointer;color:var(--muted)}
 .arrow{stroke:var(--fg);stroke-width:1.6}.ev-syn .arrow{stroke:#6639ba}.ev-request .arrow{stroke:var(--path)}.ev-response .arrow{stroke:var(--ok)}
 .ev-response.s4xx .arrow,.ev-response.s5xx .arrow,.ev-rst .arrow{stroke:var(--bad)}.unanswered .arrow{stroke:var(--bad);stroke-dasharray:6 3}
 .al{font-size:12.5px;fill:var(--fg)}.ev-response.s4xx .al,.ev-response.s5xx .al{fill:var(--bad);font-weight:700}.ev-response.s2xx .al{fill:var(--ok);font-weight:700}
-.cross{fill:var(--bad);font-size:15px;font-weight:700}.tm{font-size:14px;fill:var(--muted);font-family:ui-monospace,monospace}.laddersvg .al{font-size:15.5px}.laddersvg .bt{font-size:16px}.laddersvg .st{font-size:13.5px}.laddersvg .marktext{font-size:14px}.laddersvg .axisnote{font-size:13px}
+.cross{fill:var(--bad);font-size:15px;font-weight:700}.tm{font-size:14px;fill:var(--muted);font-family:ui-monospace,monospace}.laddersvg .al{font-size:15.5px}.nl{font-size:13px;fill:var(--muted)}.laddersvg .bt{font-size:16px}.laddersvg .st{font-size:13.5px}.laddersvg .marktext{font-size:14px}.laddersvg .axisnote{font-size:13px}
 .markline{stroke:var(--mark);stroke-width:1.5;stroke-dasharray:2 3}.marktext{fill:var(--mark);font-size:12px;font-weight:700}.axisnote{font-size:11px;fill:var(--muted)}
 .ladders{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,620px),1fr));gap:16px}
 @media (max-width:600px){body{padding:8px;font-size:14px}.sw{overflow-x:auto}.pathsvg{min-width:600px}.laddersvg{min-width:540px}}
