@@ -1,10 +1,10 @@
 // Bounded out-of-order reassembly of received bytes (RFC 9293 §3.10.7.4 seventh step): contiguous runs
 // beyond RCV.NXT, duplicates/overlaps trimmed (bytes already held win), an out-of-order FIN remembered; at
 // most maxSegments runs and maxBytes bytes, over a bound the highest runs are dropped (we never SACK).
-import { add, ge, gt, le, lt, seqMax, seqMin, sub } from './seq.ts';
+import { add, ge, gt, le, lt, seqMax, seqMin, sub, type Seq } from './seq.ts';
 
 interface Run {
-  seq: number;
+  seq: Seq;
   length: number;
   chunks: Uint8Array[];
 }
@@ -14,7 +14,7 @@ const FLATTEN_AT = 32;
 export class Reassembly {
   private runs: Run[] = [];
   private bytes = 0;
-  private finSeq: number | undefined;
+  private finSeq: Seq | undefined;
   private readonly maxBytes: number;
   private readonly maxSegments: number;
 
@@ -40,7 +40,7 @@ export class Reassembly {
    * Stores a copy of `data` at `seq` (the caller trims it to the receive window, beyond RCV.NXT).
    * Returns the number of new bytes kept (0 for a full duplicate or when dropped by the bounds).
    */
-  insert(seq: number, data: Uint8Array): number {
+  insert(seq: Seq, data: Uint8Array): number {
     if (data.length === 0 || this.maxSegments === 0 || this.maxBytes === 0) return 0;
     let start = seq;
     let rest = data;
@@ -88,7 +88,7 @@ export class Reassembly {
   }
 
   /** Records the sequence number of a FIN seen out of order. */
-  setFin(seq: number): void {
+  setFin(seq: Seq): void {
     this.finSeq = seq;
   }
 
@@ -96,7 +96,7 @@ export class Reassembly {
    * Removes the bytes now in order at `rcvNxt`; runs wholly before it are discarded, a run straddling
    * it is trimmed. Returns the chunks in order and whether the recorded FIN is now in order.
    */
-  drain(rcvNxt: number): { chunks: Uint8Array[]; fin: boolean } {
+  drain(rcvNxt: Seq): { chunks: Uint8Array[]; fin: boolean } {
     const chunks: Uint8Array[] = [];
     let next = rcvNxt;
     while (this.runs.length > 0) {

@@ -1,6 +1,6 @@
 // RST replies for segments that match no connection (RFC 9293 §3.10.7.1, "If the state is CLOSED").
 import { TcpFlags, type TcpOptions, type TcpSegment } from '../wire/tcp-segment.ts';
-import { add } from './seq.ts';
+import { add, seq } from './seq.ts';
 
 // Shared and frozen (the payload is empty, so nothing can be written into it).
 const NO_OPTIONS: TcpOptions = Object.freeze({});
@@ -30,7 +30,7 @@ export function resetForClosed(segment: TcpSegment): TcpSegment | undefined {
     payload: NO_PAYLOAD,
   };
   if (segment.flags & TcpFlags.ACK) {
-    return { ...base, seq: segment.ack >>> 0, ack: 0, flags: TcpFlags.RST };
+    return { ...base, seq: seq(segment.ack), ack: 0, flags: TcpFlags.RST };
   }
-  return { ...base, seq: 0, ack: add(segment.seq, segmentLength(segment)), flags: TcpFlags.RST | TcpFlags.ACK };
+  return { ...base, seq: 0, ack: add(seq(segment.seq), segmentLength(segment)), flags: TcpFlags.RST | TcpFlags.ACK };
 }

@@ -1,7 +1,22 @@
 // Modulo-2^32 sequence arithmetic, including comparisons across the wrap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { add, ge, gt, inWindow, le, lt, seqMax, seqMin, sub } from './seq.ts';
+import * as S from './seq.ts';
+
+// The functions under test, taking plain numbers made Seq by S.seq (the one way into the type).
+const lt = (a: number, b: number): boolean => S.lt(S.seq(a), S.seq(b));
+const le = (a: number, b: number): boolean => S.le(S.seq(a), S.seq(b));
+const gt = (a: number, b: number): boolean => S.gt(S.seq(a), S.seq(b));
+const ge = (a: number, b: number): boolean => S.ge(S.seq(a), S.seq(b));
+const add = (a: number, n: number): number => S.add(S.seq(a), n);
+const sub = (a: number, b: number): number => S.sub(S.seq(a), S.seq(b));
+const inWindow = (x: number, start: number, size: number): boolean => S.inWindow(S.seq(x), S.seq(start), size);
+const seqMax = (a: number, b: number): number => S.seqMax(S.seq(a), S.seq(b));
+const seqMin = (a: number, b: number): number => S.seqMin(S.seq(a), S.seq(b));
+
+test('seq() normalises any integer to unsigned 32 bits', () => {
+  assert.deepEqual([S.seq(-1), S.seq(2 ** 32), S.seq(2 ** 32 + 5), S.seq(0x80000000)], [0xffffffff, 0, 5, 0x80000000]);
+});
 
 test('comparisons follow serial-number order across the wrap', () => {
   assert.ok(lt(0xfffffff0, 0x10));

@@ -3,7 +3,7 @@
 // retransmit/recovery (RFC 5681 §3.2, RFC 6582), window updates and FIN-acknowledged transitions.
 import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
 import { retransmitAt } from './tcb-output.ts';
-import { add, ge, gt, le, lt, sub } from './seq.ts';
+import { add, ge, gt, le, lt, sub, seq, type Seq } from './seq.ts';
 import { TcpState } from './tcp-states.ts';
 import { TcpCloseReason } from './tcb-types.ts';
 import type { TcbCore } from './tcb-core.ts';
@@ -13,7 +13,7 @@ import type { TcbCore } from './tcb-core.ts';
  * Returns false when the segment must be dropped (or the Tcb closed).
  */
 export function processAck(core: TcbCore, seg: TcpSegment, window: number, now: number): boolean {
-  const ack = seg.ack >>> 0;
+  const ack = seq(seg.ack);
   const probeEdge = core.probeOutstanding && core.sndNxt === core.sndMax ? add(core.sndMax, 1) : core.sndMax;
   const oldest = add(core.sndUna, -core.maxSndWnd);
   if (gt(ack, probeEdge) || lt(ack, oldest)) {
@@ -30,9 +30,9 @@ export function processAck(core: TcbCore, seg: TcpSegment, window: number, now: 
     duplicateAck(core, ack, now);
   }
   // RFC 9293 §3.10.7.4: update the send window from the newest segment (SND.WL1/SND.WL2 rule).
-  if (ge(ack, una) && (lt(core.sndWl1, seg.seq) || (core.sndWl1 === seg.seq && le(core.sndWl2, ack)))) {
+  if (ge(ack, una) && (lt(core.sndWl1, seq(seg.seq)) || (core.sndWl1 === seq(seg.seq) && le(core.sndWl2, ack)))) {
     core.sndWnd = window;
-    core.sndWl1 = seg.seq;
+    core.sndWl1 = seq(seg.seq);
     core.sndWl2 = ack;
     if (window > core.maxSndWnd) core.maxSndWnd = window;
     if (window > 0) core.persistBackoff = 0;
@@ -50,7 +50,7 @@ function isDuplicateAck(core: TcbCore, seg: TcpSegment, window: number): boolean
   );
 }
 
-function duplicateAck(core: TcbCore, ack: number, now: number): void {
+function duplicateAck(core: TcbCore, ack: Seq, now: number): void {
   core.dupAcks++;
   if (core.inRecovery) {
     core.cc.onDupAckInRecovery();
@@ -66,7 +66,7 @@ function duplicateAck(core: TcbCore, ack: number, now: number): void {
   }
 }
 
-function newAck(core: TcbCore, seg: TcpSegment, ack: number, now: number): void {
+function newAck(core: TcbCore, seg: TcpSegment, ack: Seq, now: number): void {
   const acked = sub(ack, core.sndUna);
   const dataAcked = Math.max(0, Math.min(sub(ack, core.sndBufSeq), core.sendBuffer.length));
   core.sendBuffer.drop(dataAcked);
@@ -112,10 +112,10 @@ function newAck(core: TcbCore, seg: TcpSegment, ack: number, now: number): void 
 }
 
 /** RFC 7323 §4.1 RTTM from the echoed timestamp, else RFC 6298 Karn timing of one segment. */
-function sampleRtt(core: TcbCore, seg: TcpSegment, ack: number, now: number): void {
+function sampleRtt(core: TcbCore, seg: TcpSegment, ack: Seq, now: number): void {
   const ts = seg.options.timestamps;
   if (core.tsEnabled && ts && ts.tsEcr !== 0) {
-    const rtt = sub(core.tsNow(now), ts.tsEcr >>> 0);
+    const rtt = sub(core.tsNow(now), seq(ts.tsEcr));
     if (rtt >= 0 && rtt < core.config.rtoMaxMs * 4) core.rto.sample(rtt);
     core.rttSeq = undefined;
     return;

@@ -7,7 +7,7 @@ import { DEFAULT_IPV4_MSS, TIMESTAMP_OPTION_BYTES } from './options-negotiation.
 import { ChallengeAckLimiter } from './challenge-ack-limiter.ts';
 import { Reassembly } from './reassembly.ts';
 import { RtoEstimator } from './rto.ts';
-import { add, gt, sub } from './seq.ts';
+import { add, gt, seq, sub, type Seq } from './seq.ts';
 import type { TcpConfig } from './tcp-config.ts';
 import { isLegalTransition, TcpState } from './tcp-states.ts';
 import { TcpError } from './tcp-error.ts';
@@ -27,19 +27,19 @@ export class TcbCore {
   passive = false;
 
   // Send sequence space (RFC 9293 §3.3.1).
-  readonly iss: number;
-  sndUna: number;
-  sndNxt: number;
+  readonly iss: Seq;
+  sndUna: Seq;
+  sndNxt: Seq;
   /** Highest sequence number sent so far (sndNxt is pulled back to sndUna on a timeout). */
-  sndMax: number;
+  sndMax: Seq;
   /** Peer's window in bytes (already scaled). */
   sndWnd = 0;
-  sndWl1 = 0;
-  sndWl2 = 0;
+  sndWl1: Seq = seq(0);
+  sndWl2: Seq = seq(0);
   /** Largest window the peer ever offered (RFC 5961 §5.2 MAX.SND.WND, sender SWS avoidance). */
   maxSndWnd = 0;
   /** Sequence number of sendBuffer's first byte. */
-  sndBufSeq: number;
+  sndBufSeq: Seq;
   readonly sendBuffer = new ByteQueue();
   /** The app shut down its write side: a FIN follows the buffered data. */
   finQueued = false;
@@ -47,10 +47,10 @@ export class TcbCore {
   probeOutstanding = false;
 
   // Receive sequence space.
-  irs = 0;
-  rcvNxt = 0;
+  irs: Seq = seq(0);
+  rcvNxt: Seq = seq(0);
   /** Right edge of the window we last advertised (never moved left, RFC 9293 §3.8.6.2.1). */
-  rcvAdvEdge = 0;
+  rcvAdvEdge: Seq = seq(0);
   readonly receiveBuffer = new ByteQueue();
   readonly reassembly: Reassembly;
   peerFinReceived = false;
@@ -64,8 +64,8 @@ export class TcbCore {
   rcvWscale = 0;
   tsEnabled = false;
   readonly tsOffset: number;
-  tsRecent = 0;
-  lastAckSent = 0;
+  tsRecent: Seq = seq(0);
+  lastAckSent: Seq = seq(0);
 
   // Timers: absolute ms deadlines, undefined when idle.
   rtxAt: number | undefined;
@@ -82,13 +82,13 @@ export class TcbCore {
   /** Zero-window probes sent without any acceptable ACK in between. */
   probesUnanswered = 0;
   /** Karn timing of one segment when timestamps are off: ack >= rttSeq gives a sample. */
-  rttSeq: number | undefined;
+  rttSeq: Seq | undefined;
   rttTime = 0;
 
   readonly cc: NewReno;
   dupAcks = 0;
   inRecovery = false;
-  recover: number;
+  recover: Seq;
 
   ackPending = false;
   unackedSegments = 0;
@@ -123,7 +123,7 @@ export class TcbCore {
   constructor(config: TcpConfig, endpoints: TcpEndpoints, iss: number, tsOffset: number, now: number) {
     this.config = config;
     this.endpoints = endpoints;
-    this.iss = iss >>> 0;
+    this.iss = seq(iss);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.sndMax = this.iss;
@@ -143,7 +143,7 @@ export class TcbCore {
   }
 
   /** Sequence number of our FIN (valid when finQueued). */
-  get finSeq(): number {
+  get finSeq(): Seq {
     return add(this.sndBufSeq, this.sendBuffer.length);
   }
 
@@ -170,8 +170,8 @@ export class TcbCore {
     return Math.max(0, this.config.receiveBufferSize - this.receiveBuffer.length);
   }
 
-  tsNow(now: number): number {
-    return (Math.floor(now) + this.tsOffset) >>> 0;
+  tsNow(now: number): Seq {
+    return seq(Math.floor(now) + this.tsOffset);
   }
 
   /**
@@ -208,7 +208,7 @@ export class TcbCore {
   }
 
   /** Queues a segment; every non-RST segment after our SYN carries ACK and our current window. */
-  emit(flags: number, seq: number, now: number, payload: Uint8Array = EMPTY, synOptions?: TcpOptions): void {
+  emit(flags: number, at: Seq, now: number, payload: Uint8Array = EMPTY, synOptions?: TcpOptions): void {
     const isSyn = (flags & TcpFlags.SYN) !== 0;
     const isRst = (flags & TcpFlags.RST) !== 0;
     const hasAck = (flags & TcpFlags.ACK) !== 0;
@@ -229,8 +229,8 @@ export class TcbCore {
     this.outgoing.push({
       srcPort: this.endpoints.localPort,
       dstPort: this.endpoints.remotePort,
-      seq: seq >>> 0,
-      ack: hasAck ? this.rcvNxt >>> 0 : 0,
+      seq: at,
+      ack: hasAck ? this.rcvNxt : 0,
       flags,
       window,
       urgentPointer: 0,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { seededRandom, type Random } from '../util/seeded-random.ts';
 import { buildTcpPacket, parseTcpPacket } from '../wire/packet.ts';
 import type { TcpOptions, TcpSegment } from '../wire/tcp-segment.ts';
-import { le, sub } from './seq.ts';
+import { le, seq, sub } from './seq.ts';
 import { Tcb } from './tcb.ts';
 import { Harness, SERVER_ENDPOINTS } from '../../test/helpers/tcb-harness.ts';
 import { resolveTcpConfig } from './tcp-config.ts';
@@ -75,8 +75,8 @@ function checkInvariants(tcb: Tcb, label: string): void {
   assert.ok(STATES.includes(tcb.state), `${label}: state ${tcb.state}`);
   const v = tcb.vars;
   if (tcb.state !== TcpState.CLOSED) {
-    assert.ok(le(v.sndUna, v.sndNxt) && le(v.sndNxt, v.sndMax), `${label}: SND.UNA ${v.sndUna} <= SND.NXT ${v.sndNxt} <= max ${v.sndMax}`);
-    assert.ok(sub(v.sndMax, v.sndUna) <= tcb.unacknowledgedLength + 2, `${label}: flight beyond the send buffer`);
+    assert.ok(le(seq(v.sndUna), seq(v.sndNxt)) && le(seq(v.sndNxt), seq(v.sndMax)), `${label}: SND.UNA ${v.sndUna} <= SND.NXT ${v.sndNxt} <= max ${v.sndMax}`);
+    assert.ok(sub(seq(v.sndMax), seq(v.sndUna)) <= tcb.unacknowledgedLength + 2, `${label}: flight beyond the send buffer`);
   }
   assert.ok(v.rcvWnd >= 0 && v.rcvWnd <= 65535 * 2 ** v.rcvWscale, `${label}: RCV.WND ${v.rcvWnd}`);
   const at = tcb.pollAt();

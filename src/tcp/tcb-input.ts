@@ -3,7 +3,7 @@
 import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
 import { negotiate } from './options-negotiation.ts';
 import { resetForClosed, segmentLength } from './reset.ts';
-import { add, ge, gt, inWindow, le, lt, sub } from './seq.ts';
+import { add, ge, gt, inWindow, le, lt, sub, seq, type Seq } from './seq.ts';
 import { processAck } from './tcb-ack.ts';
 import { sendSyn } from './tcb-output.ts';
 import { processText } from './tcb-receive.ts';
@@ -45,22 +45,22 @@ export function applyPeerSyn(core: TcbCore, seg: TcpSegment): void {
   core.tsEnabled = agreed.timestamps;
   core.sndMss = agreed.sndMss;
   core.cc.setMss(core.payloadMss);
-  core.irs = seg.seq >>> 0;
-  core.rcvNxt = add(seg.seq, 1);
+  core.irs = seq(seg.seq);
+  core.rcvNxt = add(seq(seg.seq), 1);
   core.rcvAdvEdge = add(core.rcvNxt, Math.min(65535, core.receiveSpace));
-  if (core.tsEnabled && seg.options.timestamps) core.tsRecent = seg.options.timestamps.tsVal >>> 0;
+  if (core.tsEnabled && seg.options.timestamps) core.tsRecent = seq(seg.options.timestamps.tsVal);
   core.sndWnd = seg.window;
   core.maxSndWnd = seg.window;
-  core.sndWl1 = seg.seq >>> 0;
-  core.sndWl2 = seg.ack >>> 0;
+  core.sndWl1 = seq(seg.seq);
+  core.sndWl2 = seq(seg.ack);
 }
 
 /** RFC 9293 §3.10.7.3. */
 function synSent(core: TcbCore, seg: TcpSegment, now: number): void {
   const hasAck = (seg.flags & TcpFlags.ACK) !== 0;
   const isRst = (seg.flags & TcpFlags.RST) !== 0;
-  if (hasAck && (le(seg.ack, core.iss) || gt(seg.ack, core.sndMax))) {
-    if (!isRst) core.emit(TcpFlags.RST, seg.ack, now);
+  if (hasAck && (le(seq(seg.ack), core.iss) || gt(seq(seg.ack), core.sndMax))) {
+    if (!isRst) core.emit(TcpFlags.RST, seq(seg.ack), now);
     core.dropSegment(TcbDropReason.SYN_SENT_BAD_ACK);
     return;
   }
@@ -81,16 +81,16 @@ function synSent(core: TcbCore, seg: TcpSegment, now: number): void {
     sendSyn(core, now);
     return;
   }
-  core.sndUna = seg.ack >>> 0;
+  core.sndUna = seq(seg.ack);
   const ts = seg.options.timestamps;
-  if (core.tsEnabled && ts && ts.tsEcr !== 0) core.rto.sample(Math.max(0, sub(core.tsNow(now), ts.tsEcr >>> 0)));
+  if (core.tsEnabled && ts && ts.tsEcr !== 0) core.rto.sample(Math.max(0, sub(core.tsNow(now), seq(ts.tsEcr))));
   else if (core.rttSeq !== undefined) core.rto.sample(now - core.rttTime);
   core.rttSeq = undefined;
   core.rtxAt = undefined;
   core.retries = 0;
   establish(core);
   core.ackPending = true;
-  processText(core, add(seg.seq, 1), seg.payload, (seg.flags & TcpFlags.FIN) !== 0, now);
+  processText(core, add(seq(seg.seq), 1), seg.payload, (seg.flags & TcpFlags.FIN) !== 0, now);
 }
 
 function establish(core: TcbCore): void {
@@ -103,8 +103,8 @@ function establish(core: TcbCore): void {
 function reusesTimeWait(core: TcbCore, seg: TcpSegment): boolean {
   if ((seg.flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) !== TcpFlags.SYN) return false;
   const ts = seg.options.timestamps;
-  if (core.tsEnabled && ts) return gt(ts.tsVal >>> 0, core.tsRecent);
-  return gt(seg.seq, core.rcvNxt);
+  if (core.tsEnabled && ts) return gt(seq(ts.tsVal), core.tsRecent);
+  return gt(seq(seg.seq), core.rcvNxt);
 }
 
 /** RFC 9293 §3.10.7.4 "Otherwise" (SYN-RECEIVED and synchronized states). */
@@ -116,8 +116,8 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
     core.state === TcpState.SYN_RECEIVED &&
     !core.passive &&
     (seg.flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === (TcpFlags.SYN | TcpFlags.ACK) &&
-    add(seg.seq, 1) === core.rcvNxt &&
-    seg.ack === core.sndMax
+    add(seq(seg.seq), 1) === core.rcvNxt &&
+    seq(seg.ack) === core.sndMax
   ) {
     // Simultaneous open: the peer's SYN-ACK completes our SYN-RECEIVED (as Linux); its SYN is a duplicate.
     // Its window stays unscaled (computed above, while SYN was still set).
@@ -126,13 +126,13 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
   const isRst = (seg.flags & TcpFlags.RST) !== 0;
   const isSyn = (seg.flags & TcpFlags.SYN) !== 0;
   const hasAck = (seg.flags & TcpFlags.ACK) !== 0;
-  if (core.state === TcpState.SYN_RECEIVED && isSyn && !hasAck && !isRst && seg.seq === core.irs) {
+  if (core.state === TcpState.SYN_RECEIVED && isSyn && !hasAck && !isRst && seq(seg.seq) === core.irs) {
     // The peer retransmitted its SYN: our SYN-ACK was probably lost; resend it (rate limited).
     if (core.challengeLimiter.allow(now)) sendSyn(core, now);
     return;
   }
   const ts = core.tsEnabled ? seg.options.timestamps : undefined;
-  if (ts && !isRst && lt(ts.tsVal >>> 0, core.tsRecent)) {
+  if (ts && !isRst && lt(seq(ts.tsVal), core.tsRecent)) {
     // RFC 7323 §5.3 R1 (PAWS): an old duplicate; ACK it and drop.
     unacceptable(core, seg, now, TcbDropReason.PAWS);
     return;
@@ -140,13 +140,13 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
   const segLen = segmentLength(seg);
   const wnd = core.rcvWnd;
   let ackOnly = false;
-  if (!acceptable(seg.seq, segLen, core.rcvNxt, wnd)) {
+  if (!acceptable(seq(seg.seq), segLen, core.rcvNxt, wnd)) {
     if (isRst) {
       core.dropSegment(TcbDropReason.RST_OUT_OF_WINDOW); // RFC 5961 §3.2: silently
       return;
     }
     if (core.state === TcpState.TIME_WAIT && seg.flags & TcpFlags.FIN) core.enterTimeWait(now); // restart 2*MSL
-    if (wnd === 0 && seg.seq === core.rcvNxt && hasAck && !isSyn) {
+    if (wnd === 0 && seq(seg.seq) === core.rcvNxt && hasAck && !isSyn) {
       // RFC 9293 §3.10.7.4: with a zero window, still process ACKs (e.g. on window probes). A bare FIN
       // takes no buffer space and is accepted, as Linux does (tcp_data_queue), so the close is not stalled.
       ackOnly = seg.payload.length > 0 || (seg.flags & TcpFlags.FIN) === 0;
@@ -156,10 +156,10 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
       return;
     }
   }
-  if (ts && le(seg.seq, core.lastAckSent) && ge(ts.tsVal >>> 0, core.tsRecent)) core.tsRecent = ts.tsVal >>> 0;
+  if (ts && le(seq(seg.seq), core.lastAckSent) && ge(seq(ts.tsVal), core.tsRecent)) core.tsRecent = seq(ts.tsVal);
   if (isRst) {
     // RFC 5961 §3.2: reset only on an exact match, otherwise a challenge ACK.
-    if (seg.seq === core.rcvNxt) {
+    if (seq(seg.seq) === core.rcvNxt) {
       if (core.state !== TcpState.TIME_WAIT) core.finish(TcpCloseReason.RESET); // RFC 1337: TIME-WAIT ignores RST
     } else {
       core.sendChallengeAck(now);
@@ -175,15 +175,15 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
     return;
   }
   if (core.state === TcpState.SYN_RECEIVED) {
-    if (!(gt(seg.ack, core.sndUna) && le(seg.ack, core.sndMax))) {
-      core.emit(TcpFlags.RST, seg.ack, now);
+    if (!(gt(seq(seg.ack), core.sndUna) && le(seq(seg.ack), core.sndMax))) {
+      core.emit(TcpFlags.RST, seq(seg.ack), now);
       return;
     }
     establish(core);
     core.sndWnd = window;
     core.maxSndWnd = Math.max(core.maxSndWnd, core.sndWnd);
-    core.sndWl1 = seg.seq >>> 0;
-    core.sndWl2 = seg.ack >>> 0;
+    core.sndWl1 = seq(seg.seq);
+    core.sndWl2 = seq(seg.ack);
   }
   if (!processAck(core, seg, window, now)) return;
   if (ackOnly) return;
@@ -194,11 +194,11 @@ function synchronized(core: TcbCore, incoming: TcpSegment, now: number): void {
     }
     return;
   }
-  processText(core, seg.seq >>> 0, seg.payload, (seg.flags & TcpFlags.FIN) !== 0, now);
+  processText(core, seq(seg.seq), seg.payload, (seg.flags & TcpFlags.FIN) !== 0, now);
 }
 
 /** RFC 9293 §3.10.7.4 first step acceptability; zero-length segments may sit at the right edge (as Linux). */
-export function acceptable(seq: number, segLen: number, rcvNxt: number, wnd: number): boolean {
+export function acceptable(seq: Seq, segLen: number, rcvNxt: Seq, wnd: number): boolean {
   if (segLen === 0) return wnd === 0 ? seq === rcvNxt : inWindow(seq, rcvNxt, wnd + 1);
   if (wnd === 0) return false;
   return inWindow(seq, rcvNxt, wnd) || inWindow(add(seq, segLen - 1), rcvNxt, wnd);

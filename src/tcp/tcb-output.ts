@@ -3,7 +3,7 @@
 // (RFC 9293 §3.8.6.1) and pending ACKs.
 import { TcpFlags, type TcpOptions } from '../wire/tcp-segment.ts';
 import { ourSynOptions } from './options-negotiation.ts';
-import { add, gt, lt, seqMax, sub } from './seq.ts';
+import { add, gt, lt, seqMax, sub, type Seq } from './seq.ts';
 import { canTransmit, TcpState } from './tcp-states.ts';
 import type { TcbCore } from './tcb-core.ts';
 
@@ -28,7 +28,7 @@ export function sendSyn(core: TcbCore, now: number): void {
  * moves forward past it. Never beyond sndMax: bytes not sent before are new data, which output() sends
  * within the peer's window and cwnd (and an ACK for them must not look like an ACK of unsent data).
  */
-export function retransmitAt(core: TcbCore, seq: number, now: number): void {
+export function retransmitAt(core: TcbCore, seq: Seq, now: number): void {
   const offset = sub(seq, core.sndBufSeq);
   if (offset < 0) return;
   const sent = Math.min(sub(core.sndMax, seq), core.sendBuffer.length - offset);

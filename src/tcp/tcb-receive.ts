@@ -1,7 +1,7 @@
 // Segment text and FIN (RFC 9293 §3.10.7.4 seventh and eighth steps): trimming to RCV.NXT and the
 // advertised window, in-order delivery, bounded out-of-order reassembly, FIN state transitions.
 import { TcpFlags } from '../wire/tcp-segment.ts';
-import { add, gt, lt, sub } from './seq.ts';
+import { add, gt, lt, sub, type Seq } from './seq.ts';
 import { canReceiveData, TcpState } from './tcp-states.ts';
 import { TcpCloseReason } from './tcb-types.ts';
 import type { TcbCore } from './tcb-core.ts';
@@ -10,7 +10,7 @@ import type { TcbCore } from './tcb-core.ts';
  * Processes text starting at `dataSeq` (the sequence number after any SYN) and a FIN after it.
  * Segment acceptability was already checked by the caller.
  */
-export function processText(core: TcbCore, dataSeq: number, payload: Uint8Array, fin: boolean, now: number): void {
+export function processText(core: TcbCore, dataSeq: Seq, payload: Uint8Array, fin: boolean, now: number): void {
   const hadText = payload.length > 0 || fin;
   if (!hadText) return;
   if (!canReceiveData(core.state)) {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TcpFlags, type TcpSegment } from '../wire/tcp-segment.ts';
+import { seq } from './seq.ts';
 import { TIME_WAIT_ACK_INTERVAL_MS, timeWaitSegment, type TimeWaitState } from './time-wait.ts';
 
 const TWO_MSL = 60_000;
@@ -11,7 +12,7 @@ const RCV_NXT = 0xfffffffe; // after the peer's FIN at 0xfffffffd
 const SND_NXT = 0xffffff00;
 
 function entry(ts = true): TimeWaitState {
-  return { localPort: 80, remotePort: 40000, sndNxt: SND_NXT, rcvNxt: RCV_NXT, window: 502, tsEnabled: ts, tsOffset: 1000, tsRecent: 5000, deadline: TWO_MSL, lastAckAt: -Infinity };
+  return { localPort: 80, remotePort: 40000, sndNxt: seq(SND_NXT), rcvNxt: seq(RCV_NXT), window: 502, tsEnabled: ts, tsOffset: 1000, tsRecent: seq(5000), deadline: TWO_MSL, lastAckAt: -Infinity };
 }
 
 function seg(flags: number, seq: number, extra: Partial<TcpSegment> = {}): TcpSegment {

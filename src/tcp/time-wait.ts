@@ -1,7 +1,7 @@
 // TIME-WAIT as small state (like Linux's timewait buckets): the 4-tuple's ports, both sequence numbers,
 // timestamps and the deadline, and what a segment for it gets (RFC 9293 §3.10.7.4, RFC 6191, RFC 1337).
 import { TcpFlags, type TcpOptions, type TcpSegment } from '../wire/tcp-segment.ts';
-import { add, gt, lt } from './seq.ts';
+import { add, gt, lt, seq, type Seq } from './seq.ts';
 
 /** Out-of-window segments get at most one ACK per this interval (Linux tcp_invalid_ratelimit). */
 export const TIME_WAIT_ACK_INTERVAL_MS = 500;
@@ -11,14 +11,14 @@ export interface TimeWaitState {
   readonly localPort: number;
   readonly remotePort: number;
   /** SND.NXT after our FIN. */
-  readonly sndNxt: number;
+  readonly sndNxt: Seq;
   /** RCV.NXT after the peer's FIN. */
-  readonly rcvNxt: number;
+  readonly rcvNxt: Seq;
   /** The window field of our last segment (scaled units). */
   readonly window: number;
   readonly tsEnabled: boolean;
   readonly tsOffset: number;
-  tsRecent: number;
+  tsRecent: Seq;
   /** Absolute ms at which the entry goes (2*MSL after the last FIN). */
   deadline: number;
   /** When the last rate-limited ACK went out. */
@@ -61,20 +61,20 @@ export function timeWaitSegment(tw: TimeWaitState, seg: TcpSegment, now: number,
   if (flags & TcpFlags.RST) return { kind: 'drop', reason: 'time-wait-rst' };
   const ts = tw.tsEnabled ? seg.options.timestamps : undefined;
   if ((flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
-    const newer = ts !== undefined ? gt(ts.tsVal >>> 0, tw.tsRecent) : gt(seg.seq, tw.rcvNxt);
+    const newer = ts !== undefined ? gt(seq(ts.tsVal), tw.tsRecent) : gt(seq(seg.seq), tw.rcvNxt);
     if (newer) return { kind: 'reuse' };
     return limitedAck(tw, now);
   }
-  if (ts !== undefined && lt(ts.tsVal >>> 0, tw.tsRecent)) return limitedAck(tw, now); // PAWS
+  if (ts !== undefined && lt(seq(ts.tsVal), tw.tsRecent)) return limitedAck(tw, now); // PAWS
   if (!(flags & TcpFlags.ACK)) return { kind: 'drop', reason: 'time-wait-no-ack' };
-  const end = add(seg.seq, seg.payload.length + (flags & TcpFlags.FIN ? 1 : 0) + (flags & TcpFlags.SYN ? 1 : 0));
+  const end = add(seq(seg.seq), seg.payload.length + (flags & TcpFlags.FIN ? 1 : 0) + (flags & TcpFlags.SYN ? 1 : 0));
   if (flags & TcpFlags.FIN && end === tw.rcvNxt && !(flags & TcpFlags.SYN)) {
     // The retransmitted FIN: our last ACK was lost. Acknowledge it and restart the 2*MSL timeout.
-    if (ts !== undefined) tw.tsRecent = ts.tsVal >>> 0;
+    if (ts !== undefined) tw.tsRecent = seq(ts.tsVal);
     tw.deadline = now + twoMslMs;
     return { kind: 'ack', segment: timeWaitAck(tw, now), restart: true };
   }
-  if (seg.seq === tw.rcvNxt && seg.payload.length === 0 && !(flags & (TcpFlags.SYN | TcpFlags.FIN))) {
+  if (seq(seg.seq) === tw.rcvNxt && seg.payload.length === 0 && !(flags & (TcpFlags.SYN | TcpFlags.FIN))) {
     return { kind: 'drop', reason: 'time-wait-ack' };
   }
   return limitedAck(tw, now);
