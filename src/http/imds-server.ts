@@ -7,6 +7,7 @@ import type { Clock } from '../util/clock.ts';
 import { HttpFaultSet } from './http-faults.ts';
 import { resolveHttpTimeouts, serverTimeoutOptions, trackConnectionsWithoutListening, type HttpTimeouts } from './http-timeouts.ts';
 import type { ImdsResponse, RouteDefinition } from './imds-request.ts';
+import { bodyBytes } from './body-bytes.ts';
 import { JSON_CONTENT_TYPE } from './error-response.ts';
 import { readBody } from './read-body.ts';
 import { publishRequest } from './request-log.ts';
@@ -42,7 +43,18 @@ function headerText(value: string | string[] | undefined): string | undefined {
 }
 
 function writeResponse(req: IncomingMessage, res: ServerResponse, response: ImdsResponse, serverHeader: string | null): number {
-  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  const body = bodyBytes(response.body);
+  if (response.headers === undefined) {
+    // The common case as a flat header list (no object to build and walk).
+    const contentType = response.contentType ?? JSON_CONTENT_TYPE;
+    res.writeHead(
+      response.status,
+      serverHeader ? ['Content-Type', contentType, 'Content-Length', String(body.length), 'Server', serverHeader] : ['Content-Type', contentType, 'Content-Length', String(body.length)],
+    );
+    if (req.method === 'HEAD') res.end();
+    else res.end(body);
+    return body.length;
+  }
   const headers: Record<string, string | number> = {
     'Content-Type': response.contentType ?? JSON_CONTENT_TYPE,
     'Content-Length': body.length,
@@ -80,11 +92,11 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = options.clock.now();
-    const time = new Date(options.clock.wallTime()).toISOString();
+    const arrived = options.clock.wallTime();
     let release: () => void = () => {};
-    const releaseOnce = (): void => release();
-    res.once('finish', releaseOnce);
-    res.once('close', releaseOnce);
+    // Inline arrows: a named per-request closure costs a defineProperty of its name under tsx (keepNames).
+    res.once('finish', () => release());
+    res.once('close', () => release());
     let bodyResult;
     try {
       bodyResult = await readBody(req, deps.maxBodyBytes);
@@ -114,7 +126,7 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
       }
       const bytes = writeResponse(req, res, result.response, deps.settings().serverHeader);
       publishRequest(() => ({
-        time,
+        time: new Date(arrived).toISOString(),
         vm: vmName,
         remoteAddress: req.socket.remoteAddress ?? '',
         remotePort: req.socket.remotePort,

@@ -7,7 +7,19 @@ export interface BodyResult {
   readonly tooLarge: boolean;
 }
 
+const NO_BODY: Promise<BodyResult> = Promise.resolve({ body: Buffer.alloc(0), tooLarge: false });
+
+/**
+ * A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3 rule 7 for requests), nor
+ * one with `Content-Length: 0`: answered at once, with no stream listeners (the common GET).
+ */
+function hasNoBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+}
+
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  if (hasNoBody(req)) return NO_BODY;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

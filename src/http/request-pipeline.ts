@@ -78,11 +78,13 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     checkVerb(ctx, deps.servedMethods);
     checkForwardedFor(ctx);
     checkMetadataHeader(ctx);
-    release = await checkRateLimit(ctx, deps.rateLimiter, input.rateLimitKey);
+    const gate = checkRateLimit(ctx, deps.rateLimiter, input.rateLimitKey);
+    release = typeof gate === 'function' ? gate : await gate;
     const apiVersion = checkApiVersion(ctx, deps.defaultVersions());
     checkDuplicateQuery(ctx);
     const served = checkRoute(ctx);
-    const fault = await applyFault(ctx, deps.faults, deps.clock);
+    const pendingFault = applyFault(ctx, deps.faults, deps.clock);
+    const fault = pendingFault instanceof Promise ? await pendingFault : pendingFault;
     if (fault) {
       faultId = fault.id;
       if (fault.error) throw fault.error;
@@ -96,7 +98,8 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       remoteAddress: input.remoteAddress,
       apiVersion,
     };
-    const response = await served.handle(request);
+    const handled = served.handle(request);
+    const response = handled instanceof Promise ? await handled : handled;
     return { ...base, response, rule: RULES.handler, faultId, release, unexpected: undefined };
   } catch (error) {
     const outcome = errorToResponse(error, style);

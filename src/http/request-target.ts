@@ -16,17 +16,40 @@ export interface RequestTarget {
   readonly query: ParsedQuery;
 }
 
+/** One name or value as URLSearchParams decodes it (`+` is a space, percent-decoding, lenient on bad escapes). */
+function decodeComponent(text: string): string {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    // A malformed escape or invalid UTF-8: URLSearchParams keeps bad escapes and substitutes U+FFFD.
+    return new URLSearchParams(`a=${text}`).get('a') ?? '';
+  }
+}
+
+/** Parses `application/x-www-form-urlencoded` as URLSearchParams does, without its allocation per request. */
 export function parseQuery(search: string): ParsedQuery {
   const entries: [string, string][] = [];
   const first = new Map<string, string>();
   const duplicates: string[] = [];
-  for (const [name, value] of new URLSearchParams(search)) {
-    entries.push([name, value]);
-    if (first.has(name)) {
-      if (!duplicates.includes(name)) duplicates.push(name);
-    } else {
-      first.set(name, value);
+  let start = search.charCodeAt(0) === 0x3f /* ? */ ? 1 : 0;
+  while (start <= search.length) {
+    let end = search.indexOf('&', start);
+    if (end < 0) end = search.length;
+    if (end > start) {
+      const eq = search.indexOf('=', start);
+      const split = eq >= 0 && eq < end;
+      const name = decodeComponent(search.slice(start, split ? eq : end));
+      const value = split ? decodeComponent(search.slice(eq + 1, end)) : '';
+      entries.push([name, value]);
+      if (first.has(name)) {
+        if (!duplicates.includes(name)) duplicates.push(name);
+      } else {
+        first.set(name, value);
+      }
     }
+    start = end + 1;
   }
   return { entries, first, duplicates };
 }
@@ -36,7 +59,8 @@ export function parseRequestTarget(target: string): RequestTarget {
   let rest = target;
   const hash = rest.indexOf('#');
   if (hash >= 0) rest = rest.slice(0, hash);
-  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
+  // Origin-form (the usual case) starts with '/': no scheme to strip.
+  const scheme = rest.charCodeAt(0) === 0x2f ? null : /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
   if (scheme) rest = rest.slice(scheme[0].length);
   const question = rest.indexOf('?');
   const path = question >= 0 ? rest.slice(0, question) : rest;

@@ -4,6 +4,7 @@ import type { ImdsRequest, ImdsResponse } from '../http/imds-request.ts';
 import { checkIdentityVersionFloor, identityError } from './identity-errors.ts';
 import { selectIdentity } from './identity-selection.ts';
 import type { ImdsContext } from './imds-context.ts';
+import type { TokenGrant } from './identity-token-issuer.ts';
 
 /**
  * `bypass_cache` only has the value "true" in the Swagger (2019-08-01+); we compare case-insensitively and
@@ -12,6 +13,9 @@ import type { ImdsContext } from './imds-context.ts';
 function wantsFreshToken(query: ReadonlyMap<string, string>): boolean {
   return (query.get('bypass_cache') ?? '').toLowerCase() === 'true';
 }
+
+/** The last body per cached grant: the same token in the same second (and resource) gives the same bytes. */
+const bodies = new WeakMap<TokenGrant, { readonly second: number; readonly resource: string; readonly body: string }>();
 
 export function handleIdentityToken(request: ImdsRequest, ctx: Pick<ImdsContext, 'profile' | 'clock' | 'tokens'>): ImdsResponse {
   checkIdentityVersionFloor(request.apiVersion);
@@ -28,6 +32,8 @@ export function handleIdentityToken(request: ImdsRequest, ctx: Pick<ImdsContext,
     bypassCache: wantsFreshToken(request.query),
   });
   const now = Math.floor(ctx.clock.wallTime() / 1000);
+  const known = bodies.get(grant);
+  if (known !== undefined && known.second === now && known.resource === resource) return { status: 200, body: known.body };
   const body = {
     access_token: grant.accessToken,
     client_id: grant.clientId,
@@ -39,5 +45,7 @@ export function handleIdentityToken(request: ImdsRequest, ctx: Pick<ImdsContext,
     resource,
     token_type: 'Bearer',
   };
-  return { status: 200, body: JSON.stringify(body) };
+  const text = JSON.stringify(body);
+  bodies.set(grant, { second: now, resource, body: text });
+  return { status: 200, body: text };
 }

@@ -18,11 +18,15 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
-export async function applyFault(ctx: RuleContext, faults: HttpFaultSet, clock: Clock): Promise<FaultOutcome | undefined> {
+function outcome(ctx: RuleContext, id: number, status: number | undefined): FaultOutcome {
+  const error = status === undefined ? undefined : new HttpError(status, errorBodyForStatus(status, ctx.style), { rule: RULES.fault });
+  return { id, error };
+}
+
+/** Synchronous when no fault matches or the fault has no delay; a promise while a delay runs. */
+export function applyFault(ctx: RuleContext, faults: HttpFaultSet, clock: Clock): FaultOutcome | undefined | Promise<FaultOutcome> {
   const hit = faults.take(ctx.path);
   if (!hit) return undefined;
-  if (hit.delayMs > 0) await sleep(clock, hit.delayMs);
-  const error =
-    hit.status === undefined ? undefined : new HttpError(hit.status, errorBodyForStatus(hit.status, ctx.style), { rule: RULES.fault });
-  return { id: hit.id, error };
+  if (hit.delayMs > 0) return sleep(clock, hit.delayMs).then(() => outcome(ctx, hit.id, hit.status));
+  return outcome(ctx, hit.id, hit.status);
 }

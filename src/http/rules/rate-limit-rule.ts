@@ -7,9 +7,14 @@ import type { RuleContext } from './rule-context.ts';
 
 const noop = (): void => {};
 
-export async function checkRateLimit(ctx: RuleContext, limiter: RateLimiter | null, key: string): Promise<() => void> {
-  if (!limiter || !ctx.settings.rateLimit.enabled) return noop;
+async function acquire(ctx: RuleContext, limiter: RateLimiter, key: string): Promise<() => void> {
   const decision = await limiter.acquire(ctx.rateClass, key);
   if (decision.allowed) return decision.release;
   throw styledError(429, 'too-many-requests', ctx.style, RULES.rateLimit);
+}
+
+/** Synchronous (no microtask) when limits are off; else a promise of the release function. */
+export function checkRateLimit(ctx: RuleContext, limiter: RateLimiter | null, key: string): (() => void) | Promise<() => void> {
+  if (!limiter || !ctx.settings.rateLimit.enabled) return noop;
+  return acquire(ctx, limiter, key);
 }

@@ -92,7 +92,7 @@ describe('request rules', () => {
   it('rate limit: refusal is 429 in the style; disabled settings skip the limiter', async () => {
     const limiter = createRateLimiter(SETTINGS.rateLimit);
     await checkRateLimit(ctx(), limiter, 'k');
-    await assert.rejects(checkRateLimit(ctx({ style: 'identity' }), limiter, 'k'), (e: unknown) => {
+    await assert.rejects(async () => checkRateLimit(ctx({ style: 'identity' }), limiter, 'k'), (e: unknown) => {
       assert.ok(e instanceof HttpError, 'e instanceof HttpError');
       assert.equal(e.status, 429);
       assert.deepEqual(e.body, { error: 'too_many_requests', error_description: 'Too many requests' });
@@ -106,7 +106,7 @@ describe('request rules', () => {
   it('rate limit: draws from the rate class the route (or its family) declares, even without a route', async () => {
     const limiter = createRateLimiter(SETTINGS.rateLimit);
     const release = await checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k');
-    await assert.rejects(checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k'), HttpError);
+    await assert.rejects(async () => checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k'), HttpError);
     release();
     await checkRateLimit(ctx({ route: undefined, rateClass: 'identity' }), limiter, 'k');
   });
