@@ -71,13 +71,14 @@ describe('imds-lab check end to end (real labs, TUN capture)', { skip, concurren
   });
 
   it('bad clients fail each rule for the right reason (sh + curl, Python urllib)', async () => {
-    const [sloppy, hasty, noTimeout, impatient, naive] = await Promise.all([
-      check(CURL('sloppy'), ['healthy'], 1),
-      check(CURL('hasty'), ['throttled-429', 'refused'], 1),
-      check(CURL('no-timeout'), ['black-hole'], 1),
-      check(CURL('impatient'), ['slow'], 1),
-      check(PYTHON('naive'), ['proxy-env', 'gone-410', 'server-error-500'], 1),
-    ]);
+    // Two lanes, one lab each at a time: at most two labs come up at once on a 2-core machine.
+    const laneA = async (): Promise<[CheckReport, CheckReport, CheckReport]> => [
+      await check(CURL('sloppy'), ['healthy'], 1),
+      await check(CURL('hasty'), ['throttled-429', 'refused'], 1),
+      await check(CURL('impatient'), ['slow'], 1),
+    ];
+    const laneB = async (): Promise<[CheckReport, CheckReport]> => [await check(CURL('no-timeout'), ['black-hole'], 1), await check(PYTHON('naive'), ['proxy-env', 'gone-410', 'server-error-500'], 1)];
+    const [[sloppy, hasty, impatient], [noTimeout, naive]] = await Promise.all([laneA(), laneB()]);
     expectVerdict(sloppy, 'healthy', 'succeeds-healthy', 'fail', /^exit 1 .*first error: GET \/metadata\/instance\/compute\/name\?api-version=2021-02-01&format=text → 400 \(metadata-header\).*stderr: probe answered 400/);
     expectVerdict(sloppy, 'healthy', 'metadata-header', 'fail', /^1 of 10 requests without Metadata: true.*header absent/);
     expectVerdict(sloppy, 'healthy', 'supported-api-version', 'fail', /api-version=2010-01-01 → 400 \(api-version\)/);

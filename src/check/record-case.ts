@@ -107,8 +107,13 @@ export async function recordCase(c: CheckCase, argv: readonly string[], o: Recor
   try {
     if (o.signal?.aborted) return failed(new Error('check was interrupted'));
     let lab: CheckLab;
+    const labOptions: CheckLabOptions = { name: o.labName, scenario: c.scenario, fixed: c.fixed, capture: 'tun', pcap, env: o.keepCallerProxies ? o.env : withoutProxies(o.env), ...(o.profile !== undefined ? { profile: o.profile } : {}) };
     try {
-      lab = await o.startLab({ name: o.labName, scenario: c.scenario, fixed: c.fixed, capture: 'tun', pcap, env: o.keepCallerProxies ? o.env : withoutProxies(o.env), ...(o.profile !== undefined ? { profile: o.profile } : {}) });
+      // One retry: on a busy machine a lab's set-up (its responder and control relay) can miss its deadline.
+      lab = await o.startLab(labOptions).catch((error: unknown) => {
+        if (o.signal?.aborted) throw error;
+        return o.startLab(labOptions);
+      });
     } catch (error) {
       return failed(error);
     }
