@@ -36,6 +36,7 @@ async function synsOnWire(pcap: string): Promise<number> {
 describe('HTML view in a headless browser', { skip }, () => {
   const ctx = new LabTestContext('view');
   const out = mkdtempSync(join(tmpdir(), 'imds-lab-view-'));
+  const profile = mkdtempSync(join(tmpdir(), 'imds-lab-chromium-'));
   const keepShots = process.env.IMDS_LAB_VIEW_SHOTS !== undefined;
   const shots = keepShots ? resolve(process.env.IMDS_LAB_VIEW_SHOTS!) : out;
   let browser: BrowserContext;
@@ -72,7 +73,7 @@ describe('HTML view in a headless browser', { skip }, () => {
         await ctx.cli(['down', '--name', name]);
       }
     });
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'imds-lab-chromium-')), {
+    browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -86,6 +87,7 @@ describe('HTML view in a headless browser', { skip }, () => {
     await Promise.allSettled(pages.values());
     await ctx.cleanup();
     rmSync(out, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
     assert.deepEqual(await ctx.leftovers(), [], 'no namespace of this suite is left');
   });
 
