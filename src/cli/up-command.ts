@@ -34,6 +34,8 @@ Options:
   --pcap FILE         Record the IMDS traffic seen in the host namespace (tcpdump) for imds-lab trace.
   --virtual-clock     Run the responder on a virtual clock: IMDS time (timelines, fault delays, tokens,
                       scheduled events) moves only with imds-lab ctl --lab N clock advance.
+  --no-rate-limit     Turn off Azure's per-VM rate limits (on by default: 5 requests/s; identity 20/s
+                      and 5 concurrent), e.g. for load tests.
   --dry-run           Print the commands, one per line, and exit.
   -v, --verbose       Print every step as it runs.
 
@@ -42,9 +44,10 @@ otherwise it is torn down and created anew. Ctrl-C (SIGINT/SIGTERM) while it is 
 was made so far and exits 130.`;
 
 export function parseUpArguments(argv: readonly string[]): LabUpArguments & { dryRun: boolean; verbose: boolean } {
-  const values = parseFlags(argv, { ...LAB_UP_FLAGS, 'dry-run': { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } });
+  const values = parseFlags(argv, { ...LAB_UP_FLAGS, 'dry-run': { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, 'no-rate-limit': { type: 'boolean' } });
   return {
     ...labUpArguments(values),
+    rateLimit: !values['no-rate-limit'],
     dryRun: values['dry-run'] ?? false,
     verbose: values.verbose ?? false,
   };

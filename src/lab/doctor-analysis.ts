@@ -37,7 +37,23 @@ export interface DoctorFacts {
   readonly appProbe: ProbeFact;
   /** Probe bypassing any proxy; only when a proxy was in effect. */
   readonly directProbe: ProbeFact | null;
+  /** The VM's resolver (absent where not gathered). */
+  readonly dns?: DnsFact;
+  /** nftables rules in the VM that DNAT/redirect 169.254.169.254 (a foreign responder or a node agent). */
+  readonly imdsNat?: readonly string[];
 }
+
+export interface DnsFact {
+  readonly nameservers: readonly string[];
+  /** `timeout 2 getent hosts <name>.invalid`: 2 = not found (the resolver answered), 124 = no answer in 2 s. */
+  readonly lookupExitCode: number;
+  readonly lookupMs: number;
+}
+
+/** Docker Desktop's 403 (S7): the Azure SDKs match on this sentence to mean "no managed identity here". */
+const DOCKER_DESKTOP_TEXT = /A socket operation was attempted to an unreachable network/;
+/** IMDS's own answers: JSON (or the probe's plain-text vmId); anything else came from something that is not IMDS. */
+const IMDS_LIKE_BODY = /^\s*(\{|[0-9a-f-]{36}\s*$)/;
 
 export const DOCTOR_CAUSES = [
   'ok',
@@ -51,6 +67,9 @@ export const DOCTOR_CAUSES = [
   'transient',
   'http-error',
   'no-answer',
+  'no-dns',
+  'docker-desktop',
+  'foreign-responder',
 ] as const;
 export type DoctorCause = (typeof DOCTOR_CAUSES)[number];
 
@@ -86,6 +105,18 @@ export function effectiveProxy(env: Readonly<Record<string, string>>): string | 
     }
   }
   return proxy;
+}
+
+/** What kind of not-IMDS answered the probe, or null when the answer could be IMDS's. */
+function foreignAnswer(p: ProbeFact): 'docker-desktop' | string | null {
+  if (p.status === 403 && DOCKER_DESKTOP_TEXT.test(p.body)) return 'docker-desktop';
+  if (p.status !== null && !IMDS_LIKE_BODY.test(p.body)) {
+    const shape = /^\s*</.test(p.body) ? 'an HTML page' : p.body.trim() === '' ? 'an empty body' : `"${p.body.trim().slice(0, 60)}"`;
+    return `HTTP ${p.status} with ${shape}`;
+  }
+  // curl 1/8/35/52/56: the server spoke no HTTP (e.g. TLS on port 80) or hung up without an answer.
+  if (p.status === null && [1, 8, 35, 52, 56].includes(p.exitCode)) return `no HTTP answer (curl exit ${p.exitCode}: ${p.error})`;
+  return null;
 }
 
 function describeProbe(p: ProbeFact): string {
@@ -170,6 +201,24 @@ export function analyzeDoctorFacts(f: DoctorFacts): DoctorReport {
 
   if (routeProblem) return done(routeProblem.cause, routeProblem.summary, routeProblem.fix);
   const app = f.appProbe;
+  const nat = f.imdsNat ?? [];
+  if (nat.length > 0) findings.push({ check: 'nothing in the VM rewrites 169.254.169.254', ok: false, detail: nat.join('; ') });
+  const foreign = foreignAnswer(app);
+  if (!effectiveProxy(f.env) && foreign) {
+    const via = nat.length > 0 ? ` An nftables rule in the VM sends it elsewhere: ${nat[0]}.` : '';
+    if (foreign === 'docker-desktop') {
+      return done(
+        'docker-desktop',
+        `Not IMDS: the answer is Docker Desktop's own 403 "… ${app.body.trim().slice(-70)}" — the request never left the container host (there is no IMDS outside Azure).${via}`,
+        `In the client, treat a 403 whose body says "unreachable network" as "no managed identity here" and use the next credential (the Azure SDKs do); run on an Azure VM for IMDS.${nat.length > 0 ? ' In the lab: nft delete table ip imds_lab_foreign.' : ''}`,
+      );
+    }
+    return done(
+      'foreign-responder',
+      `Something that is not IMDS answers for ${IMDS_ADDRESS}: ${foreign}.${via}`,
+      `Remove what intercepts ${IMDS_ADDRESS}:80${nat.length > 0 ? ' (nft delete table ip imds_lab_foreign)' : ''}; in clients, check the answer's format before treating IMDS as available.`,
+    );
+  }
   if (proxy && (app.status !== 200 || (f.directProbe?.status === 200 && app.status === 200))) {
     const result = app.status !== null ? `answered ${app.status}${app.body ? ` ${app.body.trim().slice(0, 80)}` : ''}` : describeProbe(app);
     const appVmId = app.body.trim();
@@ -187,6 +236,22 @@ export function analyzeDoctorFacts(f: DoctorFacts): DoctorReport {
       `The app's environment sends IMDS requests through the proxy ${proxy}; IMDS does not support proxies (a forwarding proxy adds X-Forwarded-For, which IMDS rejects with 403). Through the proxy the request ${result}.`,
       `Bypass the proxy for the metadata address: NO_PROXY=${IMDS_ADDRESS} and no_proxy=${IMDS_ADDRESS} (curl: --noproxy '*').`,
     );
+  }
+  if (f.dns) {
+    const d = f.dns;
+    const stalled = d.lookupExitCode === 124;
+    findings.push({
+      check: 'name lookups answer',
+      ok: !stalled,
+      detail: `${stalled ? 'no answer within 2 s' : `answered in ${d.lookupMs} ms`} (nameserver ${d.nameservers.join(', ') || 'none'})`,
+    });
+    if (stalled && app.status === 200) {
+      return done(
+        'no-dns',
+        `IMDS answers, but the resolver ${d.nameservers.join(', ') || '(none in resolv.conf)'} does not: every name lookup waits the resolver timeout (5 s per try), so token flows and the CA Issuers download stall.`,
+        'Point resolv.conf at Azure DNS 168.63.129.16 and make sure UDP/TCP 53 to it is not blocked (restore systemd-resolved or the virtual network DNS setting).',
+      );
+    }
   }
   if (app.status === 200) return done('ok', `IMDS answers: ${describeProbe(app)}. Route via ${f.primary.device} and ${f.primary.gateway} from ${f.primary.ip}.`, 'Nothing to fix.');
   if (app.status === 429) {

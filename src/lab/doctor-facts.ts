@@ -1,6 +1,6 @@
 // Gathers the doctor's facts from inside the VM namespace: `ip -j route get/show`, neighbours, and a probe
 // with curl (Metadata header, short timeout) under the scenario's environment.
-import type { DoctorFacts, ProbeFact, RouteFact } from './doctor-analysis.ts';
+import type { DnsFact, DoctorFacts, ProbeFact, RouteFact } from './doctor-analysis.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import { effectiveProxy } from './doctor-analysis.ts';
 import type { LabRunner } from '../process/lab-runner.ts';
@@ -73,12 +73,16 @@ export async function gatherDoctorFacts(
 ): Promise<DoctorFacts> {
   const vm = target.namespace;
   const proxy = effectiveProxy(env);
-  const [routeFacts, appProbe, directProbe] = await Promise.all([
+  const [routeFacts, appProbe, directProbe, dns, nat] = await Promise.all([
     gatherRouteFacts(runner, vm),
     probeImds(runner, vm, env, { bypassProxy: false, timeoutSeconds: 2 }),
     proxy ? probeImds(runner, vm, env, { bypassProxy: true, timeoutSeconds: 2 }) : Promise.resolve(null),
+    gatherDnsFact(runner, vm),
+    runner.run(['ip', 'netns', 'exec', vm, 'nft', 'list', 'ruleset']),
   ]);
   return {
+    dns,
+    imdsNat: nat.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes(IMDS_ADDRESS) && /\b(dnat|redirect)\b/.test(l)),
     lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp, vm: target.vm },
     primary: target.primary,
     ...routeFacts,
@@ -88,6 +92,15 @@ export async function gatherDoctorFacts(
     appProbe,
     directProbe,
   };
+}
+
+/** The VM's resolver: its resolv.conf nameservers and how a lookup of a name that does not exist fares (2 s cap). */
+export async function gatherDnsFact(runner: LabRunner, vm: string): Promise<DnsFact> {
+  const conf = await runner.run(['ip', 'netns', 'exec', vm, 'cat', '/etc/resolv.conf']);
+  const nameservers = [...conf.stdout.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
+  const start = runner.now();
+  const lookup = await runner.run(['ip', 'netns', 'exec', vm, 'timeout', '2', 'getent', 'hosts', 'imds-lab-doctor.invalid'], { timeoutMs: 5000 });
+  return { nameservers, lookupExitCode: lookup.code, lookupMs: Math.round(runner.now() - start) };
 }
 
 /** The VM's routing facts only (no probe, so no traffic): route for 169.254.169.254, route table, neighbours. */

@@ -1,5 +1,5 @@
-// Configuration of the lab's helper programs, generated from the topology: tinyproxy (proxy-leak),
-// dnsmasq (DHCP with option 121, RFC 3442) and dhclient (requests option 121; our -sf script applies it).
+// Configuration of the lab's helper programs, generated from the topology: tinyproxy (proxy-leak, proxy-auth),
+// dnsmasq (DHCP with option 121, RFC 3442; and the lab's Azure DNS) and dhclient (requests option 121).
 import type { LabTopology } from './lab-topology.ts';
 
 /** tinyproxy 1.11 adds no X-Forwarded-For of its own; AddHeader makes it send one (as many proxies do). */
@@ -17,7 +17,37 @@ export function tinyproxyConfig(t: LabTopology): string {
     ...(proxy.forwardedFor ? ['ViaProxyName "imds-lab-proxy"', 'XTinyproxy Yes'] : ['DisableViaHeader Yes', 'XTinyproxy No']),
   ];
   if (proxy.forwardedFor) lines.push(`AddHeader "X-Forwarded-For" "${t.nics[0]!.ips[0]}"`);
+  // proxy-auth: a corporate proxy that wants credentials answers 407 with Proxy-Authenticate (RFC 9110 §15.5.8).
+  if (proxy.behaviour === 'auth') lines.push(`BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'BasicAuthRealm "imds-lab corporate proxy"');
   return `${lines.join('\n')}\n`;
+}
+
+/** proxy-auth: the credentials tinyproxy accepts (an app without them gets 407). */
+export const PROXY_USER = 'corp';
+export const PROXY_PASSWORD = 'secret';
+
+/**
+ * dnsmasq as the lab's Azure DNS (DNS only, no DHCP) on 168.63.129.16:53 in the host namespace: it answers
+ * the lab's own names and NXDOMAIN at once for everything else (`--local=/#/`: no upstream, the lab has no internet).
+ */
+export function resolverArgs(t: LabTopology, stateDir: string): string[] {
+  return [
+    'dnsmasq',
+    '--keep-in-foreground',
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--bind-interfaces',
+    `--listen-address=${t.dns.server}`,
+    '--port=53',
+    '--user=root',
+    '--group=root',
+    '--local=/#/',
+    ...t.dns.records.map(([name, ip]) => `--host-record=${name},${ip}`),
+    `--pid-file=${stateDir}/resolver.pid`,
+    '--log-queries',
+    '--log-facility=-',
+  ];
 }
 
 /** dnsmasq as a DHCP-only server (no DNS: --port=0) on nic0 that leases the primary IP to eth0's MAC. */

@@ -23,7 +23,10 @@ describe('lab data files', () => {
     assert.equal(scenarios[0]!.name, 'healthy');
     for (const s of scenarios) {
       assert.ok(s.symptom.length > 20 && s.explanation.length > 20 && s.fix.length > 10, s.name);
-      if (s.fixKind === 'environment') assert.ok(s.fixed.routes.length > 0 || Object.keys(s.fixed.env).length > 0, `${s.name} has a fix to apply`);
+      if (s.fixKind === 'environment') {
+        const fix = s.fixed.routes.length > 0 || Object.keys(s.fixed.env).length > 0 || s.fixed.dns !== undefined || s.fixed.removeForeign === true;
+        assert.ok(fix, `${s.name} has a fix to apply`);
+      }
     }
   });
 

@@ -6,7 +6,10 @@ import { parse } from 'yaml';
 import { childPath, isPlainObject, unknownKeys, type PlainObject } from '../util/field-reader.ts';
 import { LabError } from './lab-error.ts';
 import {
+  DNS_MODES,
   FIX_KINDS,
+  FOREIGN_KINDS,
+  PROXY_BEHAVIOURS,
   type BaseTopology,
   type FixKind,
   type NeighborTemplate,
@@ -50,6 +53,11 @@ class Reader {
   int(value: unknown, field: string, min: number, max: number): number {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) this.fail(field, `must be an integer ${min}..${max}`);
     return value;
+  }
+  oneOf<const T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+    const text = this.str(value, field);
+    if (!(allowed as readonly string[]).includes(text)) this.fail(field, `must be one of ${allowed.join(', ')}`);
+    return text as T;
   }
   bool(value: unknown, field: string): boolean {
     if (typeof value !== 'boolean') this.fail(field, 'must be true or false');
@@ -113,7 +121,7 @@ export function parseBaseTopology(document: unknown, file = 'base.yaml'): BaseTo
 }
 
 function parseTopology(r: Reader, value: unknown): ScenarioTopology {
-  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env']);
+  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env', 'dns', 'foreign']);
   const vm = r.obj(o.vm ?? {}, 'topology.vm', ['removeRoutes', 'routes', 'neighbors']);
   let clusterAdapter: ScenarioTopology['clusterAdapter'] = null;
   if (o.clusterAdapter !== undefined) {
@@ -122,9 +130,10 @@ function parseTopology(r: Reader, value: unknown): ScenarioTopology {
   }
   let proxy: ScenarioTopology['proxy'] = null;
   if (o.proxy !== undefined) {
-    const p = r.obj(o.proxy, 'topology.proxy', ['port', 'forwardedFor', 'vm']);
+    const p = r.obj(o.proxy, 'topology.proxy', ['port', 'forwardedFor', 'vm', 'behaviour']);
     proxy = { port: r.int(p.port, 'topology.proxy.port', 1, 65535), forwardedFor: r.bool(p.forwardedFor ?? true, 'topology.proxy.forwardedFor') };
     if (p.vm !== undefined) proxy = { ...proxy, vm: r.int(p.vm, 'topology.proxy.vm', 1, 15) };
+    if (p.behaviour !== undefined) proxy = { ...proxy, behaviour: r.oneOf(p.behaviour, 'topology.proxy.behaviour', PROXY_BEHAVIOURS) };
   }
   let dhcp: ScenarioTopology['dhcp'] = null;
   if (o.dhcp !== undefined) {
@@ -144,18 +153,29 @@ function parseTopology(r: Reader, value: unknown): ScenarioTopology {
     dhcp,
     serve: {
       faults: r.strings(serve.faults, 'topology.serve.faults'),
-      rateLimit: serve.rateLimit === undefined ? false : r.bool(serve.rateLimit, 'topology.serve.rateLimit'),
+      rateLimit: serve.rateLimit === undefined ? true : r.bool(serve.rateLimit, 'topology.serve.rateLimit'),
     },
     env: r.stringMap(o.env, 'topology.env'),
+    dns: o.dns === undefined ? 'azure' : r.oneOf(o.dns, 'topology.dns', DNS_MODES),
+    foreign: parseForeign(r, o.foreign),
   };
 }
 
+function parseForeign(r: Reader, value: unknown): ScenarioTopology['foreign'] {
+  if (value === undefined) return null;
+  const f = r.obj(value, 'topology.foreign', ['kind', 'port']);
+  return { kind: r.oneOf(f.kind, 'topology.foreign.kind', FOREIGN_KINDS), port: f.port === undefined ? 8080 : r.int(f.port, 'topology.foreign.port', 1, 65535) };
+}
+
 function parseFix(r: Reader, value: unknown): ScenarioFix {
-  const o = r.obj(value ?? {}, 'fixed', ['routes', 'env']);
-  return {
+  const o = r.obj(value ?? {}, 'fixed', ['routes', 'env', 'dns', 'removeForeign']);
+  const fix: { -readonly [K in keyof ScenarioFix]: ScenarioFix[K] } = {
     routes: r.list(o.routes, 'fixed.routes').map((v, i) => r.route(v, `fixed.routes[${i}]`, 'vm')),
     env: r.stringMap(o.env, 'fixed.env'),
   };
+  if (o.dns !== undefined) fix.dns = r.oneOf(o.dns, 'fixed.dns', DNS_MODES);
+  if (o.removeForeign !== undefined) fix.removeForeign = r.bool(o.removeForeign, 'fixed.removeForeign');
+  return fix;
 }
 
 export function parseScenario(document: unknown, file: string): ScenarioDefinition {

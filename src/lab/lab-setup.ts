@@ -48,6 +48,8 @@ export interface LabUpArguments {
   readonly vmProfiles?: readonly string[];
   /** The responder runs on a virtual clock (ctl clock advance). */
   readonly virtualClock?: boolean;
+  /** Azure's per-VM rate limits (default true; up --no-rate-limit). */
+  readonly rateLimit?: boolean;
 }
 
 /** The namespace of VM `vm` (vm0, vm1, …; default vm0) of a running lab. */
@@ -76,6 +78,7 @@ export async function buildPlan(args: LabUpArguments, env: NodeJS.ProcessEnv): P
     ...(args.vms !== undefined ? { vmCount: args.vms } : {}),
     vmProfiles,
     virtualClock: args.virtualClock ?? false,
+    rateLimit: args.rateLimit ?? true,
   });
   return { plan, stateDir, pcapFile };
 }

@@ -7,7 +7,8 @@ import { planScaleSet, type LabVm } from './lab-scale-set.ts';
 import { LabError } from './lab-error.ts';
 import { checkLabName, namespaceName, renderTemplate, type CaptureMode, type LabRole } from './lab-naming.ts';
 import { profileNics, type LabNic } from './lab-nics.ts';
-import type { BaseTopology, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
+import { LAB_PKI_HOST, labDnsRecords, resolvConfPath } from './lab-dns.ts';
+import type { BaseTopology, DnsMode, ForeignResponder, ProxyBehaviour, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
 
 export interface VethEnd {
   readonly role: LabRole;
@@ -69,7 +70,21 @@ export interface LabTopology {
     readonly port: number;
     readonly forwardedFor: boolean;
     readonly role: LabRole;
+    /** forward (tinyproxy), auth (tinyproxy with BasicAuth: 407), refuse (persona: 400), bad-gateway (persona: 502). */
+    readonly behaviour?: ProxyBehaviour;
   } | null;
+  /**
+   * The lab's Azure DNS at `server` (168.63.129.16 on the host namespace's lo): `azure` runs the resolver,
+   * `silent` drops DNS there (no-dns). `resolvConf`: the /etc/netns files pointing each VM at it.
+   */
+  readonly dns: {
+    readonly mode: DnsMode;
+    readonly server: string;
+    readonly records: readonly (readonly [string, string])[];
+    readonly resolvConf: readonly { readonly role: LabRole; readonly namespace: string; readonly path: string }[];
+  };
+  /** A foreign responder in VM 0: an nftables DNAT of 169.254.169.254:80 to a persona on 127.0.0.1:port. */
+  readonly foreign: ForeignResponder | null;
   readonly cluster: { readonly device: string; readonly ip: string; readonly prefix: number } | null;
   /** Option 121 routes when eth0 is configured by DHCP: [destination CIDR, gateway]. */
   readonly dhcpRoutes: readonly (readonly [string, string])[] | null;
@@ -92,6 +107,8 @@ export interface TopologyOptions {
   readonly vmCount?: number;
   /** … unless given here: profiles of VMs 1, 2, … */
   readonly vmProfiles?: readonly VmProfile[];
+  /** Azure's per-VM rate limits (default true; `up --no-rate-limit` passes false). */
+  readonly rateLimit?: boolean;
 }
 
 function buildVars(name: string, nics: readonly LabNic[], proxy: LabTopology['proxy'], cluster: LabTopology['cluster']): Record<string, string> {
@@ -156,6 +173,7 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     const proxyNet = proxySubnet(nics);
     proxy = { ip: proxyNet.proxyIp, hostIp: proxyNet.hostIp, prefix: proxyNet.prefix, port: t.proxy.port, forwardedFor: t.proxy.forwardedFor, role: 'proxy' };
   }
+  if (proxy && t.proxy?.behaviour !== undefined && t.proxy.behaviour !== 'forward') proxy = { ...proxy, behaviour: t.proxy.behaviour };
   const cluster = t.clusterAdapter ? { device: 'cluster0', ip: t.clusterAdapter.address, prefix: t.clusterAdapter.prefix } : null;
   if (cluster && !/^169\.254\./.test(cluster.ip)) throw new LabError('ERR_LAB_DATA', `clusterAdapter.address ${cluster.ip} must be a 169.254.x.x address`);
   const vars = buildVars(name, nics, proxy, cluster);
@@ -247,6 +265,17 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
       })
     : null;
 
+  const dnsMode: DnsMode = fixed && scenario.fixed.dns ? scenario.fixed.dns : t.dns;
+  const dns: LabTopology['dns'] = {
+    mode: dnsMode,
+    server: WIRESERVER_ADDRESS,
+    records: labDnsRecords(vms, WIRESERVER_ADDRESS),
+    resolvConf: vms.map((vm) => ({ role: vm.role, namespace: vm.namespace, path: resolvConfPath(vm.namespace) })),
+  };
+  const foreign = t.foreign && !(fixed && scenario.fixed.removeForeign) ? t.foreign : null;
+  vars['lab.pki'] = LAB_PKI_HOST;
+  if (t.foreign) vars['foreign.port'] = String(t.foreign.port);
+
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(t.env)) env[k] = renderTemplate(v, vars);
   if (fixed) for (const [k, v] of Object.entries(scenario.fixed.env)) env[k] = renderTemplate(v, vars);
@@ -261,7 +290,8 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     vms,
     bridges,
     veths,
-    loopback: capture === 'socket' ? [{ role: 'host', cidr: `${IMDS_ADDRESS}/32` }] : [],
+    // Socket capture answers 169.254.169.254 on the host's lo; Azure DNS and the lab's PKI host live at 168.63.129.16.
+    loopback: [...(capture === 'socket' ? [{ role: 'host' as const, cidr: `${IMDS_ADDRESS}/32` }] : []), { role: 'host', cidr: `${WIRESERVER_ADDRESS}/32` }],
     sysctls,
     neighbors,
     routes,
@@ -269,7 +299,9 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     proxy,
     cluster,
     dhcpRoutes,
-    serve: t.serve,
+    dns,
+    foreign,
+    serve: { faults: t.serve.faults, rateLimit: t.serve.rateLimit && (options.rateLimit ?? true) },
     sourcePolicy: profile.sourcePolicy,
     env,
     vars,

@@ -99,6 +99,15 @@ function checkStep(step: LabStep, index: number, labNamespaces: ReadonlySet<stri
   if (step.kind === 'run') {
     checkArgv(step.argv, labNamespaces, where, problems);
     if (step.undo) checkArgv(step.undo, labNamespaces, `${where} undo`, problems);
+  } else if (step.kind === 'write-file') {
+    // Files outside the lab's state go only to /etc/netns/<lab namespace>/ (what ip netns exec bind-mounts).
+    const m = /^\/etc\/netns\/([^/]+)\//.exec(step.path);
+    if (step.path.startsWith('/etc/') && (!m || !labNamespaces.has(m[1]!) || step.path.includes('..'))) {
+      problems.push({ where, reason: `writes ${step.path}, outside the lab's state and /etc/netns/<lab namespace>/` });
+    }
+    if (step.removeOnUndo?.startsWith('/etc/') && (!m || step.removeOnUndo !== `/etc/netns/${m[1]}`)) {
+      problems.push({ where, reason: `undo would remove ${step.removeOnUndo}` });
+    }
   } else if (step.kind === 'spawn') {
     checkArgv(step.argv, labNamespaces, where, problems);
     if (step.ready.kind === 'command') checkArgv(step.ready.argv, labNamespaces, `${where} readiness`, problems);

@@ -43,7 +43,7 @@ describe('planLab', () => {
           const p = plan(name, { capture, fixed });
           assert.deepEqual(findEscapes(p), []);
           const text = lines(p.steps);
-          for (const line of text) assert.match(line, /^(ip (-n imds-(vm[0-9]*|host|proxy|dead) |netns (add|exec) imds-(vm[0-9]*|host|proxy|dead)\b)|# write \/run\/imds-lab\/imds\/)/);
+          for (const line of text) assert.match(line, /^(ip (-n imds-(vm[0-9]*|host|proxy|dead) |netns (add|exec) imds-(vm[0-9]*|host|proxy|dead)\b)|# write \/run\/imds-lab\/imds\/|# write \/etc\/netns\/imds-vm[0-9]*\/resolv\.conf )/);
           // One VM: imds-vm; a scale set (proxy-vm): imds-vm0, imds-vm1, …
           assert.match(text[0]!, /^ip netns add imds-vm0?$/);
           assert.ok(text.includes('ip netns add imds-host'));
@@ -71,10 +71,10 @@ describe('planLab', () => {
     const socket = lines(plan('healthy', { capture: 'socket' }).steps);
     assert.ok(socket.includes('ip -n imds-host addr add 169.254.169.254/32 dev lo'));
     assert.ok(socket.includes('ip netns exec imds-host nft add rule ip imds_lab input ip daddr 169.254.169.254 iifname nic0 ip saddr 10.1.0.4 accept'));
-    assert.equal(socket.at(-1)!.includes('--primary-ip'), false);
+    assert.equal(socket.find((l) => l.includes(' serve '))!.includes('--primary-ip'), false);
     const tun = lines(plan('healthy', { capture: 'tun' }).steps);
-    assert.equal(tun.some((l) => l.includes(' dev lo') || l.includes(' nft ')), false);
-    assert.ok(tun.at(-1)!.includes('--primary-ip 10.1.0.4'));
+    assert.equal(tun.some((l) => l.includes('169.254.169.254/32 dev lo') || l.includes(' nft ')), false);
+    assert.ok(tun.find((l) => l.includes(' serve '))!.includes('--primary-ip 10.1.0.4'));
   });
 
   it('no-route leaves out the default and the /32 route; --fixed restores them', () => {
@@ -133,7 +133,7 @@ describe('planLab', () => {
     assert.ok(text.some((l) => l.startsWith('ip netns exec imds-proxy tinyproxy -d -c /run/imds-lab/imds/tinyproxy.conf')));
     assert.ok(text.includes('ip -n imds-proxy route add 169.254.169.254/32 via 192.168.254.1 dev eth0'));
     assert.deepEqual(p.env, { HTTP_PROXY: 'http://192.168.254.2:8888', http_proxy: 'http://192.168.254.2:8888' });
-    const conf = p.steps.find((s) => s.kind === 'write-file');
+    const conf = p.steps.find((s) => s.kind === 'write-file' && s.path.endsWith('tinyproxy.conf'));
     assert.ok(conf && conf.kind === 'write-file' && conf.content.includes('AddHeader "X-Forwarded-For" "10.1.0.4"'));
     assert.deepEqual(plan('proxy-leak', { fixed: true }).env, {
       HTTP_PROXY: 'http://192.168.254.2:8888', http_proxy: 'http://192.168.254.2:8888', NO_PROXY: '169.254.169.254', no_proxy: '169.254.169.254',
@@ -149,13 +149,13 @@ describe('planLab', () => {
   it('dhcp: no static address or routes on eth0; dnsmasq offers option 121; dhclient uses the lab script', () => {
     const text = lines(plan('dhcp').steps);
     assert.equal(text.some((l) => l.startsWith('ip -n imds-vm addr add') || l.startsWith('ip -n imds-vm route add')), false);
-    const dnsmasq = text.find((l) => l.includes(' dnsmasq '))!;
+    const dnsmasq = text.find((l) => l.includes(' dnsmasq ') && l.includes('--dhcp-option'))!;
     assert.ok(dnsmasq.includes('--dhcp-option=121,169.254.169.254/32,10.1.0.1,168.63.129.16/32,10.1.0.1,0.0.0.0/0,10.1.0.1'));
     assert.ok(dnsmasq.includes('--dhcp-host=00:0d:3a:f8:06:ec,10.1.0.4'));
     assert.ok(dnsmasq.includes('--port=0'));
     const dhclient = text.find((l) => l.includes(' dhclient '))!;
     assert.ok(dhclient.includes('-sf /opt/imds-lab/netns/dhclient-script -lf /run/imds-lab/imds/dhclient.leases'));
-    const noRoute = lines(plan('dhcp-no-imds-route').steps).find((l) => l.includes(' dnsmasq '))!;
+    const noRoute = lines(plan('dhcp-no-imds-route').steps).find((l) => l.includes(' dnsmasq ') && l.includes('--dhcp-option'))!;
     assert.ok(noRoute.includes('--dhcp-option=121,168.63.129.16/32,10.1.0.1 '));
   });
 
@@ -229,5 +229,58 @@ describe('names and addresses', () => {
   it('names the profile field that is missing', () => {
     const broken = withInterfaces([{ ipv4: { ipAddress: [{ privateIpAddress: '10.1.0.4' }] }, macAddress: '000D3AF806EC' }]);
     assert.throws(() => plan('healthy', {}, broken), /instance\.network\.interface\[0\]\.ipv4\.subnet is missing/);
+  });
+
+  it('every lab gets Azure DNS at 168.63.129.16: dnsmasq in the host, the VM resolv.conf in /etc/netns/<vm>/ (undo removes the folder)', () => {
+    const p = plan('healthy', { capture: 'tun' });
+    const text = lines(p.steps);
+    assert.ok(text.includes('ip -n imds-host addr add 168.63.129.16/32 dev lo'));
+    const resolver = text.find((l) => l.includes(' dnsmasq '))!;
+    for (const arg of ['--listen-address=168.63.129.16', '--port=53', '--no-resolv', '--local=/#/', '--host-record=examplevmname,10.1.0.4', '--host-record=examplevmname.internal.cloudapp.net,10.1.0.4', '--host-record=pki.imds-lab.test,168.63.129.16']) {
+      assert.ok(resolver.includes(arg), `${arg} in ${resolver}`);
+    }
+    const conf = p.steps.find((s) => s.kind === 'write-file' && s.path === '/etc/netns/imds-vm/resolv.conf');
+    assert.ok(conf && conf.kind === 'write-file');
+    assert.match(conf.content, /^nameserver 168\.63\.129\.16$/m);
+    assert.equal(conf.removeOnUndo, '/etc/netns/imds-vm');
+    // A scale set: one resolv.conf per VM namespace.
+    const several = plan('healthy', { vmCount: 3 }).steps.filter((s) => s.kind === 'write-file' && s.path.startsWith('/etc/netns/'));
+    assert.deepEqual(several.map((s) => (s.kind === 'write-file' ? s.path : '')), ['/etc/netns/imds-vm0/resolv.conf', '/etc/netns/imds-vm1/resolv.conf', '/etc/netns/imds-vm2/resolv.conf']);
+  });
+
+  it('no-dns: no resolver, DNS to 168.63.129.16 silently dropped; --fixed runs the resolver', () => {
+    const broken = lines(plan('no-dns').steps);
+    assert.equal(broken.some((l) => l.includes(' dnsmasq ')), false);
+    assert.ok(broken.includes("ip netns exec imds-host nft add rule ip imds_lab_dns input ip daddr 168.63.129.16 meta l4proto '{ tcp, udp }' th dport 53 drop"));
+    const fixed = lines(plan('no-dns', { fixed: true }).steps);
+    assert.ok(fixed.some((l) => l.includes(' dnsmasq ') && l.includes('--listen-address=168.63.129.16')));
+    assert.equal(fixed.some((l) => l.includes('imds_lab_dns')), false);
+  });
+
+  it('rate limits are on unless rateLimit: false (up --no-rate-limit); the leaf names the lab PKI host', () => {
+    const serve = (o: Parameters<typeof plan>[1]) => lines(plan('healthy', o).steps).find((l) => l.includes(' serve '))!;
+    assert.equal(serve({}).includes('--no-rate-limit'), false);
+    assert.ok(serve({ rateLimit: false }).includes('--no-rate-limit'));
+    assert.ok(serve({}).includes('--ca-issuers-uri http://pki.imds-lab.test/pki/imds-lab%20Emulator%20TLS%20Issuing%20CA%2005.crt'));
+    assert.ok(lines(plan('healthy').steps).some((l) => l.includes(' persona ca-issuers --listen 168.63.129.16:80 ')));
+  });
+
+  it('foreign responders: a persona on the VM loopback behind an nftables DNAT; --fixed removes both', () => {
+    for (const kind of ['docker-desktop', 'foreign-html', 'http10-close', 'tls-only']) {
+      const text = lines(plan(kind).steps);
+      const port = kind === 'tls-only' ? 8443 : 8080;
+      assert.ok(text.some((l) => l.startsWith(`ip netns exec imds-vm /usr/bin/node /opt/imds-lab/dist/src/cli/main.js persona ${kind} --listen 127.0.0.1:${port} `)), kind);
+      assert.ok(text.includes(`ip netns exec imds-vm nft add rule ip imds_lab_foreign output ip daddr 169.254.169.254 tcp dport 80 dnat to 127.0.0.1:${port}`), kind);
+      assert.equal(lines(plan(kind, { fixed: true }).steps).some((l) => l.includes('imds_lab_foreign') || l.includes(` persona ${kind} `)), false, kind);
+    }
+  });
+
+  it('refusing proxies: tinyproxy with BasicAuth (407), persona proxies for 400 and 502', () => {
+    const auth = plan('proxy-auth');
+    const conf = auth.steps.find((s) => s.kind === 'write-file' && s.path.endsWith('tinyproxy.conf'));
+    assert.ok(conf && conf.kind === 'write-file' && conf.content.includes('BasicAuth corp secret'));
+    assert.ok(lines(plan('proxy-refuse').steps).some((l) => l.startsWith('ip netns exec imds-proxy ') && l.includes(' persona proxy-refuse --listen 192.168.254.2:3128 ')));
+    assert.ok(lines(plan('proxy-bad-gateway').steps).some((l) => l.includes(' persona proxy-bad-gateway --listen 192.168.254.2:8888 ')));
+    assert.equal(lines(plan('proxy-refuse').steps).some((l) => l.includes('tinyproxy')), false);
   });
 });

@@ -6,7 +6,8 @@ import type { LabStep, Readiness } from './lab-step.ts';
 import type { LabRole } from './lab-naming.ts';
 import { buildTopology, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
 import { assertNoEscape } from './no-escape.ts';
-import { dhclientConfig, dnsmasqArgs, tinyproxyConfig } from './helper-configs.ts';
+import { dhclientConfig, dnsmasqArgs, resolverArgs, tinyproxyConfig } from './helper-configs.ts';
+import { LAB_CA_ISSUERS_URI, resolvConf } from './lab-dns.ts';
 
 export interface PlanOptions extends TopologyOptions {
   /** Directory for the lab's state, configuration files and logs (e.g. /run/imds-lab/<name>). */
@@ -36,6 +37,10 @@ export interface LabPlan {
 
 /** Name of the nftables table the lab adds in the host namespace (socket capture). */
 export const NFT_TABLE = 'imds_lab';
+/** no-dns: the table in the host namespace that silently drops DNS to the resolver address. */
+export const NFT_DNS_TABLE = 'imds_lab_dns';
+/** Foreign responders: the table in the VM that DNATs 169.254.169.254:80 to the persona. */
+export const NFT_FOREIGN_TABLE = 'imds_lab_foreign';
 
 /** The responder's control socket: one per lab, in the lab's state directory (docs/control.md). */
 export function controlSocketOf(stateDir: string): string {
@@ -142,6 +147,55 @@ function firewallSteps(t: LabTopology): LabStep[] {
   return steps;
 }
 
+/** `imds-lab persona KIND --listen ADDR:PORT` in a lab namespace (src/lab/persona-*.ts). */
+function personaStep(t: LabTopology, o: PlanOptions, role: LabRole, id: string, kind: string, address: string, port: number): LabStep {
+  return {
+    kind: 'spawn',
+    id,
+    argv: execIn(t, role, ...o.selfCommand, 'persona', kind, '--listen', `${address}:${port}`, '--state-dir', o.serveStateDir),
+    log: `${o.stateDir}/${id}.log`,
+    ready: { kind: 'log', match: `persona ${kind} listening` },
+    readyTimeoutMs: 20_000,
+  };
+}
+
+/** The lab's Azure DNS (or, in no-dns, a resolver address that swallows every query) and each VM's resolv.conf. */
+function dnsSteps(t: LabTopology, o: PlanOptions): LabStep[] {
+  const steps: LabStep[] = [];
+  const server = t.dns.server;
+  if (t.dns.mode === 'azure') {
+    steps.push({
+      kind: 'spawn',
+      id: 'resolver',
+      argv: execIn(t, 'host', ...resolverArgs(t, o.stateDir)),
+      log: `${o.stateDir}/resolver.log`,
+      ready: listening(t, 'host', '-u', server, 53),
+      readyTimeoutMs: 10_000,
+    });
+  } else {
+    const nft = (...args: string[]): string[] => execIn(t, 'host', 'nft', ...args);
+    steps.push(run(nft('add', 'table', 'ip', NFT_DNS_TABLE), nft('delete', 'table', 'ip', NFT_DNS_TABLE)));
+    steps.push(run(nft('add', 'chain', 'ip', NFT_DNS_TABLE, 'input', '{ type filter hook input priority 0 ; policy accept ; }'), null));
+    steps.push(run(nft('add', 'rule', 'ip', NFT_DNS_TABLE, 'input', 'ip', 'daddr', server, 'meta', 'l4proto', '{ tcp, udp }', 'th', 'dport', '53', 'drop'), null));
+  }
+  for (const file of t.dns.resolvConf) {
+    steps.push({ kind: 'write-file', path: file.path, content: resolvConf(server), removeOnUndo: file.path.slice(0, file.path.lastIndexOf('/')) });
+  }
+  return steps;
+}
+
+/** S7/S8: a persona on the VM's loopback and an nftables DNAT that hands it 169.254.169.254:80 (the S8 user's own repro). */
+function foreignSteps(t: LabTopology, o: PlanOptions): LabStep[] {
+  if (!t.foreign) return [];
+  const nft = (...args: string[]): string[] => execIn(t, 'vm', 'nft', ...args);
+  return [
+    personaStep(t, o, 'vm', 'foreign', t.foreign.kind, '127.0.0.1', t.foreign.port),
+    run(nft('add', 'table', 'ip', NFT_FOREIGN_TABLE), nft('delete', 'table', 'ip', NFT_FOREIGN_TABLE)),
+    run(nft('add', 'chain', 'ip', NFT_FOREIGN_TABLE, 'output', '{ type nat hook output priority -100 ; }'), null),
+    run(nft('add', 'rule', 'ip', NFT_FOREIGN_TABLE, 'output', 'ip', 'daddr', IMDS_ADDRESS, 'tcp', 'dport', '80', 'dnat', 'to', `127.0.0.1:${t.foreign.port}`), null),
+  ];
+}
+
 function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
   const steps: LabStep[] = [];
   const sd = o.stateDir;
@@ -163,6 +217,8 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
     if (t.proxy?.role === 'proxy') serve.push('--primary-ip', t.proxy.ip);
   }
   serve.push('--state-dir', o.serveStateDir);
+  // The leaf's CA Issuers URI names the lab's PKI host, which the lab resolver knows and the ca-issuers persona serves.
+  serve.push('--ca-issuers-uri', LAB_CA_ISSUERS_URI);
   if (several) {
     // One responder answers every VM by its primary IP; each VM has its own profile file.
     for (const vm of t.vms) {
@@ -183,7 +239,13 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
     ready: { kind: 'log', match: 'serving on http' },
     readyTimeoutMs: 30_000,
   });
-  if (t.proxy) {
+  steps.push(personaStep(t, o, 'host', 'ca-issuers', 'ca-issuers', t.dns.server, 80));
+  steps.push(...dnsSteps(t, o));
+  steps.push(...foreignSteps(t, o));
+  if (t.proxy && (t.proxy.behaviour === 'refuse' || t.proxy.behaviour === 'bad-gateway')) {
+    // Proxies that refuse with a body of our choosing (tinyproxy cannot answer 400 or 502 this way): a persona proxy.
+    steps.push(personaStep(t, o, t.proxy.role, 'proxy', `proxy-${t.proxy.behaviour}`, t.proxy.ip, t.proxy.port));
+  } else if (t.proxy) {
     const conf = `${sd}/tinyproxy.conf`;
     steps.push({ kind: 'write-file', path: conf, content: tinyproxyConfig(t) });
     steps.push({

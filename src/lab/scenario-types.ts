@@ -48,18 +48,56 @@ export interface ScenarioTopology {
    * An HTTP proxy (tinyproxy): in its own namespace (`vm` absent), or on VM number `vm` of the scale set
    * (proxy-vm: the app's requests reach IMDS from that VM's primary IP).
    */
-  readonly proxy: { readonly port: number; readonly forwardedFor: boolean; readonly vm?: number } | null;
+  readonly proxy: ScenarioProxy | null;
   /** Option 121 routes "DEST/PREFIX GATEWAY"; when set, eth0 gets address and routes from DHCP instead. */
   readonly dhcp: { readonly routes: readonly string[] } | null;
-  /** `serve --fault` specs, and whether the real rate limiter stays on. */
+  /** `serve --fault` specs, and whether the real rate limiter stays on (default true: Azure's limits; `up --no-rate-limit` turns them off). */
   readonly serve: { readonly faults: readonly string[]; readonly rateLimit: boolean };
   /** Environment for programs run in the VM (exec, run, doctor). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The VM's resolver (resolv.conf names 168.63.129.16): `azure` = a resolver there that answers the lab's
+   * names and NXDOMAIN for the rest (as Azure DNS); `silent` = nothing answers (every lookup stalls).
+   */
+  readonly dns: DnsMode;
+  /** Something in the VM answers for 169.254.169.254:80 instead of IMDS (a DNAT to a persona server). */
+  readonly foreign: ForeignResponder | null;
+}
+
+/**
+ * How the proxy behaves: tinyproxy forwarding (`forward`), tinyproxy demanding Basic credentials (`auth`:
+ * 407 + Proxy-Authenticate), or a persona proxy that refuses (`refuse`: 400) or fails upstream (`bad-gateway`: 502).
+ */
+export const PROXY_BEHAVIOURS = ['forward', 'auth', 'refuse', 'bad-gateway'] as const;
+export type ProxyBehaviour = (typeof PROXY_BEHAVIOURS)[number];
+
+export interface ScenarioProxy {
+  readonly port: number;
+  readonly forwardedFor: boolean;
+  readonly vm?: number;
+  readonly behaviour?: ProxyBehaviour;
+}
+
+export const DNS_MODES = ['azure', 'silent'] as const;
+export type DnsMode = (typeof DNS_MODES)[number];
+
+/** Foreign responders (S7, S8) and refusing proxies (S5): what `imds-lab persona` can be. */
+export const FOREIGN_KINDS = ['docker-desktop', 'foreign-html', 'http10-close', 'tls-only'] as const;
+export type ForeignKind = (typeof FOREIGN_KINDS)[number];
+
+export interface ForeignResponder {
+  readonly kind: ForeignKind;
+  /** Port on the VM's loopback where the persona listens (the DNAT target). */
+  readonly port: number;
 }
 
 export interface ScenarioFix {
   readonly routes: readonly RouteTemplate[];
   readonly env: Readonly<Record<string, string>>;
+  /** The fix replaces the resolver (no-dns: Azure DNS answers again). */
+  readonly dns?: DnsMode;
+  /** The fix removes the foreign responder's DNAT. */
+  readonly removeForeign?: boolean;
 }
 
 export interface ScenarioDefinition {

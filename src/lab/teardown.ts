@@ -5,6 +5,7 @@ import type { LabRunner } from '../process/lab-runner.ts';
 import { stopProcess } from '../process/lab-runner.ts';
 import { readLabState } from './lab-state.ts';
 import { LAB_ROLES } from './lab-naming.ts';
+import { ETC_NETNS } from './lab-dns.ts';
 
 export interface TeardownReport {
   readonly namespaces: readonly string[];
@@ -70,6 +71,9 @@ export async function teardownLab(runner: LabRunner, name: string, stateDir: str
     const result = await runner.run(['ip', 'netns', 'del', ns]);
     if (result.code !== 0) warnings.push(`ip netns del ${ns}: ${result.stderr.trim()}`);
   }
+  // The VMs' resolv.conf lives in /etc/netns/<ns>/ (bind-mounted by ip netns exec): remove the lab's folders.
+  const etcNames = new Set([...namespaces, ...LAB_ROLES.map((role) => `${name}-${role}`), ...Object.values(state?.namespaces ?? {}), ...(state?.vms ?? []).map((vm) => vm.namespace)]);
+  for (const ns of etcNames) if (ns) runner.removeFile(`${ETC_NETNS}/${ns}`);
   if (state?.pcapFile) {
     // Keep the responder's request log beside the capture for `imds-lab trace` (which rule decided).
     const responderLog = runner.readFile(`${stateDir}/responder.log`);
