@@ -38,6 +38,8 @@ export interface ImdsServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
+const noRelease = (): void => {};
+
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
@@ -93,7 +95,7 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = options.clock.now();
     const arrived = options.clock.wallTime();
-    let release: () => void = () => {};
+    let release: () => void = noRelease;
     // Inline arrows: a named per-request closure costs a defineProperty of its name under tsx (keepNames).
     res.once('finish', () => release());
     res.once('close', () => release());

@@ -71,7 +71,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const rateClass = owner?.rateClass ?? 'general';
   let release = noop;
   let faultId: number | null = null;
-  const base = { route: route?.name ?? null, path, query: query.entries };
+  const routeName = route?.name ?? null;
   try {
     const ctx: RuleContext = { method: input.method, path, query, headers: input.headers, route, style, rateClass, settings: deps.settings() };
     checkBodySize(ctx, input.bodyTooLarge, deps.maxBodyBytes);
@@ -100,9 +100,9 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     };
     const handled = served.handle(request);
     const response = handled instanceof Promise ? await handled : handled;
-    return { ...base, response, rule: RULES.handler, faultId, release, unexpected: undefined };
+    return { route: routeName, path, query: query.entries, response, rule: RULES.handler, faultId, release, unexpected: undefined };
   } catch (error) {
     const outcome = errorToResponse(error, style);
-    return { ...base, response: outcome.response, rule: outcome.rule, faultId, release, unexpected: outcome.unexpected };
+    return { route: routeName, path, query: query.entries, response: outcome.response, rule: outcome.rule, faultId, release, unexpected: outcome.unexpected };
   }
 }
