@@ -129,9 +129,16 @@ describe('imds-lab check end to end (real labs, TUN capture)', { skip, concurren
       await sleep(200);
     }
     assert.ok(vm, 'the check lab came up');
-    // The VM namespace runs nothing until the command starts.
-    while (ip(['netns', 'pids', vm]).trim() === '' && Date.now() < deadline) await sleep(200);
-    await sleep(1000);
+    // Wait for the hanging curl itself (set-up steps also run briefly in the VM namespace).
+    const curlRuns = (): boolean => {
+      try {
+        return ip(['netns', 'pids', vm!]).split(/\s+/).some((pid) => pid !== '' && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'curl');
+      } catch {
+        return false;
+      }
+    };
+    while (!curlRuns() && Date.now() < deadline) await sleep(200);
+    assert.ok(curlRuns(), 'curl runs in the VM');
     const abortedAt = performance.now();
     interrupt.abort();
     const report = await running;
