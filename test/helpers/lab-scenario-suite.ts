@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadScenarios } from '../../src/lab/lab-data-files.ts';
 import type { ScenarioDefinition } from '../../src/lab/scenario-types.ts';
-import { IMDS_URL, LabTestContext, splitStatus } from './lab-cli.ts';
+import { exec, IMDS_URL, LabTestContext, splitStatus } from './lab-cli.ts';
 import { privilegedSkipReason } from './netns.ts';
 
 /** Checks what a client sees against the scenario's `expect` string. */
@@ -19,6 +19,19 @@ async function checkOutcome(ctx: LabTestContext, name: string, expected: string,
       got.push(splitStatus(r.stdout).status);
     }
     assert.deepEqual(got, want, label);
+    return;
+  }
+  if (expected === 'dns-stall' || expected === 'dns-fast') {
+    // getent in the VM: NXDOMAIN from the lab's Azure DNS comes back at once; without a resolver glibc waits 5 s per try.
+    // Straight ip netns exec (no CLI start-up in the timing): the bind-mounted /etc/netns/<vm>/resolv.conf applies.
+    const r = await exec(['ip', 'netns', 'exec', `${name}-vm`, 'timeout', '3', 'getent', 'hosts', 'example.invalid']);
+    if (expected === 'dns-stall') {
+      assert.equal(r.code, 124, `${label}: getent should still be waiting after 3 s (exit ${r.code}) ${r.stderr}`);
+    } else {
+      assert.equal(r.code, 2, `${label}: getent should say "not found" (exit 2), got ${r.code} ${r.stderr}`);
+      assert.ok(r.ms < 2500, `${label}: NXDOMAIN should come back at once, took ${Math.round(r.ms)} ms (the stall is 5 s per try)`);
+    }
+    await checkOutcome(ctx, name, 'ok', `${label} (IMDS)`);
     return;
   }
   const r = await ctx.curl(name, ['-m', '2', '-w', '\n%{http_code}\n%{time_total}', IMDS_URL]);
@@ -49,7 +62,20 @@ async function checkOutcome(ctx: LabTestContext, name: string, expected: string,
       assert.equal(r.code, 28, `${label}: curl exit ${r.code} ${r.stderr}`);
       assert.ok(seconds >= 1.9, `${label}: a timeout takes the client's -m 2, took ${seconds} s`);
       break;
+    case 'curl-fails':
+      // No HTTP answer at all (TLS on port 80): curl fails at once with a protocol-level error, not a timeout.
+      assert.ok([1, 8, 35, 52, 56].includes(r.code), `${label}: curl exit ${r.code} ${r.stderr}`);
+      assert.ok(seconds < 1.5, `${label}: should fail at once, took ${seconds} s`);
+      break;
     default: {
+      const withBody = /^status:(\d+)~(.*)$/s.exec(expected);
+      if (withBody) {
+        assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+        assert.equal(status, Number(withBody[1]), `${label}: ${body}`);
+        assert.match(body, new RegExp(withBody[2]!), label);
+        assert.ok(seconds < 1.5, `${label}: the answer should come at once, took ${seconds} s`);
+        break;
+      }
       const m = /^status:(\d+)$/.exec(expected);
       assert.ok(m, `unknown expectation ${expected}`);
       assert.equal(r.code, 0, `${label}: ${r.stderr}`);
