@@ -14,7 +14,7 @@ export function vmRole(index: number): 'vm' | ScaleSetRole {
 
 /** True for `vm` and `vm<k>`. */
 export function isVmRole(role: string): boolean {
-  return role === 'vm' || /^vm[1-9][0-9]?$/.test(role);
+  return role === 'vm' || /^vm[1-9][0-9]*$/.test(role);
 }
 
 export { CAPTURE_MODES, type CaptureMode } from '../util/capture-mode.ts';

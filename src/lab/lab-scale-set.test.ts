@@ -63,7 +63,16 @@ describe('planScaleSet', () => {
     assert.throws(() => planScaleSet('lab', DEFAULT_PROFILE, nics, 2, [DEFAULT_PROFILE]), (e: unknown) => e instanceof LabError && /10\.1\.0\.4 is already used/.test(e.message));
     const elsewhere = { ...other, instance: { ...other.instance, network: { interface: [{ ipv4: { ipAddress: [{ privateIpAddress: '10.9.0.4' }], subnet: [{ address: '10.9.0.0', prefix: '24' }] }, macAddress: '000D3A000099' }] } } };
     assert.throws(() => planScaleSet('lab', DEFAULT_PROFILE, nics, 2, [elsewhere]), (e: unknown) => e instanceof LabError && /shares the primary subnet/.test(e.message));
-    assert.throws(() => planScaleSet('lab', DEFAULT_PROFILE, nics, 17, []), /--vms: expected 1\.\.16/);
+    assert.throws(() => planScaleSet('lab', DEFAULT_PROFILE, nics, 1001, []), /--vms: expected 1\.\.1000/);
+  });
+
+  it('fills a /24: 251 VMs on .4-.254 (Azure reserves .0-.3 and .255), a 252nd is refused by name', () => {
+    const vms = planScaleSet('lab', DEFAULT_PROFILE, nics, 251, []);
+    assert.equal(new Set(vms.map((v) => v.nic.ips[0])).size, 251);
+    assert.equal(new Set(vms.map((v) => v.nic.mac)).size, 251);
+    assert.equal(vms.at(-1)!.nic.ips[0], '10.1.0.254');
+    assert.equal(vms.at(-1)!.namespace, 'lab-vm250');
+    assert.throws(() => planScaleSet('lab', DEFAULT_PROFILE, nics, 252, []), /no free address left in 10\.1\.0\.0\/24 for vm251/);
   });
 });
 

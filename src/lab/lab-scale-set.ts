@@ -7,7 +7,12 @@ import { vmRole, type ScaleSetRole } from './lab-naming.ts';
 import { profileNics, type LabNic } from './lab-nics.ts';
 import { deriveScaleSetProfile } from './scale-set-profiles.ts';
 
-export const MAX_LAB_VMS = 16;
+/**
+ * VMs per lab. The primary subnet is the practical limit (a /24 holds 251 usable addresses, Azure reserving
+ * .0-.3 and the broadcast; a larger subnet in the profile holds more); 1,000 stays below the 1,023 ports of
+ * the host bridge nic0 (one per VM).
+ */
+export const MAX_LAB_VMS = 1000;
 
 export interface LabVm {
   /** 0, 1, 2, … (VM 0 is the scenario's VM). */
