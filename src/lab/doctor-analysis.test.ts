@@ -126,4 +126,24 @@ describe('effectiveProxy', () => {
     assert.equal(effectiveProxy({ http_proxy: 'http://a:1', no_proxy: '10.0.0.0/8,example.com' }), 'http://a:1');
     assert.equal(effectiveProxy({ all_proxy: 'http://c:1' }), 'http://c:1');
   });
+
+  it('foreign responders: Docker Desktop 403, HTML, an empty 200, no HTTP at all; the DNAT is named', () => {
+    const nat = ['ip daddr 169.254.169.254 tcp dport 80 dnat to 127.0.0.1:8080'];
+    const docker = 'connecting to 169.254.169.254:80: connecting to 169.254.169.254:80: dial tcp 169.254.169.254:80: connectex: A socket operation was attempted to an unreachable network.';
+    const d = analyzeDoctorFacts(facts({ appProbe: { ...ok, status: 403, body: docker }, imdsNat: nat }));
+    assert.equal(d.cause, 'docker-desktop');
+    assert.match(d.summary, /dnat to 127\.0\.0\.1:8080/);
+    assert.equal(analyzeDoctorFacts(facts({ appProbe: { ...ok, body: '<!DOCTYPE html><html></html>' } })).cause, 'foreign-responder');
+    assert.equal(analyzeDoctorFacts(facts({ appProbe: { ...ok, body: '' } })).cause, 'foreign-responder');
+    assert.equal(analyzeDoctorFacts(facts({ appProbe: { ...timeout, exitCode: 52, timeMs: 3, error: 'Empty reply from server' } })).cause, 'foreign-responder');
+    // IMDS's own 403 (JSON) is not foreign.
+    assert.equal(analyzeDoctorFacts(facts({ appProbe: { ...ok, status: 403, body: '{"error":"Forbidden"}' } })).cause, 'http-error');
+  });
+
+  it('no-dns: IMDS answers but a lookup gets no answer within 2 s; a quick NXDOMAIN is fine', () => {
+    const stalled = analyzeDoctorFacts(facts({ dns: { nameservers: ['168.63.129.16'], lookupExitCode: 124, lookupMs: 2004 } }));
+    assert.equal(stalled.cause, 'no-dns');
+    assert.match(stalled.summary, /168\.63\.129\.16/);
+    assert.equal(analyzeDoctorFacts(facts({ dns: { nameservers: ['168.63.129.16'], lookupExitCode: 2, lookupMs: 4 } })).cause, 'ok');
+  });
 });

@@ -52,8 +52,7 @@ export interface DnsFact {
 
 /** Docker Desktop's 403 (S7): the Azure SDKs match on this sentence to mean "no managed identity here". */
 const DOCKER_DESKTOP_TEXT = /A socket operation was attempted to an unreachable network/;
-/** IMDS's own answers: JSON (or the probe's plain-text vmId); anything else came from something that is not IMDS. */
-const IMDS_LIKE_BODY = /^\s*(\{|[0-9a-f-]{36}\s*$)/;
+
 
 export const DOCTOR_CAUSES = [
   'ok',
@@ -110,7 +109,7 @@ export function effectiveProxy(env: Readonly<Record<string, string>>): string | 
 /** What kind of not-IMDS answered the probe, or null when the answer could be IMDS's. */
 function foreignAnswer(p: ProbeFact): 'docker-desktop' | string | null {
   if (p.status === 403 && DOCKER_DESKTOP_TEXT.test(p.body)) return 'docker-desktop';
-  if (p.status !== null && !IMDS_LIKE_BODY.test(p.body)) {
+  if (p.status !== null && (/^\s*</.test(p.body) || (p.status === 200 && p.body.trim() === ''))) {
     const shape = /^\s*</.test(p.body) ? 'an HTML page' : p.body.trim() === '' ? 'an empty body' : `"${p.body.trim().slice(0, 60)}"`;
     return `HTTP ${p.status} with ${shape}`;
   }

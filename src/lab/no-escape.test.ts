@@ -21,6 +21,14 @@ describe('no-escape check', () => {
     assert.deepEqual(findEscapes(plan('proxy-leak', { capture: 'tun' })), []);
   });
 
+  it('writes only the lab state and /etc/netns/<lab namespace>/', () => {
+    const write = (path: string, removeOnUndo?: string): LabStep => ({ kind: 'write-file', path, content: 'x', ...(removeOnUndo ? { removeOnUndo } : {}) });
+    assert.deepEqual(findEscapes(withStep(write('/etc/netns/imds-vm/resolv.conf', '/etc/netns/imds-vm'))), []);
+    assert.match(findEscapes(withStep(write('/etc/resolv.conf')))[0]!.reason, /outside the lab's state/);
+    assert.match(findEscapes(withStep(write('/etc/netns/other-vm/resolv.conf')))[0]!.reason, /outside the lab's state/);
+    assert.match(findEscapes(withStep(write('/etc/netns/imds-vm/resolv.conf', '/etc/netns')))[0]!.reason, /undo would remove/);
+  });
+
   const bad: [string, LabStep, RegExp][] = [
     ['a veth end in the root namespace', run('ip', 'link', 'add', 'x0', 'type', 'veth', 'peer', 'name', 'x1', 'netns', 'imds-vm'), /root namespace/],
     ['a peer moved to the root namespace by pid', run('ip', '-n', 'imds-host', 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1', 'netns', '1'), /outside the lab/],
