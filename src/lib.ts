@@ -42,6 +42,8 @@ export interface StartLabOptions {
   readonly vms?: number;
   /** Run the responder on a virtual clock (lab.ctl.advanceClock). */
   readonly virtualClock?: boolean;
+  /** Azure's per-VM rate limits (default true; false = up --no-rate-limit). */
+  readonly rateLimit?: boolean;
   /** Root of the labs' state directories (default $IMDS_LAB_RUN_DIR, else /run/imds-lab). */
   readonly runDir?: string;
   /** Record the IMDS traffic (tcpdump) into this pcap file. */
@@ -128,6 +130,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<Lab> {
     pcap: options.pcap,
     vms: options.vms,
     virtualClock: options.virtualClock ?? false,
+    rateLimit: options.rateLimit ?? true,
   };
   const { plan, stateDir, pcapFile } = await buildPlan(args, env);
   const teardown = async (): Promise<void> => {
