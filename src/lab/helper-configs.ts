@@ -18,7 +18,7 @@ export function tinyproxyConfig(t: LabTopology): string {
   ];
   if (proxy.forwardedFor) lines.push(`AddHeader "X-Forwarded-For" "${t.nics[0]!.ips[0]}"`);
   // proxy-auth: a corporate proxy that wants credentials answers 407 with Proxy-Authenticate (RFC 9110 §15.5.8).
-  if (proxy.behaviour === 'auth') lines.push(`BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`, 'BasicAuthRealm "imds-lab corporate proxy"');
+  if (proxy.behaviour === 'auth') lines.push(`BasicAuth ${PROXY_USER} ${PROXY_PASSWORD}`);
   return `${lines.join('\n')}\n`;
 }
 
