@@ -1,9 +1,10 @@
 // Per-VM IMDS rate limits (imds-spec §2.7): general 5 req/s; identity 20 req/s AND at most 5 concurrent.
-// Fixed one-second windows on the daemon's clock (fixed-window.ts) plus a concurrency gate; the numbers are
-// read on every request, so a profile change (ctl profile set) takes effect at once.
+// rate-limiter-flexible fixed one-second windows on the daemon's clock (clock-rate-limiter-store.ts) plus a
+// concurrency gate; the numbers are read on every request, so a profile change (ctl profile set) applies at once.
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { ClockRateLimiter, ClockWindowStore } from './clock-rate-limiter-store.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
-import { FixedWindowCounter } from './fixed-window.ts';
 
 /** Which budget a request draws from; routes declare theirs (RouteDefinition.rateClass). */
 export type RateLimitClass = 'general' | 'identity';
@@ -33,6 +34,26 @@ function checkNumbers(numbers: RateLimitNumbers): RateLimitNumbers {
   return numbers;
 }
 
+/** The limiter for one class at its current points, recreated when they change; its store keeps the counts. */
+function limiterFor(prefix: RateLimitClass, store: ClockWindowStore): (points: number) => ClockRateLimiter {
+  let current: ClockRateLimiter | undefined;
+  return (points) => {
+    if (current?.points !== points) current = new ClockRateLimiter({ store, keyPrefix: prefix, points, duration: 1 });
+    return current;
+  };
+}
+
+/** Consumes one point; null when allowed, else the ms until the window ends. */
+async function consume(limiter: ClockRateLimiter, key: string): Promise<number | null> {
+  try {
+    await limiter.consume(key, 1);
+    return null;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return Math.max(1, rejection.msBeforeNext);
+    throw rejection;
+  }
+}
+
 /**
  * `numbers`: fixed, or read on every request (the VM's current profile); `clock`: the daemon's (IMDS) clock,
  * so a virtual clock moves the windows too.
@@ -40,20 +61,21 @@ function checkNumbers(numbers: RateLimitNumbers): RateLimitNumbers {
 export function createRateLimiter(numbers: RateLimitNumbers | (() => RateLimitNumbers), clock: Clock = systemClock): RateLimiter {
   const read = typeof numbers === 'function' ? numbers : () => numbers;
   checkNumbers(read());
-  const general = new FixedWindowCounter(clock);
-  const identity = new FixedWindowCounter(clock);
+  const store = new ClockWindowStore(clock);
+  const general = limiterFor('general', store);
+  const identity = limiterFor('identity', store);
   const gate = new ConcurrencyGate(() => read().identityConcurrent);
 
   return {
     async acquire(rateClass, key) {
       const current = checkNumbers(read());
       if (rateClass === 'general') {
-        const wait = general.take(key, current.generalPerSecond);
+        const wait = await consume(general(current.generalPerSecond), key);
         return wait === null ? { allowed: true, release: noop } : { allowed: false, reason: 'rate', msBeforeNext: wait };
       }
       const release = gate.tryAcquire(key);
       if (!release) return { allowed: false, reason: 'concurrency', msBeforeNext: 0 };
-      const wait = identity.take(key, current.identityPerSecond);
+      const wait = await consume(identity(current.identityPerSecond), key);
       if (wait !== null) {
         release();
         return { allowed: false, reason: 'rate', msBeforeNext: wait };
