@@ -146,4 +146,10 @@ describe('effectiveProxy', () => {
     assert.match(stalled.summary, /168\.63\.129\.16/);
     assert.equal(analyzeDoctorFacts(facts({ dns: { nameservers: ['168.63.129.16'], lookupExitCode: 2, lookupMs: 4 } })).cause, 'ok');
   });
+
+  it('ipv6-only: no IPv4 route at all (not even a connected subnet)', () => {
+    const r = analyzeDoctorFacts(facts({ routeGet: { ok: false, error: 'Network is unreachable' }, routes: [], appProbe: { ...timeout, exitCode: 7, timeMs: 1 } }));
+    assert.equal(r.cause, 'ipv6-only');
+    assert.match(r.fix, /10\.1\.0\.4/);
+  });
 });

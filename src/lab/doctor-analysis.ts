@@ -69,6 +69,7 @@ export const DOCTOR_CAUSES = [
   'no-dns',
   'docker-desktop',
   'foreign-responder',
+  'ipv6-only',
 ] as const;
 export type DoctorCause = (typeof DOCTOR_CAUSES)[number];
 
@@ -130,6 +131,14 @@ function routeCause(f: DoctorFacts, findings: DoctorFinding[]): { cause: DoctorC
   const pin = `ip route replace ${IMDS_ADDRESS}/32 via ${p.gateway} dev ${p.device}`;
   if (!f.routeGet.ok) {
     findings.push({ check: 'route to 169.254.169.254', ok: false, detail: f.routeGet.error });
+    if (f.routes.length === 0) {
+      // Not even a connected IPv4 subnet: the VM has no IPv4 address (S21).
+      return {
+        cause: 'ipv6-only',
+        summary: `The VM has no IPv4 address or route at all (IPv6 only); IMDS exists only at the IPv4 address ${IMDS_ADDRESS}, so connections fail at once with "Network is unreachable".`,
+        fix: `Run dual-stack: give ${p.device} its IPv4 address (${p.ip}) and Azure's routes (ip route add ${IMDS_ADDRESS}/32 via ${p.gateway} dev ${p.device}).`,
+      };
+    }
     const dhcp = f.lab?.dhcp ? ' The DHCP lease (option 121) did not include it.' : '';
     return {
       cause: 'no-route',

@@ -9,6 +9,7 @@ import {
   DNS_MODES,
   FIX_KINDS,
   FOREIGN_KINDS,
+  IPV6_MODES,
   PROXY_BEHAVIOURS,
   type BaseTopology,
   type FixKind,
@@ -121,7 +122,7 @@ export function parseBaseTopology(document: unknown, file = 'base.yaml'): BaseTo
 }
 
 function parseTopology(r: Reader, value: unknown): ScenarioTopology {
-  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env', 'dns', 'foreign']);
+  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env', 'dns', 'foreign', 'ipv6']);
   const vm = r.obj(o.vm ?? {}, 'topology.vm', ['removeRoutes', 'routes', 'neighbors']);
   let clusterAdapter: ScenarioTopology['clusterAdapter'] = null;
   if (o.clusterAdapter !== undefined) {
@@ -158,6 +159,7 @@ function parseTopology(r: Reader, value: unknown): ScenarioTopology {
     env: r.stringMap(o.env, 'topology.env'),
     dns: o.dns === undefined ? 'azure' : r.oneOf(o.dns, 'topology.dns', DNS_MODES),
     foreign: parseForeign(r, o.foreign),
+    ipv6: o.ipv6 === undefined ? 'none' : r.oneOf(o.ipv6, 'topology.ipv6', IPV6_MODES),
   };
 }
 
@@ -168,13 +170,14 @@ function parseForeign(r: Reader, value: unknown): ScenarioTopology['foreign'] {
 }
 
 function parseFix(r: Reader, value: unknown): ScenarioFix {
-  const o = r.obj(value ?? {}, 'fixed', ['routes', 'env', 'dns', 'removeForeign']);
+  const o = r.obj(value ?? {}, 'fixed', ['routes', 'env', 'dns', 'removeForeign', 'ipv6']);
   const fix: { -readonly [K in keyof ScenarioFix]: ScenarioFix[K] } = {
     routes: r.list(o.routes, 'fixed.routes').map((v, i) => r.route(v, `fixed.routes[${i}]`, 'vm')),
     env: r.stringMap(o.env, 'fixed.env'),
   };
   if (o.dns !== undefined) fix.dns = r.oneOf(o.dns, 'fixed.dns', DNS_MODES);
   if (o.removeForeign !== undefined) fix.removeForeign = r.bool(o.removeForeign, 'fixed.removeForeign');
+  if (o.ipv6 !== undefined) fix.ipv6 = r.oneOf(o.ipv6, 'fixed.ipv6', IPV6_MODES);
   return fix;
 }
 

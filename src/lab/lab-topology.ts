@@ -8,6 +8,9 @@ import { LabError } from './lab-error.ts';
 import { checkLabName, namespaceName, renderTemplate, type CaptureMode, type LabRole } from './lab-naming.ts';
 import { profileNics, type LabNic } from './lab-nics.ts';
 import { LAB_PKI_HOST, labDnsRecords, resolvConfPath } from './lab-dns.ts';
+
+/** The lab's IPv6 /64 on the primary NIC (unique local, RFC 4193): VM ::4, host side ::1. */
+export const LAB_IPV6_PREFIX = 'fd00:1ab::';
 import type { BaseTopology, DnsMode, ForeignResponder, ProxyBehaviour, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
 
 export interface VethEnd {
@@ -189,22 +192,28 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
   if (cluster) namespaces.dead = namespaceName(name, 'dead');
 
   const dhcp = t.dhcp !== null;
+  // S21: IPv6 (a ULA /64, RFC 4193) on the primary NIC; `only` leaves eth0 without any IPv4 address.
+  const ipv6 = fixed && scenario.fixed.ipv6 ? scenario.fixed.ipv6 : t.ipv6;
+  const v6 = (ip: string): string[] => (ipv6 === 'none' ? [] : [`${LAB_IPV6_PREFIX}${ip}/64`]);
   const veths: VethPair[] = nics.map((nic) => ({
     purpose: `${nic.index === 0 ? 'primary' : 'secondary'} NIC ${nic.device}`,
     a: {
       role: 'vm',
       dev: nic.device,
       mac: nic.mac,
-      addresses: dhcp && nic.index === 0 ? [] : nic.ips.map((ip) => `${ip}/${nic.prefix}`),
+      addresses: [
+        ...((dhcp && nic.index === 0) || (ipv6 === 'only' && nic.index === 0) ? [] : nic.ips.map((ip) => `${ip}/${nic.prefix}`)),
+        ...(nic.index === 0 ? v6('4') : []),
+      ],
     },
     b:
       several && nic.index === 0
         ? { role: 'host', dev: 'nic0p0', mac: null, addresses: [], master: 'nic0' }
-        : { role: 'host', dev: `nic${nic.index}`, mac: base.gatewayMac, addresses: [`${nic.gateway}/${nic.prefix}`] },
+        : { role: 'host', dev: `nic${nic.index}`, mac: base.gatewayMac, addresses: [`${nic.gateway}/${nic.prefix}`, ...(nic.index === 0 ? v6('1') : [])] },
   }));
   // A scale set shares the primary subnet: the host side is a bridge nic0 (the gateway), one port per VM.
   const bridges: LabBridge[] = several
-    ? [{ role: 'host', dev: 'nic0', mac: base.gatewayMac, addresses: [`${nics[0]!.gateway}/${nics[0]!.prefix}`] }]
+    ? [{ role: 'host', dev: 'nic0', mac: base.gatewayMac, addresses: [`${nics[0]!.gateway}/${nics[0]!.prefix}`, ...v6('1')] }]
     : [];
   for (const vm of vms.slice(1)) {
     veths.push({
@@ -230,13 +239,15 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
 
   const removed = new Set(t.removeRoutes.map((r) => renderTemplate(r, vars)));
   const routes: LabRoute[] = [];
-  if (!dhcp) {
+  if (!dhcp && ipv6 !== 'only') {
     for (const r of base.vmRoutes) {
       const route = resolveRoute(r, vars);
       if (!removed.has(route.to)) routes.push(route);
     }
   }
   routes.push(...t.routes.map((r) => resolveRoute(r, vars)));
+  // The IPv6 default route via the host side (which does not forward IPv6: nothing leaves the lab).
+  if (ipv6 !== 'none') routes.push({ role: 'vm', to: '::/0', via: `${LAB_IPV6_PREFIX}1`, dev: 'eth0' });
   // The other VMs of a scale set get Azure's routes on their eth0 (the scenario breaks VM 0 only).
   for (const vm of vms.slice(1)) {
     for (const r of base.vmRoutes) routes.push({ ...resolveRoute(r, vars), role: vm.role });
@@ -274,6 +285,8 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
   };
   const foreign = t.foreign && !(fixed && scenario.fixed.removeForeign) ? t.foreign : null;
   vars['lab.pki'] = LAB_PKI_HOST;
+  vars['ipv6.vm'] = `${LAB_IPV6_PREFIX}4`;
+  vars['ipv6.gateway'] = `${LAB_IPV6_PREFIX}1`;
   if (t.foreign) vars['foreign.port'] = String(t.foreign.port);
 
   const env: Record<string, string> = {};

@@ -124,9 +124,13 @@ export function findEscapes(plan: { readonly topology: LabTopology; readonly ste
   for (const route of plan.topology.routes) {
     if (isVmRole(route.role) && route.via) {
       const pair = plan.topology.veths.find((p) => p.a.role === route.role && p.a.dev === route.dev);
-      const peerSubnets = pair ? [...pair.a.addresses, ...pair.b.addresses] : [];
+      const via = route.via;
+      const v6 = via.includes(':');
+      const peerSubnets = pair ? [...pair.a.addresses, ...pair.b.addresses].filter((cidr) => cidr.includes(':') === v6) : [];
       const dhcp = plan.topology.dhcpRoutes !== null;
-      if (pair && !dhcp && peerSubnets.length > 0 && !peerSubnets.some((cidr) => cidrContains(parseCidr(cidr), route.via!))) {
+      // IPv6 (the lab's /64 only): the gateway must share the link's prefix.
+      const onLink = (cidr: string): boolean => (v6 ? cidr.split('/')[0]!.replace(/[^:]+$/, '') === via.replace(/[^:]+$/, '') : cidrContains(parseCidr(cidr), via));
+      if (pair && !dhcp && (peerSubnets.length > 0 || v6) && !peerSubnets.some(onLink)) {
         problems.push({ where: `route ${route.to} in vm`, reason: `gateway ${route.via} is not on ${route.dev}'s lab subnet` });
       }
     }

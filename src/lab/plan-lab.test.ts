@@ -283,4 +283,14 @@ describe('names and addresses', () => {
     assert.ok(lines(plan('proxy-bad-gateway').steps).some((l) => l.includes(' persona proxy-bad-gateway --listen 192.168.254.2:8888 ')));
     assert.equal(lines(plan('proxy-refuse').steps).some((l) => l.includes('tinyproxy')), false);
   });
+
+  it('ipv6-only: eth0 has only the ULA address and an IPv6 default route; --fixed (dual stack) brings IPv4 back', () => {
+    const text = lines(plan('ipv6-only').steps);
+    assert.ok(text.includes('ip -n imds-vm addr add fd00:1ab::4/64 dev eth0 nodad'));
+    assert.ok(text.includes('ip -n imds-host addr add fd00:1ab::1/64 dev nic0 nodad'));
+    assert.ok(text.includes('ip -n imds-vm route add ::/0 via fd00:1ab::1 dev eth0'));
+    assert.equal(text.some((l) => l.includes('addr add 10.1.0.4/24') || l.includes('route add 169.254.169.254/32')), false);
+    const fixed = lines(plan('ipv6-only', { fixed: true }).steps);
+    assert.ok(fixed.includes('ip -n imds-vm addr add 10.1.0.4/24 dev eth0') && fixed.includes('ip -n imds-vm route add 169.254.169.254/32 via 10.1.0.1 dev eth0'));
+  });
 });

@@ -109,7 +109,9 @@ function networkSteps(t: LabTopology): LabStep[] {
       // Software checksums: captured packets then carry valid TCP checksums (veth offload leaves them partial).
       steps.push(run(execIn(t, end.role, 'ethtool', '-K', end.dev, 'tx', 'off'), null));
       for (const cidr of end.addresses) {
-        steps.push(run(ipIn(t, end.role, 'addr', 'add', cidr, 'dev', end.dev), ipIn(t, end.role, 'addr', 'del', cidr, 'dev', end.dev)));
+        // IPv6: nodad, so the address is usable at once (no duplicate address detection wait, RFC 4862 §5.4).
+        const nodad = cidr.includes(':') ? ['nodad'] : [];
+        steps.push(run(ipIn(t, end.role, 'addr', 'add', cidr, 'dev', end.dev, ...nodad), ipIn(t, end.role, 'addr', 'del', cidr, 'dev', end.dev)));
       }
       if (end.master) steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'master', end.master), null));
       steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'up'), ipIn(t, end.role, 'link', 'set', end.dev, 'down')));

@@ -62,7 +62,12 @@ export interface ScenarioTopology {
   readonly dns: DnsMode;
   /** Something in the VM answers for 169.254.169.254:80 instead of IMDS (a DNAT to a persona server). */
   readonly foreign: ForeignResponder | null;
+  /** IPv6 on eth0 (S21): none (Azure's default here), dual (IPv4 and IPv6 with an IPv6 default route), only (no IPv4 at all). */
+  readonly ipv6: Ipv6Mode;
 }
+
+export const IPV6_MODES = ['none', 'dual', 'only'] as const;
+export type Ipv6Mode = (typeof IPV6_MODES)[number];
 
 /**
  * How the proxy behaves: tinyproxy forwarding (`forward`), tinyproxy demanding Basic credentials (`auth`:
@@ -98,6 +103,8 @@ export interface ScenarioFix {
   readonly dns?: DnsMode;
   /** The fix removes the foreign responder's DNAT. */
   readonly removeForeign?: boolean;
+  /** The fix changes the VM's IPv6 mode (ipv6-only: give it IPv4 back, i.e. dual stack). */
+  readonly ipv6?: Ipv6Mode;
 }
 
 export interface ScenarioDefinition {
