@@ -6,6 +6,7 @@ import { DEFAULT_PROFILE } from '../config/default-profile.ts';
 import { plan } from '../../test/helpers/lab-plan-kit.ts';
 import { LabError } from './lab-error.ts';
 import { profileNics } from './lab-nics.ts';
+import { isVmRole } from './lab-naming.ts';
 import { planScaleSet } from './lab-scale-set.ts';
 import { formatStep } from './lab-step.ts';
 import { findEscapes } from './no-escape.ts';
@@ -72,6 +73,7 @@ describe('planScaleSet', () => {
     assert.equal(new Set(vms.map((v) => v.nic.mac)).size, 251);
     assert.equal(vms.at(-1)!.nic.ips[0], '10.1.0.254');
     assert.equal(vms.at(-1)!.namespace, 'lab-vm250');
+    assert.ok(vms.slice(1).every((v) => isVmRole(v.role)), 'vm1 … vm250 are VM roles (the no-escape check accepts their namespaces)');
     assert.throws(() => planScaleSet('lab', DEFAULT_PROFILE, nics, 252, []), /no free address left in 10\.1\.0\.0\/24 for vm251/);
   });
 });
