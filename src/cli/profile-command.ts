@@ -62,16 +62,12 @@ export const profileCommand: CliCommand = {
   summary: 'write, validate or show a VM profile (init | check | show)',
   help: HELP,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: { force: { type: 'boolean' }, yaml: { type: 'boolean' } },
-      });
-    } catch (error) {
-      throw error; // a usage error (exit 2): the dispatcher names the closest option
-    }
+    // A parse error propagates as a usage error (exit 2): the dispatcher names the closest option.
+    const parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { force: { type: 'boolean' }, yaml: { type: 'boolean' } },
+    });
     const [action, file, ...extra] = parsed.positionals;
     const { force, yaml } = parsed.values;
     const usage = (message: string): number => {
