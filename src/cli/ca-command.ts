@@ -9,7 +9,8 @@ import { systemClock } from '../util/clock.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { cliInvocation } from './cli-invocation.ts';
 import { labUsageError, parseFlags } from './cli-options.ts';
-import { parseName, requireRoot, stateRoot } from './lab-cli-support.ts';
+import { requireRoot, stateRoot } from '../lab/lab-setup.ts';
+import { parseName } from './lab-cli-support.ts';
 import { resolveStateDir } from './state-dir.ts';
 
 const HELP = `Usage: imds-lab ca [--state-dir DIR | --lab NAME] [--intermediate | --chain] [--out FILE]

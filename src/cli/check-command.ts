@@ -13,7 +13,7 @@ import { renderCheckPage } from '../view/check-page.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { parseFlags } from './cli-options.ts';
 import { splitCommand } from './exec-command.ts';
-import { requireRoot } from './lab-cli-support.ts';
+import { requireRoot } from '../lab/lab-setup.ts';
 
 const HELP = `Usage: imds-lab check [options] -- CMD [ARGS…]
 

@@ -14,7 +14,8 @@ import { parseFlagsAndWords } from './cli-options.ts';
 import { resolveStateDir } from './state-dir.ts';
 import { relayControlSocket } from '../control/control-relay.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
-import { parseName, readRunningLab, requireRoot, selfCommand } from './lab-cli-support.ts';
+import { readRunningLab, requireRoot, selfCommand } from '../lab/lab-setup.ts';
+import { parseName } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab ctl [--lab NAME | --socket PATH | --state-dir DIR] [--vm NAME] COMMAND …
 

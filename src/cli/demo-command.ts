@@ -17,7 +17,8 @@ import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { cliInvocation } from './cli-invocation.ts';
 import { NAME_FLAG, parseFlags } from './cli-options.ts';
-import { parseCapture, parseName, requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
+import { requireRoot, stateRoot, vmEnvironment } from '../lab/lab-setup.ts';
+import { parseCapture, parseName } from './lab-cli-support.ts';
 import { describeLab, runUp } from './up-command.ts';
 
 const HELP = `Usage: imds-lab demo [--name N] [--capture tun|socket] [--scenario S]

@@ -6,7 +6,8 @@ import { processRunner } from '../process/process-runner.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, NAME_FLAG, parseFlags } from './cli-options.ts';
 import { HTML_FLAG, writeDoctorHtml } from './html-view-io.ts';
-import { parseName, readRunningLab, requireRoot, vmEnvironment } from './lab-cli-support.ts';
+import { readRunningLab, requireRoot, vmEnvironment } from '../lab/lab-setup.ts';
+import { parseName } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab doctor [--name N] [--vm VM] [--json] [--html FILE]
 

@@ -5,7 +5,8 @@ import { processRunner } from '../process/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { NAME_FLAG, parseFlags } from './cli-options.ts';
-import { parseName, requireRoot, stateRoot } from './lab-cli-support.ts';
+import { requireRoot, stateRoot } from '../lab/lab-setup.ts';
+import { parseName } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab down [--name N]
 

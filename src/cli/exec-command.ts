@@ -5,7 +5,8 @@ import { LabError } from '../lab/lab-error.ts';
 import { execInNamespace } from '../lab/vm-exec.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { NAME_FLAG, parseFlags } from './cli-options.ts';
-import { parseName, readRunningLab, requireRoot, vmEnvironment, vmNamespace } from './lab-cli-support.ts';
+import { readRunningLab, requireRoot, vmEnvironment, vmNamespace } from '../lab/lab-setup.ts';
+import { parseName } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab exec [--name N] [--vm VM] -- CMD [ARGS…]
 

@@ -13,7 +13,7 @@ import type { LabState } from '../lab/lab-state.ts';
 import { analyzeTrace, parseRequestLog, type TraceResult } from '../lab/trace-analysis.ts';
 import type { TraceLabInfo } from '../lab/trace-format.ts';
 import { describeFaults, doctorPage, pathFacts, resolveFix, runPage, type LabFacts } from '../view/lab-pages.ts';
-import { selfCommand } from './lab-cli-support.ts';
+import { selfCommand } from '../lab/lab-setup.ts';
 import type { PathFacts } from '../view/path-model.ts';
 import { renderPage, type PageModel } from '../view/page-html.ts';
 

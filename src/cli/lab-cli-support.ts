@@ -7,7 +7,6 @@ import { CAPTURE_MODES, checkLabName, type CaptureMode } from '../lab/lab-naming
 import { MAX_LAB_VMS } from '../lab/lab-scale-set.ts';
 import type { CliIo } from './cli-command.ts';
 
-export { buildPlan, loadLabProfile, readRunningLab, requireRoot, selfCommand, stateRoot, vmEnvironment, vmNamespace, type LabUpArguments } from '../lab/lab-setup.ts';
 
 export const DEFAULT_LAB_NAME = 'imds';
 export const DEFAULT_CAPTURE: CaptureMode = 'tun';

@@ -9,7 +9,7 @@ import { LAB_UP_FLAGS, labUpArguments, labUsageError, parseFlags } from './cli-o
 import { runWithReport } from './check-command.ts';
 import { commandProblem, splitCommand } from './exec-command.ts';
 import { HTML_FLAG, RunHtmlRecorder } from './html-view-io.ts';
-import { requireRoot, stateRoot, vmEnvironment } from './lab-cli-support.ts';
+import { requireRoot, stateRoot, vmEnvironment } from '../lab/lab-setup.ts';
 import { runUp } from './up-command.ts';
 
 const HELP = `Usage: imds-lab run [options] -- CMD [ARGS…]

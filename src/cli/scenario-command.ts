@@ -6,7 +6,7 @@ import { renderTemplate } from '../lab/lab-naming.ts';
 import { buildTopology } from '../lab/lab-topology.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { JSON_FLAG, parseFlagsAndWords } from './cli-options.ts';
-import { loadLabProfile } from './lab-cli-support.ts';
+import { loadLabProfile } from '../lab/lab-setup.ts';
 
 const HELP = `Usage: imds-lab scenario list [--json]
        imds-lab scenario show NAME [--profile FILE]

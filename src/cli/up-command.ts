@@ -12,7 +12,8 @@ import { renderTemplate } from '../lab/lab-naming.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { cliInvocation } from './cli-invocation.ts';
 import { LAB_UP_FLAGS, labUpArguments, parseFlags } from './cli-options.ts';
-import { buildPlan, clearProgress, progressReporter, requireRoot, type LabUpArguments } from './lab-cli-support.ts';
+import { buildPlan, requireRoot, type LabUpArguments } from '../lab/lab-setup.ts';
+import { clearProgress, progressReporter } from './lab-cli-support.ts';
 
 const HELP = `Usage: imds-lab up [options]
 
