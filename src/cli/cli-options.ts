@@ -2,7 +2,7 @@
 // command's usage error, and the flags (with their parsers) of the commands that bring a lab up (up, run).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LabError } from '../lab/lab-error.ts';
-import { type LabUpArguments } from '../lab/lab-setup.ts';
+import type { LabUpArguments } from '../lab/lab-setup.ts';
 import { parseCapture, parseName, parseVmCount } from './lab-cli-support.ts';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
