@@ -7,7 +7,7 @@ import { resolveTcpConfig } from './tcp-config.ts';
 import { TcpListener } from './tcp-listener.ts';
 import { createSynCookies } from './syn-cookie.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
-import { expectSegment, flagsOf, segment } from '../../test/helpers/tcb-harness.ts';
+import { expectSegment, expectSegments, flagsOf, segment } from '../../test/helpers/tcb-harness.ts';
 import type { TcpSegment } from '../wire/tcp-segment.ts';
 
 const isn = createIsnSource(sipHashKeyedHash(new Uint8Array(16).fill(7)));
@@ -26,7 +26,7 @@ describe('TcpListener', () => {
     assert.equal(tcb.state, 'SYN-RECEIVED');
     assert.deepEqual(tcb.endpoints, { localAddress: 0xa9fea9fe, localPort: 80, remoteAddress: 0x0a000004, remotePort: 40000 });
     const expectedIss = isn.iss(tcb.endpoints, 500);
-    expectSegment(tcb.takeOutgoing()[0], { flags: 'SA', seq: expectedIss, ack: 1001 });
+    expectSegments(tcb.takeOutgoing(), [{ flags: 'SA', seq: expectedIss, ack: 1001, length: 0 }]);
     assert.equal(l.synBacklogLength, 1);
   });
 
@@ -50,7 +50,9 @@ describe('TcpListener', () => {
     assert.deepEqual(l.handleSegment(synFrom(3), 1, 0), { kind: 'dropped', reason: 'backlog-full' });
     assert.equal(l.backlogDrops, 1);
     if (first.kind !== 'accepted' || second.kind !== 'accepted') throw new Error('expected accepted');
-    const synAck = first.tcb.takeOutgoing()[0]!;
+    const firstOut = first.tcb.takeOutgoing();
+    assert.deepEqual(firstOut.map((x) => [flagsOf(x), x.ack]), [['SA', 1001]], 'exactly the SYN-ACK');
+    const synAck = firstOut[0]!;
     first.tcb.handleSegment({ ...segment({ seq: 1001, ack: synAck.seq + 1, flags: 'A' }), srcPort: 1 }, 10);
     assert.equal(first.tcb.state, 'ESTABLISHED');
     assert.equal(l.handleSegment(synFrom(3), 1, 20).kind, 'accepted');
@@ -66,7 +68,9 @@ describe('TcpListener', () => {
     const events: string[] = [];
     const verdict = l.handleSegment(synFrom(5), 1, 0, { established: () => events.push('established') });
     if (verdict.kind !== 'accepted') throw new Error('expected accepted');
-    const synAck = verdict.tcb.takeOutgoing()[0]!;
+    const out = verdict.tcb.takeOutgoing();
+    assert.deepEqual(out.map((x) => [flagsOf(x), x.ack]), [['SA', 1001]], 'exactly the SYN-ACK');
+    const synAck = out[0]!;
     verdict.tcb.handleSegment({ ...segment({ seq: 1001, ack: synAck.seq + 1, flags: 'A' }), srcPort: 5 }, 1);
     assert.deepEqual(events, ['established']);
   });
@@ -76,7 +80,9 @@ describe('TcpListener', () => {
     const verdict = l.handleSegment(synFrom(6, 1000), 1, 0);
     if (verdict.kind !== 'accepted') throw new Error('expected accepted');
     const tcb = verdict.tcb;
-    const iss = tcb.takeOutgoing()[0]!.seq;
+    const out = tcb.takeOutgoing();
+    assert.deepEqual(out.map((x) => [flagsOf(x), x.ack]), [['SA', 1001]], 'exactly the SYN-ACK');
+    const iss = out[0]!.seq;
     const from6 = (spec: Parameters<typeof segment>[0]): TcpSegment => ({ ...segment(spec), srcPort: 6 });
     tcb.handleSegment(from6({ seq: 1001, ack: iss + 1, flags: 'A' }), 1);
     tcb.shutdownWrite(2);
