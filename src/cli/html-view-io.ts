@@ -12,7 +12,8 @@ import { readPcap } from '../lab/pcap-read.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { analyzeTrace, parseRequestLog, type TraceResult } from '../lab/trace-analysis.ts';
 import type { TraceLabInfo } from '../lab/trace-format.ts';
-import { describeFaults, doctorPage, pathFacts, resolveFix, runPage, type LabFacts } from '../view/lab-pages.ts';
+import { describeFaults, doctorPage, pathFacts, resolveFix, runPage, timelineMarks, type LabFacts } from '../view/lab-pages.ts';
+import type { LadderMark } from '../view/ladder-model.ts';
 import { selfCommand } from '../lab/lab-setup.ts';
 import type { PathFacts } from '../view/path-model.ts';
 import { renderPage, type PageModel } from '../view/page-html.ts';
@@ -67,7 +68,8 @@ export async function writeDoctorHtml(file: string, state: LabState, target: Doc
   const trace = state.pcapFile ? { result: await traceFromPcap(state.pcapFile, readOptional(`${state.stateDir}/responder.log`)), lab: traceLabInfo(state) } : null;
   const path = pathFacts(labFacts(state), { namespace: target.namespace, primary: target.primary }, facts, facts.env);
   const faults = describeFaults(await ctlJson(state, ['net', 'show'], target.vm), await ctlJson(state, ['fault', 'list'], target.vm));
-  writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, faults, generated: new Date().toISOString() }));
+  const marks = trace ? timelineMarks(await ctlJson(state, ['timeline', 'status'], target.vm)) : [];
+  writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, faults, marks, generated: new Date().toISOString() }));
 }
 
 /** `imds-lab ctl … --json`-style query of the lab's control plane (run inside <lab>-host); null when it fails. */
@@ -91,7 +93,7 @@ export class RunHtmlRecorder {
   readonly pcap: string;
   private readonly temporary: boolean;
   private readonly file: string;
-  private facts: { lab: LabFacts; path: PathFacts; fix: ReturnType<typeof resolveFix>; info: TraceLabInfo; stateDir: string } | null = null;
+  private facts: { lab: LabFacts; path: PathFacts; fix: ReturnType<typeof resolveFix>; info: TraceLabInfo; stateDir: string; marks: LadderMark[] } | null = null;
 
   constructor(file: string, pcap: string | undefined) {
     this.file = file;
@@ -99,12 +101,12 @@ export class RunHtmlRecorder {
     this.pcap = pcap === undefined ? join(tmpdir(), `imds-lab-html-${process.pid}-${randomBytes(4).toString('hex')}.pcap`) : resolve(pcap);
   }
 
-  /** After CMD, before the lab goes: the VM's routes and the lab's description. */
+  /** After CMD, before the lab goes: the VM's routes, the phases of a timeline CMD ran, and the lab's description. */
   async beforeTeardown(state: LabState, env: Readonly<Record<string, string>>): Promise<void> {
     const target = doctorTarget(state);
-    const [routes] = await Promise.all([gatherRouteFacts(processRunner, target.namespace), settleCapture()]);
+    const [routes, timeline] = await Promise.all([gatherRouteFacts(processRunner, target.namespace), ctlJson(state, ['timeline', 'status'], target.vm), settleCapture()]);
     const lab = labFacts(state);
-    this.facts = { lab, path: pathFacts(lab, target, routes, env), fix: labFix(state), info: traceLabInfo(state), stateDir: state.stateDir };
+    this.facts = { lab, path: pathFacts(lab, target, routes, env), fix: labFix(state), info: traceLabInfo(state), stateDir: state.stateDir, marks: timelineMarks(timeline) };
   }
 
   /** Writes the page (a failure is a warning: CMD's exit code stays the answer), then removes a temporary capture. */
@@ -113,7 +115,7 @@ export class RunHtmlRecorder {
       if (!this.facts) return;
       const log = readOptional(`${this.pcap}.requests.log`) ?? readOptional(`${this.facts.stateDir}/responder.log`);
       const result = await traceFromPcap(this.pcap, log);
-      writeHtmlPage(this.file, runPage({ command, exitCode, lab: this.facts.lab, facts: this.facts.path, fix: this.facts.fix, trace: { result, lab: this.facts.info }, generated: new Date().toISOString() }));
+      writeHtmlPage(this.file, runPage({ command, exitCode, lab: this.facts.lab, facts: this.facts.path, fix: this.facts.fix, trace: { result, lab: this.facts.info }, marks: this.facts.marks, generated: new Date().toISOString() }));
     } catch (error) {
       stderr.write(`warning: --html ${this.file}: ${(error as Error).message}\n`);
     } finally {

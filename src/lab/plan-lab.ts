@@ -205,7 +205,9 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
     steps.push({
       kind: 'spawn',
       id: 'tcpdump',
-      argv: execIn(t, 'host', 'tcpdump', '-i', 'any', '-y', 'LINUX_SLL2', '-n', '-U', '-Z', 'root', '-w', o.pcapFile, 'tcp', 'and', 'host', IMDS_ADDRESS),
+      // IMDS's TCP, and ICMP destination-unreachable errors quoting a datagram to 169.254.169.254 (0xa9fea9fe at
+      // ICMP offset 8 + 16, RFC 792) whoever sends them: the responder's stack or a router on the way.
+      argv: execIn(t, 'host', 'tcpdump', '-i', 'any', '-y', 'LINUX_SLL2', '-n', '-U', '-Z', 'root', '-w', o.pcapFile, `(tcp and host ${IMDS_ADDRESS}) or (icmp[icmptype] = icmp-unreach and icmp[24:4] = 0xa9fea9fe)`),
       log: `${sd}/tcpdump.log`,
       ready: { kind: 'log', match: 'listening on' },
       readyTimeoutMs: 10_000,

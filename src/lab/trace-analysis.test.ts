@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv4Address } from '../util/ipv4-address.ts';
-import { buildTcpPacket } from '../wire/packet.ts';
+import { IcmpUnreachableCode } from '../wire/icmp.ts';
+import { buildIcmpUnreachablePacket, buildTcpPacket } from '../wire/packet.ts';
 import { NO_TCP_OPTIONS } from '../wire/tcp-options.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
 import { decodeFrame, LINKTYPE } from './pcap-read.ts';
@@ -78,6 +79,33 @@ describe('analyzeTrace', () => {
     assert.deepEqual(c.synUs, [0, 1_000_000, 3_000_000]);
     assert.equal(c.synAckUs, null);
     assert.match(formatTrace('y.pcap', analyzeTrace(packets), null, null), /3 SYNs \(retransmitted\), no answer/);
+  });
+
+  it('attaches an ICMP destination-unreachable to the connection whose header it quotes, with its code and sender', () => {
+    const syn = (timeUs: number, srcPort: number, dstPort = 80): CapturedPacket => ({
+      timeUs,
+      ifindex: 3,
+      ip: buildTcpPacket({ src: VM, dst: IMDS }, { srcPort, dstPort, seq: 1, ack: 0, flags: TcpFlags.SYN, window: 64240, urgentPointer: 0, options: NO_TCP_OPTIONS, payload: new Uint8Array(0) }),
+    });
+    const gateway = parseIpv4Address('10.1.0.1');
+    const icmp = (timeUs: number, ifindex: number, code: IcmpUnreachableCode, about: CapturedPacket): CapturedPacket => ({ timeUs, ifindex, ip: buildIcmpUnreachablePacket({ src: gateway, dst: VM, id: 1 }, code, about.ip) });
+    const first = syn(0, 40000);
+    const second = syn(100, 40001);
+    const packets = [
+      first,
+      second,
+      icmp(300, 3, IcmpUnreachableCode.NET, second),
+      icmp(320, 5, IcmpUnreachableCode.NET, second), // the same error seen on a second interface
+      icmp(400, 3, IcmpUnreachableCode.HOST, syn(0, 40000, 443)), // about port 443: not IMDS
+      icmp(500, 3, IcmpUnreachableCode.HOST, syn(0, 40002)), // about a connection never seen
+    ];
+    const result = analyzeTrace(packets);
+    assert.deepEqual(result.connections.map((c) => [c.clientPort, c.icmp]), [[40000, []], [40001, [{ timeUs: 300, from: '10.1.0.1', type: 3, code: 0 }]]]);
+    assert.equal(result.skipped, 2);
+    assert.equal(result.connections[1]!.packets, 2);
+    const text = formatTrace('z.pcap', result, null, null);
+    assert.match(text, /40001 -> 169\.254\.169\.254:80.*\n.*1 SYN, answered with ICMP destination unreachable code 0 from 10\.1\.0\.1/);
+    assert.match(text, /40000 -> 169\.254\.169\.254:80.*\n.*1 SYN, no answer/);
   });
 
   it('skips what is not TCP to or from port 80 and what fails to parse', () => {

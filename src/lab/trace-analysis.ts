@@ -1,7 +1,11 @@
 // Explains captured IMDS traffic per TCP connection (pure: packets in, summaries out): client address and
 // the interface it arrived on, SYN retries, handshake timing, HTTP requests and statuses, and the
-// responder's request-log rule for each request. Packets are parsed with the wire/ codecs.
+// responder's request-log rule for each request, ICMP destination-unreachable errors quoting the connection's
+// packets (RFC 792). Packets are parsed with the wire/ codecs.
 import { formatIpv4Address } from '../util/ipv4-address.ts';
+import { readU16, readU32 } from '../wire/byte-order.ts';
+import { IcmpType, parseIcmp } from '../wire/icmp.ts';
+import { parseIpv4 } from '../wire/ipv4.ts';
 import { TcpFlags } from '../wire/tcp-segment.ts';
 import { parseTcpPacket } from '../wire/packet.ts';
 
@@ -52,13 +56,23 @@ export interface TraceConnection {
   /** FIN segments, first sighting of each side's. */
   readonly fins: readonly { readonly by: 'client' | 'server'; readonly timeUs: number }[];
   readonly exchanges: readonly TraceExchange[];
+  /** ICMP destination-unreachable errors (RFC 792 type 3) whose quoted header is one of the client's packets. */
+  readonly icmp: readonly TraceIcmpError[];
   readonly packets: number;
+}
+
+export interface TraceIcmpError {
+  readonly timeUs: number;
+  /** Who sent the error (the responder's stack answers as 169.254.169.254; a router answers as itself). */
+  readonly from: string;
+  readonly type: number;
+  readonly code: number;
 }
 
 export interface TraceResult {
   readonly connections: readonly TraceConnection[];
   readonly packets: number;
-  /** Packets that were not IPv4/TCP to or from port 80, or failed to parse. */
+  /** Packets that were not IPv4/TCP to or from port 80 (nor an ICMP error about such a connection), or failed to parse. */
   readonly skipped: number;
 }
 
@@ -104,12 +118,31 @@ interface Building {
   resetBy: 'client' | 'server' | null;
   resetUs: number | null;
   fins: { by: 'client' | 'server'; timeUs: number }[];
+  icmp: TraceIcmpError[];
   exchanges: { request: string; requestUs: number; status: number | null; reason: string; responseUs: number | null; rule: string | null; headers: TraceExchange['headers'] }[];
   packets: number;
   seen: Set<string>;
   lastSynUs: number | null;
   /** The head of the last request while its blank line has not been seen (a proxy may send it in pieces). */
   head: string | null;
+}
+
+/** The connection an ICMP destination-unreachable quotes (RFC 792: IP header + first 8 data bytes), or null. */
+function icmpAbout(ip: Uint8Array): { error: Omit<TraceIcmpError, 'timeUs'>; key: string; serverPort: number } | null {
+  let outer;
+  try {
+    outer = parseIpv4(ip);
+    if (outer.protocol !== 1) return null;
+    const icmp = parseIcmp(outer.payload);
+    if (icmp.type !== IcmpType.DESTINATION_UNREACHABLE) return null;
+    const q = icmp.body;
+    const ihl = ((q[0] ?? 0) & 0x0f) * 4;
+    if (q.length < ihl + 4 || ihl < 20 || q[0]! >>> 4 !== 4 || q[9] !== 6) return null;
+    const key = `${formatIpv4Address(readU32(q, 12))}:${readU16(q, ihl)}>${formatIpv4Address(readU32(q, 16))}`;
+    return { error: { from: formatIpv4Address(outer.src), type: icmp.type, code: icmp.code }, key, serverPort: readU16(q, ihl + 2) };
+  } catch {
+    return null;
+  }
 }
 
 export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: readonly RequestLogLine[] = [], serverPort = 80): TraceResult {
@@ -121,7 +154,16 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     try {
       parsed = parseTcpPacket(packet.ip);
     } catch {
-      skipped++;
+      const about = icmpAbout(packet.ip);
+      const c = about && about.serverPort === serverPort ? connections.get(about.key) : undefined;
+      if (about && c) {
+        // The same error seen on two interfaces (within 200 ms) counts once.
+        const last = c.icmp.at(-1);
+        if (!last || last.code !== about.error.code || packet.timeUs - last.timeUs > 200_000) {
+          c.icmp.push({ timeUs: packet.timeUs, ...about.error });
+          c.packets++;
+        }
+      } else skipped++;
       continue;
     }
     const { ip, tcp } = parsed;
@@ -139,7 +181,7 @@ export function analyzeTrace(packets: readonly CapturedPacket[], requestLog: rea
     const ack = (tcp.flags & TcpFlags.ACK) !== 0;
     if (!c || (toServer && syn && !ack && c.synAckUs !== null && c.resetBy === null && c.exchanges.length > 0)) {
       // A new connection (or the port reused for a new one).
-      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synUs: [], synAckUs: null, ackUs: null, resetBy: null, resetUs: null, fins: [], exchanges: [], packets: 0, seen: new Set(), lastSynUs: null, head: null };
+      c = { client, clientPort, server, serverPort, ifindexes: [], firstSynUs: packet.timeUs, synCount: 0, synUs: [], synAckUs: null, ackUs: null, resetBy: null, resetUs: null, fins: [], icmp: [], exchanges: [], packets: 0, seen: new Set(), lastSynUs: null, head: null };
       connections.set(key, c);
       order.push(c);
     }

@@ -34,7 +34,8 @@ function describeConnection(c: TraceConnection, index: number, lab: TraceLabInfo
   const at = `t=+${ms(c.firstSynUs - startUs)}`;
   if (c.synCount === 0) lines.push(`   ${at}: no SYN captured (connection already open)`);
   else if (c.synAckUs === null) {
-    const reason = c.resetBy === 'server' ? 'answered with RST' : 'no answer (dropped: IMDS only answers the primary NIC\'s primary IP)';
+    const icmp = c.icmp[0];
+    const reason = icmp ? `answered with ICMP destination unreachable code ${icmp.code} from ${icmp.from}` : c.resetBy === 'server' ? 'answered with RST' : 'no answer (dropped: IMDS only answers the primary NIC\'s primary IP)';
     lines.push(`   ${at}: ${c.synCount} SYN${c.synCount > 1 ? 's (retransmitted)' : ''}, ${reason}`);
   } else {
     const handshake = c.ackUs !== null ? `, handshake ${ms(c.ackUs - c.firstSynUs)}` : '';

@@ -85,6 +85,8 @@ export function doctorPage(input: {
   readonly trace: { readonly result: TraceResult; readonly lab: TraceLabInfo | null } | null;
   /** Faults active in the responder while the doctor looked (from the control plane), in words. */
   readonly faults?: readonly string[];
+  /** Timeline phases (timelineMarks) drawn on the ladders' time axis. */
+  readonly marks?: readonly LadderMark[];
   readonly generated: string;
 }): PageModel {
   const p = input.probe;
@@ -102,7 +104,7 @@ export function doctorPage(input: {
     },
     paths: pathViews(input.facts, input.fix, observed),
     pathNote: null,
-    ladders: input.trace ? buildLadders(input.trace.result.connections, input.trace.lab) : [],
+    ladders: input.trace ? buildLadders(input.trace.result.connections, input.trace.lab, input.marks ?? []) : [],
     ladderNote: input.trace ? 'Every connection captured since the lab came up (the doctor\'s own probes are the last ones).' : 'The lab has no capture: start it with imds-lab up --pcap FILE to see each connection here.',
   };
 }
@@ -120,6 +122,24 @@ export function describeFaults(net: unknown, http: unknown): string[] {
   }
   if (Array.isArray(http)) {
     for (const entry of http as { id?: unknown; fault?: unknown }[]) out.push(`HTTP fault #${String(entry.id ?? '?')} ${JSON.stringify(entry.fault ?? entry)}`);
+  }
+  return out;
+}
+
+/**
+ * The phases a timeline entered (`ctl timeline status`: history[].wallTime, ISO 8601), as marks on the pcap
+ * time axis (wall-clock microseconds). Anything else (no timeline: null) gives none.
+ */
+export function timelineMarks(status: unknown): LadderMark[] {
+  const s = status as { name?: unknown; phases?: unknown; history?: unknown } | null;
+  if (!s || !Array.isArray(s.history)) return [];
+  const name = typeof s.name === 'string' && s.name ? `timeline ${s.name}` : 'timeline';
+  const out: LadderMark[] = [];
+  for (const h of s.history as { phase?: unknown; label?: unknown; wallTime?: unknown }[]) {
+    const ms = typeof h.wallTime === 'string' ? Date.parse(h.wallTime) : NaN;
+    if (!Number.isFinite(ms) || typeof h.phase !== 'number') continue;
+    const label = typeof h.label === 'string' && h.label ? `: ${h.label}` : '';
+    out.push({ tUs: ms * 1000, label: `${name} phase ${h.phase + 1}${typeof s.phases === 'number' ? `/${s.phases}` : ''}${label}` });
   }
   return out;
 }
@@ -144,9 +164,11 @@ export function runPage(input: {
   readonly facts: PathFacts;
   readonly fix: ReturnType<typeof resolveFix>;
   readonly trace: { readonly result: TraceResult; readonly lab: TraceLabInfo | null };
+  /** Timeline phases (timelineMarks) drawn on the ladders' time axis. */
+  readonly marks?: readonly LadderMark[];
   readonly generated: string;
 }): PageModel {
-  const ladders = buildLadders(input.trace.result.connections, input.trace.lab);
+  const ladders = buildLadders(input.trace.result.connections, input.trace.lab, input.marks ?? []);
   const statuses = ladders.flatMap((l) => l.statuses);
   const last = statuses.at(-1);
   const observed: PathObservation | null = ladders.length === 0 ? null : last !== undefined ? { status: last, text: `The command's last response was HTTP ${last}.` } : { status: null, text: 'The command got no HTTP response.' };

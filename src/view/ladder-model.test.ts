@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connection } from '../../test/helpers/view-facts.ts';
 import { buildLadders } from './ladder-model.ts';
+import { renderLadderSvg } from './ladder-svg.ts';
+import { timelineMarks } from './lab-pages.ts';
 
 const LAB = { name: 'v', scenario: 'proxy-leak', fixed: false, nics: [{ device: 'eth0', ips: ['10.1.0.4'] }], proxy: { ip: '192.168.254.2' }, hostInterfaces: { '2': 'nic0', '5': 'imds0' } };
 
@@ -40,5 +42,41 @@ describe('buildLadders', () => {
     assert.deepEqual(l!.events.map((e) => e.kind), ['syn', 'syn-ack', 'mark', 'request', 'response', 'mark', 'rst']);
     assert.match(l!.events[3]!.detail, /api-version none, no Metadata header, direct/);
     assert.equal(l!.events[5]!.label, 'HTTP fault');
+  });
+
+  it('an ICMP net unreachable answers the SYN: an arrow back to the client with its code, sender and text alternative', () => {
+    const c = connection({ synAckUs: null, ackUs: null, icmp: [{ timeUs: 1_000_200, from: '10.1.0.1', type: 3, code: 0 }] });
+    const [l] = buildLadders([c], null);
+    assert.deepEqual(l!.events.map((e) => [e.kind, e.from, e.tUs, e.unanswered]), [['syn', 'client', 0, false], ['icmp', 'server', 200, false]]);
+    assert.equal(l!.events[1]!.label, 'ICMP net unreachable (code 0)');
+    assert.match(l!.events[0]!.detail, /answered with ICMP net unreachable \(code 0\) from 10\.1\.0\.1/);
+    assert.equal(l!.summary, '1 SYN, refused with ICMP net unreachable (code 0) from 10.1.0.1');
+    const svg = renderLadderSvg(l!, 'c1');
+    assert.match(svg, /<g class="ev ev-icmp" data-kind="icmp" data-t-us="200"><title>ICMP net unreachable \(code 0\) from 10\.1\.0\.1, quoting/);
+    assert.match(svg, /<desc id="c1-desc">[^<]*\+0\.20 ms ICMP error to client: ICMP net unreachable \(code 0\) from 10\.1\.0\.1/);
+    assert.doesNotMatch(svg, /✕ dropped/);
+  });
+
+  it('timeline phases from ctl timeline status become marks drawn on the axis with text alternatives', () => {
+    const status = {
+      name: 'outage',
+      phases: 3,
+      history: [
+        { phase: 0, label: 'refuse', at: 0, wallTime: new Date(1_000).toISOString() },
+        { phase: 1, label: '410', at: 2, wallTime: new Date(1_002).toISOString() },
+        { phase: 2, label: 'ok', wallTime: 'not a time' },
+      ],
+    };
+    const marks = timelineMarks(status);
+    assert.deepEqual(marks, [{ tUs: 1_000_000, label: 'timeline outage phase 1/3: refuse' }, { tUs: 1_002_000, label: 'timeline outage phase 2/3: 410' }]);
+    assert.deepEqual([timelineMarks(null), timelineMarks({ error: 'x' })], [[], []]);
+    const c = connection({ synUs: [999_000, 1_001_000], synCount: 2, firstSynUs: 999_000, synAckUs: 1_003_000, ackUs: 1_003_100 });
+    const [l] = buildLadders([c], null, marks);
+    assert.deepEqual(l!.events.map((e) => e.kind), ['syn', 'mark', 'syn', 'mark', 'syn-ack']);
+    const svg = renderLadderSvg(l!, 'c2');
+    assert.equal((svg.match(/<g class="ev ev-mark" data-kind="mark"/g) ?? []).length, 2);
+    assert.match(svg, /<title>timeline outage phase 2\/3: 410 at \+3\.00 ms<\/title>/);
+    assert.match(svg, /⚑ timeline outage phase 1\/3: refuse/);
+    assert.match(svg, /<desc id="c2-desc">[^<]*\+1\.00 ms mark: timeline outage phase 1\/3: refuse at \+1\.00 ms/);
   });
 });

@@ -1,6 +1,6 @@
 // The ladder (sequence diagram) view model (pure): a traced TCP connection -> its events in time order
 // (SYN and retransmissions, SYN-ACK, request with api-version/Metadata/proxy, response and deciding rule,
-// FIN, RST) plus marks (faults, timeline phases), with times relative to the page's first packet.
+// FIN, RST, ICMP destination-unreachable) plus marks (faults, timeline phases), with times relative to the page's first packet.
 import type { TraceConnection } from '../lab/trace-analysis.ts';
 import { describeClient, type TraceLabInfo } from '../lab/trace-format.ts';
 
@@ -82,6 +82,23 @@ const RULE_TEXT: Readonly<Record<string, string>> = {
   'internal-error': 'internal error',
 };
 
+/** RFC 792 / RFC 1812 §5.2.7.1 destination-unreachable codes. */
+const UNREACHABLE_TEXT: Readonly<Record<number, string>> = {
+  0: 'net unreachable',
+  1: 'host unreachable',
+  2: 'protocol unreachable',
+  3: 'port unreachable',
+  4: 'fragmentation needed',
+  9: 'net administratively prohibited',
+  10: 'host administratively prohibited',
+  13: 'communication administratively prohibited',
+};
+
+/** "ICMP net unreachable (code 0)" for a destination-unreachable; other types by number. */
+export function icmpText(type: number, code: number): string {
+  return type === 3 ? `ICMP ${UNREACHABLE_TEXT[code] ?? 'destination unreachable'} (code ${code})` : `ICMP type ${type} code ${code}`;
+}
+
 export function ruleText(rule: string): string {
   return RULE_TEXT[rule] ? `${rule} (${RULE_TEXT[rule]})` : rule;
 }
@@ -91,12 +108,15 @@ export function buildLadder(c: TraceConnection, index: number, options: { readon
   const viaProxy = options.lab?.proxy?.ip === c.client;
   const role = describeClient(c.client, options.lab) || 'client';
   const events: LadderEvent[] = [];
+  const icmp = c.icmp;
   c.synUs.forEach((us, i) => {
     const answered = c.synAckUs !== null && i === c.synUs.length - 1;
+    const next = c.synUs[i + 1] ?? Infinity;
+    const error = icmp.find((x) => x.timeUs >= us && x.timeUs < next);
     const label = i === 0 ? 'SYN' : `SYN retransmission ${i}`;
     const gap = i === 0 ? '' : ` (${formatDuration(us - c.synUs[i - 1]!)} after the previous SYN)`;
-    const fate = answered ? 'answered' : c.synAckUs !== null ? 'not answered in time, retransmitted' : c.resetBy === 'server' ? 'answered with RST' : 'no answer (dropped)';
-    events.push({ tUs: t(us), from: 'client', kind: 'syn', label, detail: `${label} at +${formatDuration(t(us))}${gap}: ${fate}`, unanswered: !answered && c.resetBy !== 'server' });
+    const fate = answered ? 'answered' : error ? `answered with ${icmpText(error.type, error.code)} from ${error.from}` : c.synAckUs !== null ? 'not answered in time, retransmitted' : c.resetBy === 'server' ? 'answered with RST' : 'no answer (dropped)';
+    events.push({ tUs: t(us), from: 'client', kind: 'syn', label, detail: `${label} at +${formatDuration(t(us))}${gap}: ${fate}`, unanswered: !answered && !error && c.resetBy !== 'server' });
   });
   if (c.synAckUs !== null) {
     events.push({ tUs: t(c.synAckUs), from: 'server', kind: 'syn-ack', label: 'SYN-ACK', detail: `SYN-ACK ${formatDuration(c.synAckUs - (c.synUs.at(-1) ?? c.firstSynUs))} after the last SYN`, unanswered: false });
@@ -132,6 +152,10 @@ export function buildLadder(c: TraceConnection, index: number, options: { readon
       if (e.rule === 'fault') events.push({ tUs: t(e.responseUs), from: 'axis', kind: 'mark', label: 'HTTP fault', detail: `an injected HTTP fault decided this response (${e.status})`, unanswered: false });
     }
   }
+  for (const x of icmp) {
+    const text = icmpText(x.type, x.code);
+    events.push({ tUs: t(x.timeUs), from: 'server', kind: 'icmp', label: text, detail: `${text} from ${x.from}, quoting the client's packet (RFC 792)`, unanswered: false, note: `from ${x.from}` });
+  }
   for (const fin of c.fins) events.push({ tUs: t(fin.timeUs), from: fin.by, kind: 'fin', label: 'FIN', detail: `FIN from the ${fin.by}`, unanswered: false });
   if (c.resetBy !== null && c.resetUs !== null) events.push({ tUs: t(c.resetUs), from: c.resetBy, kind: 'rst', label: 'RST', detail: `RST from the ${c.resetBy}`, unanswered: false });
   const first = events.length ? Math.min(...events.map((e) => e.tUs)) : 0;
@@ -144,7 +168,7 @@ export function buildLadder(c: TraceConnection, index: number, options: { readon
   const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.tUs - b.e.tUs || a.i - b.i).map((x) => x.e);
   const statuses = c.exchanges.flatMap((e) => (e.status === null ? [] : [e.status]));
   let summary: string;
-  if (c.synAckUs === null) summary = `${c.synCount} SYN${c.synCount === 1 ? '' : 's'}, ${c.resetBy === 'server' ? 'refused with RST' : 'never answered (silently dropped)'}`;
+  if (c.synAckUs === null) summary = `${c.synCount} SYN${c.synCount === 1 ? '' : 's'}, ${icmp.length ? `refused with ${icmpText(icmp[0]!.type, icmp[0]!.code)} from ${icmp[0]!.from}` : c.resetBy === 'server' ? 'refused with RST' : 'never answered (silently dropped)'}`;
   else if (statuses.length) summary = `${c.synCount} SYN${c.synCount === 1 ? '' : 's'}, connected, HTTP ${statuses.join(', ')}`;
   else summary = `${c.synCount} SYN${c.synCount === 1 ? '' : 's'}, connected, no HTTP response captured`;
   return {

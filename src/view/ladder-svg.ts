@@ -1,5 +1,6 @@
 // Renders a LadderView as an SVG sequence diagram: client and IMDS lifelines, one arrow per event going
-// down in time order (gaps grow with the log of the elapsed time), dropped SYNs ending in a cross.
+// down in time order (gaps grow with the log of the elapsed time), dropped SYNs ending in a cross, ICMP
+// errors as dash-dot arrows back to the client, marks (faults, timeline phases) as lines across the axis.
 import { escapeHtml, safeToken } from './html-escape.ts';
 import { formatDuration, type LadderEvent, type LadderView } from './ladder-model.ts';
 import { arrowDefs, truncate } from './svg-kit.ts';
@@ -56,6 +57,6 @@ export function renderLadderSvg(v: LadderView, id: string): string {
   const events = v.events.map((e, i) => eventSvg(e, ys[i]!, prefix)).join('');
   const titleId = `${prefix}-title`;
   const descId = `${prefix}-desc`;
-  const desc = `${v.summary}. ${v.events.map((e) => `+${formatDuration(e.tUs)} ${e.from === 'axis' ? 'mark' : e.from === 'client' ? 'client to IMDS' : 'IMDS to client'}: ${e.detail}`).join('; ')}`;
+  const desc = `${v.summary}. ${v.events.map((e) => `+${formatDuration(e.tUs)} ${e.from === 'axis' ? 'mark' : e.from === 'client' ? 'client to IMDS' : e.kind === 'icmp' ? 'ICMP error to client' : 'IMDS to client'}: ${e.detail}`).join('; ')}`;
   return `<svg class="laddersvg" viewBox="0 0 ${W} ${bottom + 8}" role="img" aria-labelledby="${titleId} ${descId}" data-syns="${v.synCount}" xmlns="http://www.w3.org/2000/svg"><title id="${titleId}">${escapeHtml(`Connection ${v.title}`)}</title><desc id="${descId}">${escapeHtml(desc)}</desc>${arrowDefs(prefix)}${heads.join('')}${events}<text class="axisnote" x="8" y="${bottom + 4}">time runs down (gaps grow with the log of the elapsed time)</text></svg>`;
 }

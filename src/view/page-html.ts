@@ -38,7 +38,7 @@ details{margin:.3em 0}summary{cursor:pointer;color:var(--muted)}
 .stop circle{stroke:#fff;stroke-width:2}.stop.bad circle{fill:var(--bad)}.stop.ok circle{fill:var(--ok)}.stop text{fill:#fff;font-size:14px;font-weight:700}
 .head rect{fill:var(--panel);stroke:#8c959f}.life{stroke:#8c959f;stroke-width:1.5;stroke-dasharray:6 4}
 .arrow{stroke:var(--fg);stroke-width:1.6}.ev-syn .arrow{stroke:#6639ba}.ev-request .arrow{stroke:var(--path)}.ev-response .arrow{stroke:var(--ok)}
-.ev-response.s4xx .arrow,.ev-response.s5xx .arrow,.ev-rst .arrow{stroke:var(--bad)}.unanswered .arrow{stroke:var(--bad);stroke-dasharray:6 3}
+.ev-response.s4xx .arrow,.ev-response.s5xx .arrow,.ev-rst .arrow,.ev-icmp .arrow{stroke:var(--bad)}.ev-icmp .arrow{stroke-dasharray:10 3 2 3}.unanswered .arrow{stroke:var(--bad);stroke-dasharray:6 3}
 .al{font-size:12.5px;fill:var(--fg)}.ev-response.s4xx .al,.ev-response.s5xx .al{fill:var(--bad);font-weight:700}.ev-response.s2xx .al{fill:var(--ok);font-weight:700}
 .cross{fill:var(--bad);font-size:15px;font-weight:700}.tm{font-size:14px;fill:var(--muted);font-family:ui-monospace,monospace}.laddersvg .al{font-size:15.5px}.nl{font-size:13px;fill:var(--muted)}.laddersvg .bt{font-size:16px}.laddersvg .st{font-size:13.5px}.laddersvg .marktext{font-size:14px}.laddersvg .axisnote{font-size:13px}
 .markline{stroke:var(--mark);stroke-width:1.5;stroke-dasharray:2 3}.marktext{fill:var(--mark);font-size:12px;font-weight:700}.axisnote{font-size:11px;fill:var(--muted)}
@@ -70,7 +70,7 @@ function pathFigure(v: PathView, i: number): string {
 function ladderFigure(v: LadderView): string {
   const id = `conn-${v.index + 1}`;
   const rows = v.events
-    .map((e) => `<tr class="ev-${e.kind}"><td>+${escapeHtml(formatDuration(e.tUs))}</td><td>${e.from === 'axis' ? 'mark' : e.from === 'client' ? 'client → IMDS' : 'IMDS → client'}</td><td>${escapeHtml(e.label)}</td><td class="w">${escapeHtml(e.detail)}</td></tr>`)
+    .map((e) => `<tr class="ev-${e.kind}"><td>+${escapeHtml(formatDuration(e.tUs))}</td><td>${e.from === 'axis' ? 'mark' : e.from === 'client' ? 'client → IMDS' : e.kind === 'icmp' ? 'ICMP → client' : 'IMDS → client'}</td><td>${escapeHtml(e.label)}</td><td class="w">${escapeHtml(e.detail)}</td></tr>`)
     .join('');
   return `<figure class="ladder" id="${id}" data-syns="${v.synCount}" data-statuses="${v.statuses.join(' ')}" aria-labelledby="${id}-cap"><figcaption id="${id}-cap">${escapeHtml(v.title)} <span class="st">(${escapeHtml(v.client.role)})</span></figcaption>
 <p>${escapeHtml(v.summary)}</p><div class="sw">${renderLadderSvg(v, id)}</div>

@@ -73,6 +73,7 @@ export function connection(overrides: Partial<TraceConnection> = {}): TraceConne
     resetBy: null,
     resetUs: null,
     fins: [],
+    icmp: [],
     exchanges: [],
     packets: 3,
     ...overrides,
