@@ -101,7 +101,7 @@ describe('passive open (SYN-RECEIVED)', () => {
       const at = h.tcb.pollAt()!;
       const sent = h.advance(at - h.now);
       // Each expiry resends exactly the SYN-ACK, except the last, which gives up and sends nothing.
-      expectSegments(sent, h.tcb.state === 'CLOSED' ? [] : [{ flags: 'SA', seq: 10000, ack: 5001 }], `t=${h.now}`);
+      expectSegments(sent, h.tcb.closeReason === undefined ? [{ flags: 'SA', seq: 10000, ack: 5001 }] : [], `t=${h.now}`);
       if (sent.length > 0) times.push(h.now);
     }
     assert.deepEqual(times, [1000, 3000, 7000]);
@@ -188,7 +188,7 @@ describe('active open (SYN-SENT)', () => {
     const times: number[] = [];
     for (let i = 0; i < 10 && h.tcb.state !== 'CLOSED'; i++) {
       const sent = h.advance(h.tcb.pollAt()! - h.now);
-      expectSegments(sent, h.tcb.state === 'CLOSED' ? [] : [{ flags: 'S', seq: 0x1000 }], `t=${h.now}`);
+      expectSegments(sent, h.tcb.closeReason === undefined ? [{ flags: 'S', seq: 0x1000 }] : [], `t=${h.now}`);
       if (sent.length > 0) times.push(h.now);
     }
     assert.deepEqual(times, [1000, 3000], 'RTO 1000 ms, doubled before each retransmission');
