@@ -1,6 +1,9 @@
 // Test support: deterministic network simulation (smoltcp tests/netsim.rs style), used by src/tcp/netsim.test.ts: a
 // client Tcb and a server Tcb (from a TcpListener) exchange real IPv4+TCP bytes over an in-memory channel
-// with seeded loss, duplication, reordering, delay and corruption; both apps stream data, then close.
+// through the product's seeded Impairer (src/link/impairment.ts: loss, corruption, duplication, reordering),
+// then a one-way delay with jitter; both apps stream data, then close.
+import { Impairer } from '../../src/link/impairment.ts';
+import type { Clock, TimerId } from '../../src/util/clock.ts';
 import { seededRandom, type Random } from '../../src/util/seeded-random.ts';
 import { buildTcpPacket, parseTcpPacket } from '../../src/wire/packet.ts';
 import { TcpFlags, type TcpSegment } from '../../src/wire/tcp-segment.ts';
@@ -14,14 +17,58 @@ import type { TcpCloseReason, TcpEndpoints } from '../../src/tcp/tcb-types.ts';
 export interface Impairment {
   readonly loss: number;
   readonly duplicate: number;
-  /** Probability a segment gets an extra random delay of up to `reorderMs` (so later ones overtake it). */
+  /**
+   * Probability a packet is held back by the Impairer until the next packet in its direction overtakes it,
+   * or at most `reorderMs` when none follows.
+   */
   readonly reorder: number;
   readonly reorderMs: number;
-  /** One-way base delay and uniform jitter. */
+  /** One-way base delay and uniform jitter (applied after the Impairer; jitter reorders too). */
   readonly delayMs: number;
   readonly jitterMs: number;
-  /** Probability one random bit of a packet is flipped (the receiver's checksum check must drop it). */
+  /** Probability one random bit past the IPv4 header is flipped (the receiver's TCP checksum check must drop it). */
   readonly corrupt?: number;
+}
+
+/** The simulation's virtual clock as a Clock, so the Impairer's reorder-hold timers are events of the simulation. */
+class SimClock implements Clock {
+  current = 0;
+  private readonly timers = new Map<number, { at: number; callback: () => void }>();
+  private nextId = 1;
+
+  now(): number {
+    return this.current;
+  }
+
+  wallTime(): number {
+    return this.current;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerId {
+    const id = this.nextId++;
+    this.timers.set(id, { at: this.current + Math.max(0, ms), callback });
+    return { id };
+  }
+
+  clearTimeout(timer: TimerId): void {
+    this.timers.delete(timer.id);
+  }
+
+  /** The earliest pending deadline (timers are few: at most one hold per direction). */
+  nextAt(): number {
+    let at = Number.POSITIVE_INFINITY;
+    for (const timer of this.timers.values()) at = Math.min(at, timer.at);
+    return at;
+  }
+
+  /** Fires the timers due by now, in id order (the order they were set). */
+  fireDue(): void {
+    for (const [id, timer] of [...this.timers]) {
+      if (timer.at > this.current) continue;
+      this.timers.delete(id);
+      timer.callback();
+    }
+  }
 }
 
 export interface SimOptions {
@@ -42,6 +89,8 @@ export interface SimOptions {
   readonly serverClose?: 'shutdown' | 'close-after-eof';
   /** Give up after this much simulated time. */
   readonly limitMs: number;
+  /** Diagnosis: told of every state change, segment sent and segment reaching the listener, with the simulated time. */
+  readonly trace?: (at: number, event: string) => void;
 }
 
 export interface SimResult {
@@ -75,6 +124,13 @@ export function pattern(length: number, salt: number): Uint8Array {
   return out;
 }
 
+const FLAG_LETTERS: [number, string][] = [[TcpFlags.SYN, 'S'], [TcpFlags.FIN, 'F'], [TcpFlags.RST, 'R'], [TcpFlags.ACK, 'A']];
+
+function describe(seg: TcpSegment): string {
+  const flags = FLAG_LETTERS.filter(([bit]) => (seg.flags & bit) !== 0).map(([, letter]) => letter).join('');
+  return `${flags} seq=${seg.seq} ack=${seg.ack} len=${seg.payload.length}`;
+}
+
 interface InFlight {
   at: number;
   order: number;
@@ -106,7 +162,11 @@ class Endpoint {
 
 export function runSimulation(options: SimOptions): SimResult {
   const random: Random = seededRandom(options.seed);
-  const config = resolveTcpConfig({ mslMs: 1000, ...options.config });
+  const trace = options.trace;
+  // The product's MSL (30 s: TIME-WAIT 60 s, as Linux). A shorter one is unrealistic: TIME-WAIT must outlast the
+  // peer's retransmission gaps (RTO backoff), or a late retransmitted FIN meets the listener (RST, ECONNRESET)
+  // or a closed port (the peer's FIN goes unanswered until ETIMEDOUT); 2 s did that in ~1% of heavy runs.
+  const config = resolveTcpConfig(options.config);
   const imp = options.impairment;
   const clientEndpoints: TcpEndpoints = {
     localAddress: CLIENT_ADDRESS,
@@ -119,6 +179,7 @@ export function runSimulation(options: SimOptions): SimResult {
     localPort: 80,
     isn: createIsnSource(sipHashKeyedHash(pattern(16, options.seed))),
     config,
+    ...(trace ? { onStateChange: (_tcb: Tcb, from: string, to: string) => trace(now, `server ${from} -> ${to}`) } : {}),
   });
   const client = new Endpoint(pattern(options.clientToServer, options.seed * 2 + 1));
   const server = new Endpoint(pattern(options.serverToClient, options.seed * 2 + 2), options.serverClose === 'close-after-eof');
@@ -131,24 +192,24 @@ export function runSimulation(options: SimOptions): SimResult {
   let afterCloseSegments = 0;
   const wire: InFlight[] = [];
 
+  const clock = new SimClock();
+  /** After the Impairer: the one-way delay plus jitter, drawn from the simulation's own sequence. */
+  const delayLine = (toServer: boolean) => (packet: Uint8Array): void => {
+    wire.push({ at: now + imp.delayMs + random() * imp.jitterMs, order: order++, toServer, packet });
+  };
+  const impairment = { loss: imp.loss, duplicate: imp.duplicate, reorder: imp.reorder, corrupt: imp.corrupt ?? 0, reorderHoldMs: imp.reorderMs };
+  const impairers = {
+    toServer: new Impairer({ ...impairment, seed: options.seed * 2 + 1 }, delayLine(true), clock),
+    toClient: new Impairer({ ...impairment, seed: options.seed * 2 + 2 }, delayLine(false), clock),
+  };
+
   const transmit = (seg: TcpSegment, toServer: boolean): void => {
     segments++;
+    trace?.(now, `${toServer ? 'client' : 'server'} sends ${describe(seg)}`);
     if (seg.window === 0 && (seg.flags & TcpFlags.RST) === 0) zeroWindowAdverts++;
     // Encoding checks every field the Tcb produced (writeTcp throws on out-of-range values).
     const packet = buildTcpPacket(toServer ? { src: CLIENT_ADDRESS, dst: SERVER_ADDRESS } : { src: SERVER_ADDRESS, dst: CLIENT_ADDRESS }, seg);
-    if (random() < imp.loss) return;
-    const copies = random() < imp.duplicate ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      let delay = imp.delayMs + random() * imp.jitterMs;
-      if (random() < imp.reorder) delay += random() * imp.reorderMs;
-      let bytes = packet;
-      if (imp.corrupt !== undefined && random() < imp.corrupt) {
-        bytes = packet.slice();
-        const bit = Math.floor(random() * bytes.length * 8);
-        bytes[bit >>> 3]! ^= 1 << (bit & 7);
-      }
-      wire.push({ at: now + delay, order: order++, toServer, packet: bytes });
-    }
+    (toServer ? impairers.toServer : impairers.toClient).push(packet);
   };
   /** Decodes a delivered packet; a corrupted one fails its checksum and is counted and dropped. */
   const receive = (bytes: Uint8Array): TcpSegment | undefined => {
@@ -212,7 +273,13 @@ export function runSimulation(options: SimOptions): SimResult {
     for (const seg of server.tcb?.takeOutgoing() ?? []) transmit(seg, false);
   };
 
-  client.tcb = Tcb.connect({ endpoints: clientEndpoints, iss: options.clientIss ?? Math.floor(random() * 2 ** 32), now, config });
+  client.tcb = Tcb.connect({
+    endpoints: clientEndpoints,
+    iss: options.clientIss ?? Math.floor(random() * 2 ** 32),
+    now,
+    config,
+    ...(trace ? { onStateChange: (_tcb: Tcb, from: string, to: string) => trace(now, `client ${from} -> ${to}`) } : {}),
+  });
   attach(client);
   flush();
 
@@ -224,6 +291,7 @@ export function runSimulation(options: SimOptions): SimResult {
       if (at !== undefined) next = Math.min(next, at);
       if (options.readChunk !== undefined && end.tcb && end.tcb.readableLength > 0) next = Math.min(next, Math.max(now, end.nextReadAt));
     }
+    next = Math.min(next, clock.nextAt());
     let packetIndex = -1;
     for (let i = 0; i < wire.length; i++) {
       const p = wire[i]!;
@@ -234,6 +302,8 @@ export function runSimulation(options: SimOptions): SimResult {
     else packetIndex = -1;
     if (next === Number.POSITIVE_INFINITY || next > options.limitMs) break;
     now = Math.max(now, next);
+    clock.current = now;
+    clock.fireDue();
     const delivered = packetIndex >= 0 ? wire.splice(packetIndex, 1)[0]! : undefined;
     const seg = delivered ? receive(delivered.packet) : undefined;
     if (delivered && seg) {
@@ -250,6 +320,7 @@ export function runSimulation(options: SimOptions): SimResult {
           afterCloseSegments++;
         }
         if (toListener) {
+          trace?.(now, `listener gets ${describe(seg)}`);
           const verdict = listener.handleSegment(seg, CLIENT_ADDRESS, now);
           if (verdict.kind === 'accepted' && server.tcb === undefined) {
             server.tcb = verdict.tcb;
