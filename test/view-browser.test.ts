@@ -1,5 +1,5 @@
 // The HTML view of real labs in a real headless browser (Debian's chromium via playwright-core): healthy,
-// secondary-nic, failover-cluster, proxy-leak (run --html) and a black-hole fault (doctor --html); asserts on
+// secondary-nic, failover-cluster, proxy-leak (run --html), a black-hole and an icmp-net fault (doctor --html); asserts on
 // the rendered page and takes screenshots (IMDS_LAB_VIEW_SHOTS=DIR keeps them, e.g. docs/img).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -66,6 +66,18 @@ describe('HTML view in a headless browser', { skip }, () => {
         const up = await ctx.cli(['up', '--name', name, '--pcap', pcap]);
         assert.equal(up.code, 0, up.stderr);
         const fault = await ctx.cli(['ctl', '--lab', name, 'net', 'set', 'black-hole']);
+        assert.equal(fault.code, 0, fault.stderr);
+        const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
+        return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
+      } finally {
+        await ctx.cli(['down', '--name', name]);
+      }
+    });
+    lab('icmp-net', async (name, html, pcap) => {
+      try {
+        const up = await ctx.cli(['up', '--name', name, '--pcap', pcap]);
+        assert.equal(up.code, 0, up.stderr);
+        const fault = await ctx.cli(['ctl', '--lab', name, 'net', 'set', 'icmp-net']);
         assert.equal(fault.code, 0, fault.stderr);
         const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
         return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
@@ -204,6 +216,19 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.ok(wire >= 2, `the doctor's probe retransmits (${wire})`);
     assert.equal(await syn(page), wire);
     assert.equal(await page.locator('svg.laddersvg g.ev-syn[data-unanswered="true"]').count(), wire);
+    await page.close();
+  });
+
+  it('icmp-net fault: each SYN is answered by an ICMP net unreachable, drawn as an arrow back with its code', async () => {
+    const { page, pcap } = await open('icmp-net');
+    const r = await exec(['tcpdump', '-nr', pcap, 'icmp[icmptype] = icmp-unreach and icmp[icmpcode] = 0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ICMP net 169\.254\.169\.254 unreachable/, 'the capture holds the ICMP errors (tcpdump filter)');
+    const arrows = page.locator('svg.laddersvg g.ev-icmp');
+    assert.ok((await arrows.count()) >= 1, 'an ICMP arrow is drawn');
+    assert.match((await arrows.first().locator('title').textContent()) ?? '', /^ICMP net unreachable \(code 0\) from 169\.254\.169\.254/);
+    assert.match((await page.locator('table tr.ev-icmp').first().textContent()) ?? '', /ICMP → clientICMP net unreachable \(code 0\)/, 'the events table has it too');
+    assert.equal(await page.locator('svg.laddersvg g.ev-syn[data-unanswered="true"]').count(), 0, 'no SYN is drawn as dropped');
     await page.close();
   });
 });
