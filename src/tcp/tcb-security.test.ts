@@ -110,7 +110,9 @@ describe('no ACK loops', () => {
       now: 0,
       config,
     });
-    const syn = a.takeOutgoing()[0]!;
+    const sent = a.takeOutgoing();
+    assert.equal(sent.length, 1, 'exactly the SYN');
+    const syn = sent[0]!;
     const b = Tcb.acceptSyn(syn, {
       endpoints: { localAddress: 2, localPort: 80, remoteAddress: 1, remotePort: 40000 },
       iss: 900,

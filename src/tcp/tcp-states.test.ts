@@ -31,7 +31,9 @@ test('a passive open and close is traced through setState, one event per change,
       trace.push(`${from}>${to}`);
     },
   });
-  const iss = tcb.takeOutgoing()[0]!.seq;
+  const sent = tcb.takeOutgoing();
+  assert.deepEqual(sent.map((x) => x.flags), [TcpFlags.SYN | TcpFlags.ACK], 'exactly the SYN-ACK');
+  const iss = sent[0]!.seq;
   const from = (fields: Partial<TcpSegment>): TcpSegment => ({ ...syn, options: {}, ack: (iss + 1) >>> 0, ...fields });
   tcb.handleSegment(from({ seq: 0xfffffff1, flags: TcpFlags.ACK }), 1);
   tcb.handleSegment(from({ seq: 0xfffffff1, flags: TcpFlags.ACK | TcpFlags.FIN }), 2);
