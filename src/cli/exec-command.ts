@@ -8,12 +8,13 @@ import { NAME_FLAG, parseFlags } from './cli-options.ts';
 import { readRunningLab, requireRoot, vmEnvironment, vmNamespace } from '../lab/lab-setup.ts';
 import { parseName } from './lab-cli-support.ts';
 
-const HELP = `Usage: imds-lab exec [--name N] [--vm VM] -- CMD [ARGS…]
+const HELP = `Usage: imds-lab exec [--name N] [--vm VM | --container] -- CMD [ARGS…]
 
 Runs CMD inside the VM namespace of lab N (default imds), with your environment plus the scenario's
 variables (e.g. HTTP_PROXY in proxy-leak). Exits with CMD's exit code: 127 when CMD is not found, 126 when
 it is not executable (as env and shells do).
-In a scale set (up --vms N), --vm vm1 … picks the VM (default vm0); the scenario's variables apply to vm0 only.`;
+In a scale set (up --vms N), --vm vm1 … picks the VM (default vm0); the scenario's variables apply to vm0 only.
+--container runs CMD in the container inside the VM (the container-*, netpol-* and pod-agent-* scenarios).`;
 
 /** Splits `[options] -- CMD…`. */
 export function splitCommand(argv: readonly string[]): { options: string[]; command: string[] } {
@@ -53,10 +54,13 @@ export function commandProblem(command: string, env: NodeJS.ProcessEnv): { code:
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { options, command } = splitCommand(argv);
-  const values = parseFlags(options, { ...NAME_FLAG, vm: { type: 'string' } });
+  const values = parseFlags(options, { ...NAME_FLAG, vm: { type: 'string' }, container: { type: 'boolean' } });
+  if (values.container && values.vm !== undefined) throw new LabError('ERR_LAB_USAGE', '--container and --vm: the container lives in vm0; give one of them');
   requireRoot('imds-lab exec');
   const state = readRunningLab(io.env, parseName(values.name));
-  const namespace = vmNamespace(state, values.vm);
+  const container = state.namespaces.ctr;
+  if (values.container && container === undefined) throw new LabError('ERR_LAB_USAGE', `--container: lab ${state.name} (scenario ${state.scenario}) has no container`);
+  const namespace = values.container ? container! : vmNamespace(state, values.vm);
   const env = vmEnvironment(io.env, state, values.vm);
   const problem = commandProblem(command[0]!, env);
   if (problem) {

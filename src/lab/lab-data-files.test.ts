@@ -24,7 +24,7 @@ describe('lab data files', () => {
     for (const s of scenarios) {
       assert.ok(s.symptom.length > 20 && s.explanation.length > 20 && s.fix.length > 10, s.name);
       if (s.fixKind === 'environment') {
-        const fix = s.fixed.routes.length > 0 || Object.keys(s.fixed.env).length > 0 || s.fixed.dns !== undefined || s.fixed.removeForeign === true || s.fixed.ipv6 !== undefined;
+        const fix = s.fixed.routes.length > 0 || Object.keys(s.fixed.env).length > 0 || s.fixed.dns !== undefined || s.fixed.removeForeign === true || s.fixed.ipv6 !== undefined || s.fixed.container !== undefined;
         assert.ok(fix, `${s.name} has a fix to apply`);
       }
     }

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { childPath, isPlainObject, unknownKeys, type PlainObject } from '../util/field-reader.ts';
 import { LabError } from './lab-error.ts';
 import {
+  CONTAINER_POLICIES,
   DNS_MODES,
   FIX_KINDS,
   FOREIGN_KINDS,
@@ -15,6 +16,7 @@ import {
   type FixKind,
   type NeighborTemplate,
   type RouteTemplate,
+  type ScenarioContainer,
   type ScenarioDefinition,
   type ScenarioFix,
   type ScenarioTopology,
@@ -122,7 +124,7 @@ export function parseBaseTopology(document: unknown, file = 'base.yaml'): BaseTo
 }
 
 function parseTopology(r: Reader, value: unknown): ScenarioTopology {
-  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env', 'dns', 'foreign', 'ipv6']);
+  const o = r.obj(value ?? {}, 'topology', ['nics', 'secondaryIps', 'vms', 'vm', 'clusterAdapter', 'proxy', 'dhcp', 'serve', 'env', 'dns', 'foreign', 'ipv6', 'container']);
   const vm = r.obj(o.vm ?? {}, 'topology.vm', ['removeRoutes', 'routes', 'neighbors']);
   let clusterAdapter: ScenarioTopology['clusterAdapter'] = null;
   if (o.clusterAdapter !== undefined) {
@@ -160,7 +162,18 @@ function parseTopology(r: Reader, value: unknown): ScenarioTopology {
     dns: o.dns === undefined ? 'azure' : r.oneOf(o.dns, 'topology.dns', DNS_MODES),
     foreign: parseForeign(r, o.foreign),
     ipv6: o.ipv6 === undefined ? 'none' : r.oneOf(o.ipv6, 'topology.ipv6', IPV6_MODES),
+    container: o.container === undefined ? null : { snat: true, policy: 'none', allowImds: false, agent: false, ...parseContainer(r, o.container, 'topology.container') },
   };
+}
+
+function parseContainer(r: Reader, value: unknown, where: string): Partial<ScenarioContainer> {
+  const c = r.obj(value ?? {}, where, ['snat', 'policy', 'allowImds', 'agent']);
+  const out: { -readonly [K in keyof ScenarioContainer]?: ScenarioContainer[K] } = {};
+  if (c.snat !== undefined) out.snat = r.bool(c.snat, `${where}.snat`);
+  if (c.policy !== undefined) out.policy = r.oneOf(c.policy, `${where}.policy`, CONTAINER_POLICIES);
+  if (c.allowImds !== undefined) out.allowImds = r.bool(c.allowImds, `${where}.allowImds`);
+  if (c.agent !== undefined) out.agent = r.bool(c.agent, `${where}.agent`);
+  return out;
 }
 
 function parseForeign(r: Reader, value: unknown): ScenarioTopology['foreign'] {
@@ -170,7 +183,7 @@ function parseForeign(r: Reader, value: unknown): ScenarioTopology['foreign'] {
 }
 
 function parseFix(r: Reader, value: unknown): ScenarioFix {
-  const o = r.obj(value ?? {}, 'fixed', ['routes', 'env', 'dns', 'removeForeign', 'ipv6']);
+  const o = r.obj(value ?? {}, 'fixed', ['routes', 'env', 'dns', 'removeForeign', 'ipv6', 'container']);
   const fix: { -readonly [K in keyof ScenarioFix]: ScenarioFix[K] } = {
     routes: r.list(o.routes, 'fixed.routes').map((v, i) => r.route(v, `fixed.routes[${i}]`, 'vm')),
     env: r.stringMap(o.env, 'fixed.env'),
@@ -178,6 +191,7 @@ function parseFix(r: Reader, value: unknown): ScenarioFix {
   if (o.dns !== undefined) fix.dns = r.oneOf(o.dns, 'fixed.dns', DNS_MODES);
   if (o.removeForeign !== undefined) fix.removeForeign = r.bool(o.removeForeign, 'fixed.removeForeign');
   if (o.ipv6 !== undefined) fix.ipv6 = r.oneOf(o.ipv6, 'fixed.ipv6', IPV6_MODES);
+  if (o.container !== undefined) fix.container = parseContainer(r, o.container, 'fixed.container');
   return fix;
 }
 

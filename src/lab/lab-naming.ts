@@ -2,7 +2,8 @@
 // modes, and {placeholder} rendering of the scenarios' texts.
 import { LabError } from './lab-error.ts';
 
-export const LAB_ROLES = ['vm', 'host', 'proxy', 'dead'] as const;
+/** ctr: a container inside VM 0 (S9), behind the VM's docker-style bridge. */
+export const LAB_ROLES = ['vm', 'host', 'proxy', 'dead', 'ctr'] as const;
 /** VM k >= 1 of a scale set lives in the namespace <name>-vm<k> (VM 0 keeps the role `vm`). */
 export type ScaleSetRole = `vm${number}`;
 export type LabRole = (typeof LAB_ROLES)[number] | ScaleSetRole;

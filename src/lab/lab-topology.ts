@@ -11,7 +11,21 @@ import { LAB_PKI_HOST, labDnsRecords, resolvConfPath } from './lab-dns.ts';
 
 /** The lab's IPv6 /64 on the primary NIC (unique local, RFC 4193): VM ::4, host side ::1. */
 export const LAB_IPV6_PREFIX = 'fd00:1ab::';
-import type { BaseTopology, DnsMode, ForeignResponder, ProxyBehaviour, RouteTemplate, ScenarioDefinition } from './scenario-types.ts';
+import type { BaseTopology, DnsMode, ForeignResponder, ProxyBehaviour, RouteTemplate, ScenarioContainer, ScenarioDefinition } from './scenario-types.ts';
+
+/** S9: the container network, docker's default bridge (docker0 172.17.0.1/16 in the VM; the container is .2). */
+export const CONTAINER_NET = { bridge: 'docker0', subnet: '172.17.0.0', prefix: 16, gateway: '172.17.0.1', ip: '172.17.0.2', agentPort: 2579 } as const;
+
+/** The container in VM 0 (role ctr) and how the VM treats its traffic. */
+export interface LabContainer extends ScenarioContainer {
+  readonly ip: string;
+  readonly gateway: string;
+  readonly subnet: string;
+  readonly prefix: number;
+  readonly bridge: string;
+  /** Where the node-local agent listens (agent: true), the DNAT target. */
+  readonly agentPort: number;
+}
 
 export interface VethEnd {
   readonly role: LabRole;
@@ -89,6 +103,8 @@ export interface LabTopology {
   /** A foreign responder in VM 0: an nftables DNAT of 169.254.169.254:80 to a persona on 127.0.0.1:port. */
   readonly foreign: ForeignResponder | null;
   readonly cluster: { readonly device: string; readonly ip: string; readonly prefix: number } | null;
+  /** S9: a container namespace behind VM 0's bridge. */
+  readonly container: LabContainer | null;
   /** Option 121 routes when eth0 is configured by DHCP: [destination CIDR, gateway]. */
   readonly dhcpRoutes: readonly (readonly [string, string])[] | null;
   readonly serve: { readonly faults: readonly string[]; readonly rateLimit: boolean };
@@ -190,6 +206,13 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
   for (const vm of vms) namespaces[vm.role] = vm.namespace;
   if (proxy?.role === 'proxy') namespaces.proxy = namespaceName(name, 'proxy');
   if (cluster) namespaces.dead = namespaceName(name, 'dead');
+  const container: LabContainer | null = t.container
+    ? { ...CONTAINER_NET, ...t.container, ...(fixed ? scenario.fixed.container : {}) }
+    : null;
+  if (container) {
+    if (several) throw new LabError('ERR_LAB_USAGE', `scenario ${scenario.name} puts a container in the VM and runs with one VM only`);
+    namespaces.ctr = namespaceName(name, 'ctr');
+  }
 
   const dhcp = t.dhcp !== null;
   // S21: IPv6 (a ULA /64, RFC 4193) on the primary NIC; `only` leaves eth0 without any IPv4 address.
@@ -237,6 +260,15 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     });
   }
 
+  if (container) {
+    bridges.push({ role: 'vm', dev: container.bridge, mac: null, addresses: [`${container.gateway}/${container.prefix}`] });
+    veths.push({
+      purpose: 'container link (docker-style veth on the VM bridge)',
+      a: { role: 'vm', dev: 'veth0', mac: null, addresses: [], master: container.bridge },
+      b: { role: 'ctr', dev: 'eth0', mac: null, addresses: [`${container.ip}/${container.prefix}`] },
+    });
+  }
+
   const removed = new Set(t.removeRoutes.map((r) => renderTemplate(r, vars)));
   const routes: LabRoute[] = [];
   if (!dhcp && ipv6 !== 'only') {
@@ -258,7 +290,11 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     for (const nic of nics) routes.push({ role: 'proxy', to: `${nic.subnet}/${nic.prefix}`, via: proxy.hostIp, dev: 'eth0' });
   }
 
-  const sysctls = Object.entries(base.hostSysctls).map(([key, value]) => ({ role: 'host' as const, key, value }));
+  // The container's only route: its gateway, the VM's bridge (which then routes like the VM itself).
+  if (container) routes.push({ role: 'ctr', to: 'default', via: container.gateway, dev: 'eth0' });
+
+  const sysctls: { role: LabRole; key: string; value: string }[] = Object.entries(base.hostSysctls).map(([key, value]) => ({ role: 'host' as const, key, value }));
+  if (container) sysctls.push({ role: 'vm', key: 'net.ipv4.ip_forward', value: '1' });
   const neighbors = t.neighbors.map((n) => ({
     role: 'vm' as const,
     address: renderTemplate(n.address, vars),
@@ -288,6 +324,12 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
   vars['ipv6.vm'] = `${LAB_IPV6_PREFIX}4`;
   vars['ipv6.gateway'] = `${LAB_IPV6_PREFIX}1`;
   if (t.foreign) vars['foreign.port'] = String(t.foreign.port);
+  if (container) {
+    vars['container.ip'] = container.ip;
+    vars['container.gateway'] = container.gateway;
+    vars['container.subnet'] = `${container.subnet}/${container.prefix}`;
+    vars['agent.port'] = String(container.agentPort);
+  }
 
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(t.env)) env[k] = renderTemplate(v, vars);
@@ -311,6 +353,7 @@ export function buildTopology(profile: VmProfile, options: TopologyOptions): Lab
     fixRoutes: fixed ? scenario.fixed.routes.map((r) => resolveRoute(r, vars)) : [],
     proxy,
     cluster,
+    container,
     dhcpRoutes,
     dns,
     foreign,

@@ -50,6 +50,9 @@ function checkTopology(t: LabTopology, labNamespaces: ReadonlySet<string>, probl
       problems.push({ where, reason: `device ${route.dev} is not a lab device of the ${route.role} namespace` });
       continue;
     }
+    // The container's one route leads to VM 0's bridge, and from there only where the VM itself routes.
+    const viaVmBridge = route.role === 'ctr' && t.container !== null && t.container !== undefined && route.via === t.container.gateway && route.dev === 'eth0';
+    if (viaVmBridge) continue;
     if (!isVmRole(route.role) && route.role !== 'proxy') {
       problems.push({ where, reason: `the ${route.role} namespace must not have routes beyond its own links (it is the lab's end)` });
     }

@@ -1,14 +1,15 @@
 // The lab's personas: small servers that answer the way real non-IMDS things do (S5, S7, S8 in
 // scenarios.md): Docker Desktop's 403, an HTML page, an HTTP/1.0 server closing without a body, TLS on port 80,
-// proxies refusing with 400 or 502, and the lab's CA Issuers server (the issuing CA as DER, RFC 5280 §4.2.2.1).
+// proxies refusing with 400 or 502, the lab's CA Issuers server (the issuing CA as DER, RFC 5280 §4.2.2.1), and a
+// node-local pod identity agent (S9: aad-pod-identity's NMI, reached by DNAT: tokens refused, the rest proxied to IMDS).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { LabError } from './lab-error.ts';
 
-export const PERSONA_KINDS = ['ca-issuers', 'docker-desktop', 'foreign-html', 'http10-close', 'tls-only', 'proxy-refuse', 'proxy-bad-gateway'] as const;
+export const PERSONA_KINDS = ['ca-issuers', 'docker-desktop', 'foreign-html', 'http10-close', 'tls-only', 'proxy-refuse', 'proxy-bad-gateway', 'pod-identity-agent'] as const;
 export type PersonaKind = (typeof PERSONA_KINDS)[number];
 
 /** Docker Desktop's answer for 169.254.169.254 (Azure/azure-sdk-for-net#38218): the SDKs match on this sentence. */
@@ -22,6 +23,24 @@ export function proxyRefusal(host: string): string {
 
 export const FOREIGN_HTML =
   '<!DOCTYPE html>\n<html><head><title>Network login required</title></head>\n<body><h1>Sign in to continue</h1><p>This network requires you to sign in before you can use it.</p></body></html>\n';
+
+/** What NMI answers (404) for a pod with no identity assigned (Azure/aad-pod-identity#585, #678); real NMI retries ~100 s first. */
+export const NMI_NO_IDENTITY = 'getting assigned identities for pod default/app in ASSIGNED state failed after 20 attempts, retry duration [5]s. Error: <nil>';
+
+/** NMI's pass-through: any other path goes to IMDS unchanged (from the node, so IMDS sees the node's primary IP). */
+function proxyToImds(req: IncomingMessage, res: ServerResponse, done: (status: number) => void): void {
+  const upstream = httpRequest({ host: '169.254.169.254', port: 80, method: req.method, path: req.url, headers: req.headers, timeout: 10_000 }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+    done(answer.statusCode ?? 502);
+  });
+  upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
+  upstream.on('error', (error) => {
+    if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${error.message}\n`);
+    done(502);
+  });
+  req.pipe(upstream);
+}
 
 export interface PersonaOptions {
   readonly kind: PersonaKind;
@@ -126,6 +145,19 @@ function createPersona(o: PersonaOptions, log: (line: string) => void): Server {
       return rawServer(log, (line) => {
         const body = `<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The proxy could not reach ${targetHost(line)}.</p></body></html>\n`;
         return `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+      });
+    case 'pod-identity-agent':
+      return createHttpServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://169.254.169.254');
+        const line = (status: number): void => log(`${req.method} ${url.pathname} from ${req.socket.remoteAddress} -> ${status}`);
+        if (url.pathname.replace(/\/+$/, '') !== '/metadata/identity/oauth2/token') {
+          proxyToImds(req, res, line);
+          return;
+        }
+        // As Go's http.Error: text/plain, nosniff, the message and a newline.
+        const [status, text] = url.searchParams.get('resource') ? [404, NMI_NO_IDENTITY] : [400, 'parameter resource cannot be empty'];
+        res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(`${text}\n`);
+        line(status);
       });
   }
 }

@@ -43,7 +43,7 @@ describe('planLab', () => {
           const p = plan(name, { capture, fixed });
           assert.deepEqual(findEscapes(p), []);
           const text = lines(p.steps);
-          for (const line of text) assert.match(line, /^(ip (-n imds-(vm[0-9]*|host|proxy|dead) |netns (add|exec) imds-(vm[0-9]*|host|proxy|dead)\b)|# write \/run\/imds-lab\/imds\/|# write \/etc\/netns\/imds-vm[0-9]*\/resolv\.conf )/);
+          for (const line of text) assert.match(line, /^(ip (-n imds-(vm[0-9]*|host|proxy|dead|ctr) |netns (add|exec) imds-(vm[0-9]*|host|proxy|dead|ctr)\b)|# write \/run\/imds-lab\/imds\/|# write \/etc\/netns\/imds-vm[0-9]*\/resolv\.conf )/);
           // One VM: imds-vm; a scale set (proxy-vm): imds-vm0, imds-vm1, …
           assert.match(text[0]!, /^ip netns add imds-vm0?$/);
           assert.ok(text.includes('ip netns add imds-host'));
@@ -52,7 +52,8 @@ describe('planLab', () => {
           assert.equal(responders.length, 1);
           assert.ok(responders[0]!.startsWith(`ip netns exec imds-host /usr/bin/node /opt/imds-lab/dist/src/cli/main.js serve --capture ${capture} --listen 169.254.169.254:80`));
           // Only the host namespace routes 169.254.169.254 to the responder; no default route outside the VM.
-          assert.equal(text.filter((l) => / route add default /.test(l) && !/^ip -n imds-vm[0-9]* /.test(l)).length, 0);
+          // (The container's one default route leads to the VM's bridge, and on only where the VM routes.)
+          assert.equal(text.filter((l) => / route add default /.test(l) && !/^ip -n imds-vm[0-9]* /.test(l) && l !== 'ip -n imds-ctr route add default via 172.17.0.1 dev eth0').length, 0);
         });
       }
     }
@@ -282,6 +283,54 @@ describe('names and addresses', () => {
     assert.ok(lines(plan('proxy-refuse').steps).some((l) => l.startsWith('ip netns exec imds-proxy ') && l.includes(' persona proxy-refuse --listen 192.168.254.2:3128 ')));
     assert.ok(lines(plan('proxy-bad-gateway').steps).some((l) => l.includes(' persona proxy-bad-gateway --listen 192.168.254.2:8888 ')));
     assert.equal(lines(plan('proxy-refuse').steps).some((l) => l.includes('tinyproxy')), false);
+  });
+
+  it('container scenarios: imds-ctr behind docker0 in the VM, its one route via the bridge, the VM forwards', () => {
+    const text = lines(plan('container-nat').steps);
+    assert.ok(text.includes('ip netns add imds-ctr'));
+    assert.ok(text.includes('ip -n imds-vm link add docker0 type bridge'));
+    assert.ok(text.includes('ip -n imds-vm addr add 172.17.0.1/16 dev docker0'));
+    assert.ok(text.includes('ip -n imds-vm link add veth0 type veth peer name eth0 netns imds-ctr'));
+    assert.ok(text.includes('ip -n imds-vm link set veth0 master docker0'));
+    assert.ok(text.includes('ip -n imds-ctr addr add 172.17.0.2/16 dev eth0'));
+    assert.ok(text.includes('ip -n imds-ctr route add default via 172.17.0.1 dev eth0'));
+    assert.ok(text.includes('ip netns exec imds-vm sysctl -q -w net.ipv4.ip_forward=1'));
+    assert.ok(text.includes('ip netns exec imds-vm nft add rule ip imds_lab_container postrouting oifname eth0 ip saddr 172.17.0.0/16 masquerade'));
+    // No container, no ctr namespace and no container table.
+    assert.equal(lines(plan('healthy').steps).some((l) => l.includes('imds-ctr') || l.includes('imds_lab_container')), false);
+  });
+
+  it('container-routed: no MASQUERADE; --fixed adds it', () => {
+    const masquerade = (l: string): boolean => l.includes(' masquerade');
+    assert.equal(lines(plan('container-routed').steps).some(masquerade), false);
+    assert.equal(lines(plan('container-routed', { fixed: true }).steps).filter(masquerade).length, 1);
+  });
+
+  it('netpol-drop/-reject: deny-all in the VM forward chain; --fixed accepts 169.254.169.254:80 first', () => {
+    const forward = (name: string, fixed: boolean): string[] =>
+      lines(plan(name, { fixed }).steps).filter((l) => l.startsWith('ip netns exec imds-vm nft add rule ip imds_lab_container forward '));
+    const accept = 'ip netns exec imds-vm nft add rule ip imds_lab_container forward iifname docker0 ip daddr 169.254.169.254 tcp dport 80 accept';
+    assert.deepEqual(forward('netpol-drop', false), ['ip netns exec imds-vm nft add rule ip imds_lab_container forward iifname docker0 drop']);
+    assert.deepEqual(forward('netpol-drop', true), [accept, 'ip netns exec imds-vm nft add rule ip imds_lab_container forward iifname docker0 drop']);
+    const reject = forward('netpol-reject', false);
+    assert.ok(reject[0]!.endsWith('iifname docker0 meta l4proto tcp reject with tcp reset'));
+    assert.ok(reject[1]!.endsWith('iifname docker0 reject with icmp type admin-prohibited'));
+    assert.equal(forward('netpol-reject', true)[0], accept);
+  });
+
+  it('container steps undo: the table delete undoes every rule; the ctr namespace and docker0 are removed', () => {
+    const steps = plan('netpol-reject').steps.filter((s): s is Extract<LabStep, { kind: 'run' }> => s.kind === 'run');
+    const table = steps.find((s) => s.argv.join(' ') === 'ip netns exec imds-vm nft add table ip imds_lab_container');
+    assert.deepEqual(table?.undo, ['ip', 'netns', 'exec', 'imds-vm', 'nft', 'delete', 'table', 'ip', 'imds_lab_container']);
+    assert.deepEqual(steps.find((s) => s.argv.join(' ') === 'ip netns add imds-ctr')?.undo, ['ip', 'netns', 'del', 'imds-ctr']);
+    assert.deepEqual(steps.find((s) => s.argv.join(' ') === 'ip -n imds-vm link add docker0 type bridge')?.undo, ['ip', '-n', 'imds-vm', 'link', 'del', 'docker0']);
+  });
+
+  it('no-escape refuses a container route that does not lead to the VM bridge', () => {
+    const p = plan('container-nat');
+    const routes = p.topology.routes.map((r) => (r.role === 'ctr' ? { ...r, via: '172.17.0.9' } : r));
+    const problems = findEscapes({ ...p, topology: { ...p.topology, routes } });
+    assert.ok(problems.some((x) => x.where === 'route default in ctr'), JSON.stringify(problems));
   });
 
   it('ipv6-only: eth0 has only the ULA address and an IPv6 default route; --fixed (dual stack) brings IPv4 back', () => {

@@ -41,6 +41,8 @@ export const NFT_TABLE = 'imds_lab';
 export const NFT_DNS_TABLE = 'imds_lab_dns';
 /** Foreign responders: the table in the VM that DNATs 169.254.169.254:80 to the persona. */
 export const NFT_FOREIGN_TABLE = 'imds_lab_foreign';
+/** S9: the table in the VM for the container: MASQUERADE, the egress policy and the agent's DNAT. */
+export const NFT_CONTAINER_TABLE = 'imds_lab_container';
 
 /** The responder's control socket: one per lab, in the lab's state directory (docs/control.md). */
 export function controlSocketOf(stateDir: string): string {
@@ -86,7 +88,7 @@ function listening(topology: LabTopology, role: LabRole, protocol: '-t' | '-u', 
 
 function networkSteps(t: LabTopology): LabStep[] {
   const steps: LabStep[] = [];
-  const roles: LabRole[] = ['vm', ...t.vms.slice(1).map((vm) => vm.role), 'host', 'proxy', 'dead'];
+  const roles: LabRole[] = ['vm', ...t.vms.slice(1).map((vm) => vm.role), 'host', 'proxy', 'dead', 'ctr'];
   for (const role of roles) {
     const name = t.namespaces[role];
     if (!name) continue;
@@ -198,6 +200,38 @@ function foreignSteps(t: LabTopology, o: PlanOptions): LabStep[] {
   ];
 }
 
+/**
+ * S9: what the VM does with the container's traffic, in one nftables table (deleting it undoes every rule):
+ * docker's MASQUERADE out of eth0, a deny-all egress policy (drop, or reject with a TCP reset) that may let
+ * 169.254.169.254:80 through first, and aad-pod-identity NMI's DNAT of 169.254.169.254:80 to a node-local agent.
+ */
+function containerSteps(t: LabTopology, o: PlanOptions): LabStep[] {
+  const c = t.container;
+  if (!c) return [];
+  const nft = (...args: string[]): string[] => execIn(t, 'vm', 'nft', ...args);
+  const rule = (chain: string, ...args: string[]): LabStep => run(nft('add', 'rule', 'ip', NFT_CONTAINER_TABLE, chain, ...args), null);
+  const chain = (name: string, spec: string): LabStep => run(nft('add', 'chain', 'ip', NFT_CONTAINER_TABLE, name, spec), null);
+  const steps: LabStep[] = [run(nft('add', 'table', 'ip', NFT_CONTAINER_TABLE), nft('delete', 'table', 'ip', NFT_CONTAINER_TABLE))];
+  if (c.agent) {
+    steps.unshift(personaStep(t, o, 'vm', 'agent', 'pod-identity-agent', c.gateway, c.agentPort));
+    steps.push(chain('prerouting', '{ type nat hook prerouting priority -100 ; }'));
+    steps.push(rule('prerouting', 'iifname', c.bridge, 'ip', 'daddr', IMDS_ADDRESS, 'tcp', 'dport', '80', 'dnat', 'to', `${c.gateway}:${c.agentPort}`));
+  }
+  if (c.policy !== 'none') {
+    steps.push(chain('forward', '{ type filter hook forward priority 0 ; policy accept ; }'));
+    if (c.allowImds) steps.push(rule('forward', 'iifname', c.bridge, 'ip', 'daddr', IMDS_ADDRESS, 'tcp', 'dport', '80', 'accept'));
+    if (c.policy === 'reject') {
+      steps.push(rule('forward', 'iifname', c.bridge, 'meta', 'l4proto', 'tcp', 'reject', 'with', 'tcp', 'reset'));
+      steps.push(rule('forward', 'iifname', c.bridge, 'reject', 'with', 'icmp', 'type', 'admin-prohibited'));
+    } else steps.push(rule('forward', 'iifname', c.bridge, 'drop'));
+  }
+  if (c.snat) {
+    steps.push(chain('postrouting', '{ type nat hook postrouting priority 100 ; }'));
+    steps.push(rule('postrouting', 'oifname', 'eth0', 'ip', 'saddr', `${c.subnet}/${c.prefix}`, 'masquerade'));
+  }
+  return steps;
+}
+
 function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
   const steps: LabStep[] = [];
   const sd = o.stateDir;
@@ -246,6 +280,7 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
   steps.push(personaStep(t, o, 'host', 'ca-issuers', 'ca-issuers', t.dns.server, 80));
   steps.push(...dnsSteps(t, o));
   steps.push(...foreignSteps(t, o));
+  steps.push(...containerSteps(t, o));
   if (t.proxy && (t.proxy.behaviour === 'refuse' || t.proxy.behaviour === 'bad-gateway')) {
     // Proxies that refuse with a body of our choosing (tinyproxy cannot answer 400 or 502 this way): a persona proxy.
     steps.push(personaStep(t, o, t.proxy.role, 'proxy', `proxy-${t.proxy.behaviour}`, t.proxy.ip, t.proxy.port));

@@ -64,6 +64,23 @@ export interface ScenarioTopology {
   readonly foreign: ForeignResponder | null;
   /** IPv6 on eth0 (S21): none (Azure's default here), dual (IPv4 and IPv6 with an IPv6 default route), only (no IPv4 at all). */
   readonly ipv6: Ipv6Mode;
+  /** S9: a container namespace behind a docker-style bridge in the VM (the app runs there). */
+  readonly container: ScenarioContainer | null;
+}
+
+/** Egress policy for the container (nftables in the VM's forward chain): none, drop (timeout) or reject (RST: refused at once). */
+export const CONTAINER_POLICIES = ['none', 'drop', 'reject'] as const;
+export type ContainerPolicy = (typeof CONTAINER_POLICIES)[number];
+
+export interface ScenarioContainer {
+  /** MASQUERADE the container's traffic out of the VM's eth0 (docker's default); false = pod addresses routed as they are. */
+  readonly snat: boolean;
+  /** Deny-all egress policy for the container. */
+  readonly policy: ContainerPolicy;
+  /** The policy lets 169.254.169.254:80 through before it denies the rest. */
+  readonly allowImds: boolean;
+  /** A node-local agent (aad-pod-identity's NMI style) gets 169.254.169.254:80 by DNAT. */
+  readonly agent: boolean;
 }
 
 export const IPV6_MODES = ['none', 'dual', 'only'] as const;
@@ -105,6 +122,8 @@ export interface ScenarioFix {
   readonly removeForeign?: boolean;
   /** The fix changes the VM's IPv6 mode (ipv6-only: give it IPv4 back, i.e. dual stack). */
   readonly ipv6?: Ipv6Mode;
+  /** The fix changes the container's networking (e.g. snat: true, allowImds: true, agent: false). */
+  readonly container?: Partial<ScenarioContainer>;
 }
 
 export interface ScenarioDefinition {

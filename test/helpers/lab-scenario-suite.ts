@@ -8,13 +8,21 @@ import type { ScenarioDefinition } from '../../src/lab/scenario-types.ts';
 import { exec, IMDS_URL, LabTestContext, splitStatus } from './lab-cli.ts';
 import { privilegedSkipReason } from './netns.ts';
 
+/** curl where the scenario's app runs: the VM, or its container (S9: imds-lab exec --container). */
+type Where = 'vm' | 'container';
+
+function curlIn(ctx: LabTestContext, where: Where, name: string, curlArgs: readonly string[]): ReturnType<LabTestContext['curl']> {
+  if (where === 'vm') return ctx.curl(name, curlArgs);
+  return ctx.cli(['exec', '--name', name, '--container', '--', 'curl', '-sS', '-H', 'Metadata: true', ...curlArgs]);
+}
+
 /** Checks what a client sees against the scenario's `expect` string. */
-async function checkOutcome(ctx: LabTestContext, name: string, expected: string, label: string): Promise<void> {
+async function checkOutcome(ctx: LabTestContext, name: string, expected: string, label: string, where: Where = 'vm'): Promise<void> {
   if (expected.startsWith('statuses:')) {
     const want = expected.slice('statuses:'.length).split(',').map(Number);
     const got: number[] = [];
     for (let i = 0; i < want.length; i++) {
-      const r = await ctx.curl(name, ['-m', '3', '-w', '\n%{http_code}', IMDS_URL]);
+      const r = await curlIn(ctx, where, name, ['-m', '3', '-w', '\n%{http_code}', IMDS_URL]);
       assert.equal(r.code, 0, `${label}: request ${i + 1}: ${r.stderr}`);
       got.push(splitStatus(r.stdout).status);
     }
@@ -31,10 +39,10 @@ async function checkOutcome(ctx: LabTestContext, name: string, expected: string,
       assert.equal(r.code, 2, `${label}: getent should say "not found" (exit 2), got ${r.code} ${r.stderr}`);
       assert.ok(r.ms < 2500, `${label}: NXDOMAIN should come back at once, took ${Math.round(r.ms)} ms (the stall is 5 s per try)`);
     }
-    await checkOutcome(ctx, name, 'ok', `${label} (IMDS)`);
+    await checkOutcome(ctx, name, 'ok', `${label} (IMDS)`, where);
     return;
   }
-  const r = await ctx.curl(name, ['-m', '2', '-w', '\n%{http_code}\n%{time_total}', IMDS_URL]);
+  const r = await curlIn(ctx, where, name, ['-m', '2', '-w', '\n%{http_code}\n%{time_total}', IMDS_URL]);
   const lines = r.stdout.split('\n');
   const seconds = Number(lines.at(-1));
   const status = Number(lines.at(-2));
@@ -94,11 +102,14 @@ async function doctorCause(ctx: LabTestContext, name: string): Promise<{ cause: 
 
 async function checkScenario(ctx: LabTestContext, scenario: ScenarioDefinition, capture: string): Promise<void> {
   const name = ctx.name();
+  const where: Where = scenario.topology.container ? 'container' : 'vm';
   const up = (...extra: string[]) => ctx.cli(['up', '--name', name, '--scenario', scenario.name, '--capture', capture, ...extra]);
   try {
     let r = await up();
     assert.equal(r.code, 0, `up: ${r.stderr}`);
-    await checkOutcome(ctx, name, scenario.expect.broken, `${scenario.name} broken`);
+    await checkOutcome(ctx, name, scenario.expect.broken, `${scenario.name} broken`, where);
+    // The VM itself stays healthy: only its container's traffic is affected.
+    if (where === 'container') await checkOutcome(ctx, name, 'ok', `${scenario.name} broken, from the VM`, 'vm');
 
     if (scenario.expect.broken.startsWith('statuses:')) {
       // The faults were used up: start afresh so the doctor's probe meets the first one.
@@ -114,11 +125,11 @@ async function checkScenario(ctx: LabTestContext, scenario: ScenarioDefinition, 
     assert.equal(r.code, 0, `up --fixed: ${r.stderr}`);
     if (scenario.fixKind === 'client') {
       // The fix is a retrying client; the lab stays broken for a naive one.
-      const retry = await ctx.curl(name, ['-f', '-m', '20', '--retry', '5', '--retry-all-errors', '--retry-delay', '1', IMDS_URL]);
+      const retry = await curlIn(ctx, where, name, ['-f', '-m', '20', '--retry', '5', '--retry-all-errors', '--retry-delay', '1', IMDS_URL]);
       assert.equal(retry.code, 0, `${scenario.name}: the retrying client should succeed: ${retry.stderr}`);
       assert.match(retry.stdout, /^[0-9a-f-]{36}$/);
     } else {
-      await checkOutcome(ctx, name, scenario.expect.fixed, `${scenario.name} fixed`);
+      await checkOutcome(ctx, name, scenario.expect.fixed, `${scenario.name} fixed`, where);
       const fixedDoctor = await doctorCause(ctx, name);
       assert.equal(fixedDoctor.cause, 'ok', `${scenario.name} fixed: doctor said ${fixedDoctor.cause}`);
     }
