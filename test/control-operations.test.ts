@@ -27,7 +27,8 @@ async function lastLog(): Promise<LoggedRequest> {
 
 describe('HTTP faults at runtime', () => {
   test('a counted 410 answers twice, is logged with its rule and fault id, then stops', async () => {
-    const { id } = await h.client.addFault({ path: '/metadata/instance', status: 410, count: 2 });
+    const { id, addedAt } = await h.client.addFault({ path: '/metadata/instance', status: 410, count: 2 });
+    assert.match(addedAt, /^2026-04-11T22:/, 'added at the virtual clock\'s wall time (the HTML view marks it)');
     assert.equal((await h.get(INSTANCE)).status, 410);
     const entry = await lastLog();
     assert.equal(entry.status, 410);
@@ -42,7 +43,7 @@ describe('HTTP faults at runtime', () => {
     assert.equal((await h.get(INSTANCE)).status, 200);
     assert.equal((await lastLog()).rule, 'handler');
     const listed = await h.client.listFaults();
-    assert.deepEqual(listed.map((f) => [f.id, f.remaining, f.applied]), [[id, 0, 2]]);
+    assert.deepEqual(listed.map((f) => [f.id, f.remaining, f.applied, f.addedAt]), [[id, 0, 2, addedAt]]);
     await h.client.clearFaults();
   });
 

@@ -12,7 +12,7 @@ import { readPcap } from '../lab/pcap-read.ts';
 import type { LabState } from '../lab/lab-state.ts';
 import { analyzeTrace, parseRequestLog, type TraceResult } from '../lab/trace-analysis.ts';
 import type { TraceLabInfo } from '../lab/trace-format.ts';
-import { describeFaults, doctorPage, pathFacts, resolveFix, runPage, timelineMarks, type LabFacts } from '../view/lab-pages.ts';
+import { describeFaults, doctorPage, faultMarks, pathFacts, resolveFix, runPage, timelineMarks, type LabFacts } from '../view/lab-pages.ts';
 import type { LadderMark } from '../view/ladder-model.ts';
 import { selfCommand } from '../lab/lab-setup.ts';
 import type { PathFacts } from '../view/path-model.ts';
@@ -67,8 +67,9 @@ export async function writeDoctorHtml(file: string, state: LabState, target: Doc
   if (state.pcapFile) await settleCapture();
   const trace = state.pcapFile ? { result: await traceFromPcap(state.pcapFile, readOptional(`${state.stateDir}/responder.log`)), lab: traceLabInfo(state) } : null;
   const path = pathFacts(labFacts(state), { namespace: target.namespace, primary: target.primary }, facts, facts.env);
-  const faults = describeFaults(await ctlJson(state, ['net', 'show'], target.vm), await ctlJson(state, ['fault', 'list'], target.vm));
-  const marks = trace ? timelineMarks(await ctlJson(state, ['timeline', 'status'], target.vm)) : [];
+  const [net, http, timeline] = await Promise.all([ctlJson(state, ['net', 'show'], target.vm), ctlJson(state, ['fault', 'list'], target.vm), ctlJson(state, ['timeline', 'status'], target.vm)]);
+  const faults = describeFaults(net, http);
+  const marks = [...timelineMarks(timeline), ...faultMarks(net, http)];
   writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, faults, marks, generated: new Date().toISOString() }));
 }
 
@@ -101,12 +102,18 @@ export class RunHtmlRecorder {
     this.pcap = pcap === undefined ? join(tmpdir(), `imds-lab-html-${process.pid}-${randomBytes(4).toString('hex')}.pcap`) : resolve(pcap);
   }
 
-  /** After CMD, before the lab goes: the VM's routes, the phases of a timeline CMD ran, and the lab's description. */
+  /** After CMD, before the lab goes: the VM's routes, timeline phases and faults CMD set (as marks), and the lab's description. */
   async beforeTeardown(state: LabState, env: Readonly<Record<string, string>>): Promise<void> {
     const target = doctorTarget(state);
-    const [routes, timeline] = await Promise.all([gatherRouteFacts(processRunner, target.namespace), ctlJson(state, ['timeline', 'status'], target.vm), settleCapture()]);
+    const [routes, timeline, net, http] = await Promise.all([
+      gatherRouteFacts(processRunner, target.namespace),
+      ctlJson(state, ['timeline', 'status'], target.vm),
+      ctlJson(state, ['net', 'show'], target.vm),
+      ctlJson(state, ['fault', 'list'], target.vm),
+      settleCapture(),
+    ]);
     const lab = labFacts(state);
-    this.facts = { lab, path: pathFacts(lab, target, routes, env), fix: labFix(state), info: traceLabInfo(state), stateDir: state.stateDir, marks: timelineMarks(timeline) };
+    this.facts = { lab, path: pathFacts(lab, target, routes, env), fix: labFix(state), info: traceLabInfo(state), stateDir: state.stateDir, marks: [...timelineMarks(timeline), ...faultMarks(net, http)] };
   }
 
   /** Writes the page (a failure is a warning: CMD's exit code stays the answer), then removes a temporary capture. */

@@ -113,10 +113,10 @@ export class ControlClient {
     return this.request('vm.list');
   }
 
-  addFault(fault: FaultInput): Promise<{ id: number; fault: HttpFault }> {
+  addFault(fault: FaultInput): Promise<{ id: number; fault: HttpFault; addedAt: string }> {
     return this.request('fault.add', { fault });
   }
-  listFaults(): Promise<FaultState[]> {
+  listFaults(): Promise<(FaultState & { addedAt?: string })[]> {
     return this.request('fault.list');
   }
   removeFault(id: number): Promise<{ removed: number }> {
@@ -127,13 +127,14 @@ export class ControlClient {
   }
 
   /** Network faults (capture tun): a --net-fault spec ("drop-syn,seed=7") or a persona (black-hole, refuse, icmp, lossy, stall). */
-  setNetFaults(faults: string): Promise<{ faults: unknown }> {
+  setNetFaults(faults: string): Promise<{ faults: unknown; setAt: string }> {
     return this.request('net.set', { faults });
   }
-  clearNetFaults(): Promise<{ faults: unknown }> {
+  clearNetFaults(): Promise<{ faults: unknown; setAt: string }> {
     return this.request('net.clear');
   }
-  getNetFaults(): Promise<{ faults: unknown }> {
+  /** setAt: when the control plane last set or cleared them (null: never, the faults are the daemon's flags). */
+  getNetFaults(): Promise<{ faults: unknown; setAt: string | null }> {
     return this.request('net.get');
   }
 

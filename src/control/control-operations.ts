@@ -73,6 +73,22 @@ function clockView(ctx: OperationContext): { virtual: boolean; now: number; wall
   return { virtual: ctx.virtualClock !== undefined, now: ctx.clock.now(), wallTime: new Date(ctx.clock.wallTime()).toISOString() };
 }
 
+/**
+ * When the control plane last changed a VM's network faults and added each HTTP fault (the clock's wall time,
+ * ISO 8601): net.get/net.set answer `setAt`, fault.add/fault.list `addedAt`; the HTML view marks them in time.
+ */
+const setTimes = new WeakMap<ControlledVm, { net: string | null; http: Map<number, string> }>();
+
+function timesOf(vm: ControlledVm): { net: string | null; http: Map<number, string> } {
+  let t = setTimes.get(vm);
+  if (!t) setTimes.set(vm, (t = { net: null, http: new Map() }));
+  return t;
+}
+
+function wallNow(ctx: OperationContext): string {
+  return new Date(ctx.clock.wallTime()).toISOString();
+}
+
 function timelineOf({ vm, ctx }: OperationCall): NonNullable<ReturnType<TimelineRegistry['get']>> {
   const run = ctx.timelines.get(vm.name);
   if (!run) throw notFound('vm', `VM ${vm.name} has run no timeline`);
@@ -126,12 +142,22 @@ export const OPERATIONS = {
   'fault.add': {
     scope: 'vm',
     fields: ['fault'],
-    run: ({ p, vm }) => {
+    run: ({ p, vm, ctx }) => {
       const fault = readHttpFault(p.required('fault'), 'fault');
-      return { id: vm.faults.add(fault), fault };
+      const id = vm.faults.add(fault);
+      const addedAt = wallNow(ctx);
+      timesOf(vm).http.set(id, addedAt);
+      return { id, fault, addedAt };
     },
   },
-  'fault.list': { scope: 'vm', fields: [], run: ({ vm }) => vm.faults.list() },
+  'fault.list': {
+    scope: 'vm',
+    fields: [],
+    run: ({ vm }) => vm.faults.list().map((f) => {
+      const addedAt = setTimes.get(vm)?.http.get(f.id);
+      return addedAt === undefined ? f : { ...f, addedAt };
+    }),
+  },
   'fault.remove': {
     scope: 'vm',
     fields: ['faultId'],
@@ -154,14 +180,23 @@ export const OPERATIONS = {
   'net.set': {
     scope: 'vm',
     fields: ['faults'],
-    run: ({ p, vm }) => {
+    run: ({ p, vm, ctx }) => {
       const spec = p.string('faults').trim();
       if (spec === '') throw fieldError('faults', 'must be a --net-fault spec or a persona (black-hole, refuse, icmp, lossy, stall, rst, drop-syn=P, loss=P…)');
-      return { faults: requireNet(vm).set(netSpecOf(spec)) };
+      const faults = requireNet(vm).set(netSpecOf(spec));
+      const setAt = (timesOf(vm).net = wallNow(ctx));
+      return { faults, setAt };
     },
   },
-  'net.clear': { scope: 'vm', fields: [], run: ({ vm }) => (requireNet(vm).clear(), { faults: requireNet(vm).current() }) },
-  'net.get': { scope: 'vm', fields: [], run: ({ vm }) => ({ faults: requireNet(vm).current() }) },
+  'net.clear': {
+    scope: 'vm',
+    fields: [],
+    run: ({ vm, ctx }) => {
+      requireNet(vm).clear();
+      return { faults: requireNet(vm).current(), setAt: (timesOf(vm).net = wallNow(ctx)) };
+    },
+  },
+  'net.get': { scope: 'vm', fields: [], run: ({ vm }) => ({ faults: requireNet(vm).current(), setAt: setTimes.get(vm)?.net ?? null }) },
 
   'timeline.start': {
     scope: 'vm',

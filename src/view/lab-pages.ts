@@ -112,16 +112,43 @@ export function doctorPage(input: {
 /** The non-neutral fields of `ctl net show` and the entries of `ctl fault list`, in words (unknown shapes are shown as JSON). */
 export function describeFaults(net: unknown, http: unknown): string[] {
   const out: string[] = [];
-  const faults = (net as { faults?: unknown } | null)?.faults;
+  const { faults, setAt } = (net ?? {}) as { faults?: unknown; setAt?: unknown };
+  const netAt = typeof setAt === 'string' ? ` (set ${setAt})` : '';
   if (faults && typeof faults === 'object') {
     for (const [key, value] of Object.entries(faults as Record<string, unknown>)) {
       if (key === 'seed' || value === 0 || value === false || value === 'none' || value === null) continue;
       if (value && typeof value === 'object' && Object.values(value).every((v) => v === 0)) continue;
-      out.push(`network ${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+      out.push(`network ${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}${netAt}`);
     }
   }
   if (Array.isArray(http)) {
-    for (const entry of http as { id?: unknown; fault?: unknown }[]) out.push(`HTTP fault #${String(entry.id ?? '?')} ${JSON.stringify(entry.fault ?? entry)}`);
+    for (const entry of http as { id?: unknown; fault?: unknown; addedAt?: unknown }[]) {
+      out.push(`HTTP fault #${String(entry.id ?? '?')} ${JSON.stringify(entry.fault ?? entry)}${typeof entry.addedAt === 'string' ? ` (added ${entry.addedAt})` : ''}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Marks for faults set through the control plane (`ctl net show`: setAt, `ctl fault list`: addedAt), on the
+ * pcap time axis (wall-clock microseconds). Faults without a recorded time (daemon flags) give none.
+ */
+export function faultMarks(net: unknown, http: unknown): LadderMark[] {
+  const out: LadderMark[] = [];
+  const setAt = (net as { setAt?: unknown } | null)?.setAt;
+  const netMs = typeof setAt === 'string' ? Date.parse(setAt) : NaN;
+  if (Number.isFinite(netMs)) {
+    const now = describeFaults({ faults: (net as { faults?: unknown }).faults }, null).map((f) => f.replace(/^network /, ''));
+    out.push({ tUs: netMs * 1000, label: now.length ? `network faults set: ${now.join(', ')}` : 'network faults cleared' });
+  }
+  if (Array.isArray(http)) {
+    for (const entry of http as { id?: unknown; fault?: { status?: unknown; delayMs?: unknown; path?: unknown }; addedAt?: unknown }[]) {
+      const ms = typeof entry.addedAt === 'string' ? Date.parse(entry.addedAt) : NaN;
+      if (!Number.isFinite(ms)) continue;
+      const f = entry.fault ?? {};
+      const what = [f.status !== undefined ? String(f.status) : '', f.delayMs !== undefined ? `delay ${String(f.delayMs)} ms` : ''].filter(Boolean).join(', ');
+      out.push({ tUs: ms * 1000, label: `HTTP fault #${String(entry.id ?? '?')} added: ${what}${typeof f.path === 'string' ? ` on ${f.path}` : ''}` });
+    }
   }
   return out;
 }
