@@ -30,9 +30,17 @@ export interface TcpConfig {
   readonly synAckRetries: number;
   /** Hard cap on the SYN-RECEIVED lifetime in ms. */
   readonly synReceivedTimeoutMs: number;
-  /** Half-open (SYN-RECEIVED) connections a listener keeps at once; past it, SYN cookies (or drops). */
+  /**
+   * Half-open (SYN-RECEIVED) connections a listener keeps at once; past it, SYN cookies (or drops). Sized like
+   * Linux's tcp_max_syn_backlog (1024 on a small machine): cookies are for floods, not for a busy client.
+   */
   readonly synBacklog: number;
-  /** Half-open connections one remote address may hold (each VM has its own); past it, SYN cookies. */
+  /**
+   * Half-open connections one remote address may hold (each VM has its own); past it, SYN cookies. A quarter
+   * of synBacklog (as maxConnectionsPerSource is of the table): an ordinary burst from one client (a load
+   * generator opening hundreds at once) stays stateful, so a lost segment is retransmitted by us rather than
+   * left to a cookie handshake that has no state to retry from.
+   */
   readonly synBacklogPerSource: number;
   /** Answer SYNs with RFC 4987 SYN cookies once a backlog bound is reached (Linux tcp_syncookies=1). */
   readonly synCookies: boolean;
@@ -64,8 +72,8 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   synRetries: 5,
   synAckRetries: 5,
   synReceivedTimeoutMs: 60_000,
-  synBacklog: 128,
-  synBacklogPerSource: 32,
+  synBacklog: 1024,
+  synBacklogPerSource: 256,
   synCookies: true,
   finWait2TimeoutMs: 60_000,
   challengeAckLimit: 10,

@@ -94,6 +94,13 @@ describe('TcpListener', () => {
     assert.equal(again.kind, 'accepted');
   });
 
+  test('an ordinary burst from one client (200 SYNs at once) stays stateful under the defaults: no cookies', () => {
+    const l = listen();
+    for (let port = 1; port <= 200; port++) assert.equal(l.handleSegment(synFrom(port), 7, 0).kind, 'accepted', `SYN ${port}`);
+    assert.equal(l.halfOpenFrom(7), 200);
+    assert.deepEqual(l.cookieStats, { sent: 0, accepted: 0, rejected: 0 });
+  });
+
   test('past its per-source share a source gets SYN cookies; other sources still get stateful slots', () => {
     const l = listen({ synBacklogPerSource: 2 });
     assert.equal(l.handleSegment(synFrom(1), 7, 0).kind, 'accepted');
