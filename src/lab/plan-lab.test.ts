@@ -326,6 +326,16 @@ describe('names and addresses', () => {
     assert.deepEqual(steps.find((s) => s.argv.join(' ') === 'ip -n imds-vm link add docker0 type bridge')?.undo, ['ip', '-n', 'imds-vm', 'link', 'del', 'docker0']);
   });
 
+  it('pod-agent-dnat: the agent persona in the VM on the bridge address, a DNAT from docker0 to it; --fixed removes both', () => {
+    const text = lines(plan('pod-agent-dnat').steps);
+    const agent = text.findIndex((l) => l.startsWith('ip netns exec imds-vm ') && l.includes(' persona pod-identity-agent --listen 172.17.0.1:2579 '));
+    const dnat = text.indexOf('ip netns exec imds-vm nft add rule ip imds_lab_container prerouting iifname docker0 ip daddr 169.254.169.254 tcp dport 80 dnat to 172.17.0.1:2579');
+    assert.ok(agent >= 0 && dnat > agent, 'the agent listens before the DNAT sends it traffic');
+    const fixed = lines(plan('pod-agent-dnat', { fixed: true }).steps);
+    assert.equal(fixed.some((l) => l.includes('pod-identity-agent') || l.includes(' dnat ')), false);
+    assert.ok(fixed.some((l) => l.endsWith(' masquerade')));
+  });
+
   it('no-escape refuses a container route that does not lead to the VM bridge', () => {
     const p = plan('container-nat');
     const routes = p.topology.routes.map((r) => (r.role === 'ctr' ? { ...r, via: '172.17.0.9' } : r));

@@ -8,6 +8,9 @@ import type { ScenarioDefinition } from '../../src/lab/scenario-types.ts';
 import { exec, IMDS_URL, LabTestContext, splitStatus } from './lab-cli.ts';
 import { privilegedSkipReason } from './netns.ts';
 
+/** A token request for Azure Resource Manager (what an SDK's managed identity credential sends). */
+const TOKEN_URL = 'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F';
+
 /** curl where the scenario's app runs: the VM, or its container (S9: imds-lab exec --container). */
 type Where = 'vm' | 'container';
 
@@ -27,6 +30,20 @@ async function checkOutcome(ctx: LabTestContext, name: string, expected: string,
       got.push(splitStatus(r.stdout).status);
     }
     assert.deepEqual(got, want, label);
+    return;
+  }
+  if (expected.startsWith('token:')) {
+    // pod-agent-dnat: a token request answered by whatever took 169.254.169.254:80 (status and body), at once;
+    // metadata requests must still work (the agent passes them through to IMDS).
+    const m = /^token:status:(\d+)~(.*)$/s.exec(expected);
+    assert.ok(m, `unknown expectation ${expected}`);
+    const r = await curlIn(ctx, where, name, ['-m', '2', '-w', '\n%{http_code}\n%{time_total}', TOKEN_URL]);
+    const lines = r.stdout.split('\n');
+    assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+    assert.equal(Number(lines.at(-2)), Number(m[1]), `${label}: ${r.stdout}`);
+    assert.match(lines.slice(0, -2).join('\n'), new RegExp(m[2]!), label);
+    assert.ok(Number(lines.at(-1)) < 1.5, `${label}: the answer should come at once, took ${lines.at(-1)} s`);
+    await checkOutcome(ctx, name, 'ok', `${label} (metadata)`, where);
     return;
   }
   if (expected === 'dns-stall' || expected === 'dns-fast') {
