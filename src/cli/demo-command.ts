@@ -14,6 +14,7 @@ import { buildTopology } from '../lab/lab-topology.ts';
 import { planFix } from '../lab/plan-lab.ts';
 import { processRunner } from '../process/process-runner.ts';
 import { teardownLab } from '../lab/teardown.ts';
+import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { cliInvocation } from './cli-invocation.ts';
 import { NAME_FLAG, parseFlags } from './cli-options.ts';
@@ -28,7 +29,7 @@ a managed-identity token and the attested document from inside the VM namespace 
 the network the way scenario S does (default secondary-nic), lets the doctor explain it, applies the
 documented fix and asks again. Everything is removed at the end.`;
 
-const IMDS = 'http://169.254.169.254';
+const IMDS = `http://${IMDS_ADDRESS}`;
 
 function shorten(text: string, max = 160): string {
   const flat = text.replace(/\s+/g, ' ').trim();
