@@ -64,6 +64,20 @@ async function measure(topo: Topology, state: string, args: readonly string[]): 
   }
 }
 
+/**
+ * Socket mode's server closes first, so the host namespace's kernel keeps its connections in TIME-WAIT for
+ * 60 s. The VM's kernel reuses those source ports in the next (TUN) round, and early demux hands such a SYN
+ * to the TIME-WAIT socket, which the forwarding path then drops (ip_forward drops skbs with a socket), so
+ * it never reaches the TUN: the VM sat in SYN-SENT for up to ~69 s (the p99 stall). Destroy them (ss -K).
+ */
+function forgetSocketModeTimeWait(topo: Topology): void {
+  const args = ['netns', 'exec', topo.host, 'ss', '-K', '-tan', 'state', 'time-wait', 'src', '169.254.169.254'];
+  spawnSync('ip', args, { stdio: 'ignore' });
+  const left = spawnSync('ip', ['netns', 'exec', topo.host, 'ss', '-tanH', 'state', 'time-wait', 'src', '169.254.169.254'], { encoding: 'utf8' });
+  const count = left.stdout.split('\n').filter((l) => l.trim() !== '').length;
+  if (count > 0) process.stdout.write(`bench: ${count} socket-mode TIME-WAIT sockets left in the host namespace (no SOCK_DESTROY); TUN SYNs from their ports stall until they expire\n`);
+}
+
 const f = (n: number, d = 0): string => n.toFixed(d);
 
 /** Best of the rounds per metric (highest req/s, lowest latencies and RSS): the least disturbed run. */
@@ -126,6 +140,7 @@ async function main(): Promise<void> {
       ip(['-n', topo.host, 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
       socketRounds.push(await measure(topo, state, ['--capture', 'socket', '--listen', '169.254.169.254:80']));
       ip(['-n', topo.host, 'addr', 'del', '169.254.169.254/32', 'dev', 'lo']);
+      forgetSocketModeTimeWait(topo);
       tunRounds.push(await measure(topo, state, ['--capture', 'tun']));
       const [s, t] = [socketRounds[round]!, tunRounds[round]!];
       process.stdout.write(
