@@ -66,6 +66,7 @@ async function loadMode(flags, headers) {
   let ok = 0;
   let failed = 0;
   let mismatched = 0;
+  const mismatches = {};
   let next = 0;
   const started = performance.now();
   const worker = async () => {
@@ -75,8 +76,11 @@ async function loadMode(flags, headers) {
       try {
         const r = await get(flags.url, headers, agent, timeoutMs);
         latencies.push(performance.now() - t);
-        if (r.status !== 200 || (expect && !r.body.equals(expect))) mismatched++;
-        else ok++;
+        if (r.status !== 200 || (expect && !r.body.equals(expect))) {
+          mismatched++;
+          const why = r.status !== 200 ? `status ${r.status}` : `body of ${r.body.length} bytes differs`;
+          mismatches[why] = (mismatches[why] ?? 0) + 1;
+        } else ok++;
       } catch (error) {
         failed++;
         errors[error.code ?? error.message] = (errors[error.code ?? error.message] ?? 0) + 1;
@@ -88,7 +92,7 @@ async function loadMode(flags, headers) {
   if (agent) agent.destroy();
   latencies.sort((a, b) => a - b);
   process.stdout.write(
-    JSON.stringify({ ok, failed, mismatched, errors, durationMs, rps: (ok / durationMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }),
+    JSON.stringify({ ok, failed, mismatched, mismatches, errors, durationMs, rps: (ok / durationMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }),
   );
 }
 

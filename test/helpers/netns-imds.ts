@@ -64,6 +64,8 @@ export interface LoadResult {
   ok: number;
   failed: number;
   mismatched: number;
+  /** Why responses did not match, by reason (`status 408`, `body of N bytes differs`). */
+  mismatches: Record<string, number>;
   errors: Record<string, number>;
   durationMs: number;
   rps: number;
