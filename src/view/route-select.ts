@@ -1,15 +1,10 @@
 // Route selection as the kernel does it for one destination (longest prefix, then lowest metric), and the
 // documented fix applied to a VM's route table (`ip route replace` semantics), to predict the --fixed path.
 import { cidrContains, parseCidr } from '../lab/lab-addressing.ts';
+import type { RouteFact } from '../lab/doctor-analysis.ts';
 
-export interface PathRoute {
-  readonly dst: string;
-  readonly dev: string;
-  readonly gateway?: string;
-  readonly prefsrc?: string;
-  readonly metric?: number;
-  readonly scope?: string;
-}
+/** A route as the doctor gathers it (`ip -j route`). */
+export type PathRoute = RouteFact;
 
 /** `default` -> 0.0.0.0/0, a bare address (as `ip -j route` prints a /32) -> address/32. */
 export function normalizeDestination(dst: string): string {
