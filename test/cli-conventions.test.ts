@@ -16,6 +16,7 @@ import { assertTunPrivileges, explainListenError } from '../src/cli/serve-errors
 import { openTun, tunAddonMissingMessage } from '../src/link/tun.ts';
 import { MAIN } from './helpers/lab-cli.ts';
 import { netnsList, privilegedSkipReason, uniqueSuffix } from './helpers/netns.ts';
+import { waitForServeUrl } from './helpers/serve-process.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -241,15 +242,7 @@ describe('errors that name the fix', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-          const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-      });
+      const url = await waitForServeUrl(child);
       const res = await fetch(`${url}/metadata/versions`, { headers: { Metadata: 'true' } });
       assert.equal(res.status, 200);
     } finally {

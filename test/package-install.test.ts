@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { netnsList, privilegedSkipReason, uniqueSuffix } from './helpers/netns.ts';
+import { waitForServeUrl } from './helpers/serve-process.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -111,15 +112,7 @@ describe('the npm package, installed without a C toolchain', () => {
   it('serve answers an IMDS request on 127.0.0.1', async () => {
     const child = spawn(cli, ['serve', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          out += chunk;
-          const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-      });
+      const url = await waitForServeUrl(child);
       const answer = await get(`${url}/metadata/instance?api-version=2021-02-01`);
       assert.equal(answer.status, 200, answer.body);
       assert.match((JSON.parse(answer.body) as { compute: { vmId: string } }).compute.vmId, /^[0-9a-f-]{36}$/);

@@ -26,6 +26,31 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/** Waits for serve's ready line on the child's stdout (30 s at most; an early exit rejects with stderr). */
+export function waitForReady(child: ChildProcess, stderr: () => string = () => ''): Promise<RegExpExecArray> {
+  let stdout = '';
+  return new Promise<RegExpExecArray>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 30 s; stdout:\n${stdout}\nstderr:\n${stderr()}`)), 30_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = READY.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before ready; stdout:\n${stdout}\nstderr:\n${stderr()}`));
+    });
+  });
+}
+
+/** The base URL (http://127.0.0.1:PORT) of a serve child once it is ready. */
+export async function waitForServeUrl(child: ChildProcess): Promise<string> {
+  return `http://127.0.0.1:${(await waitForReady(child))[1]}`;
+}
+
 /** Starts the server with `args` after `serve --listen 127.0.0.1:0 --state-dir DIR`. */
 export async function startServe(stateDir: string, args: readonly string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listen', '127.0.0.1:0', '--state-dir', stateDir, ...args], {
@@ -48,21 +73,7 @@ export async function startServe(stateDir: string, args: readonly string[] = [])
     return child.exitCode;
   };
   try {
-    const match = await new Promise<RegExpExecArray>((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start in 30 s; stderr:\n${stderr}`)), 30_000);
-      const check = (): void => {
-        const m = READY.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolvePromise(m);
-        }
-      };
-      child.stdout!.on('data', check);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`serve exited with ${code} before ready; stderr:\n${stderr}`));
-      });
-    });
+    const match = await waitForReady(child, () => stderr);
     const port = Number(match[1]);
     return { port, base: `http://127.0.0.1:${port}`, pid: child.pid!, readyLine: match[0], stderr: () => stderr, stop };
   } catch (error) {
