@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkCases, PARAMETER_NAMES } from '../src/check/check-cases.ts';
 import { RULE_IDS } from '../src/check/check-report.ts';
-import { checkCommand, parseDurationText, parseParameters } from '../src/cli/check-command.ts';
+import { checkCommand, parseCheckDuration, parseParameters } from '../src/cli/check-command.ts';
 
 describe('imds-lab check command line', () => {
   it('the help names every case, every rule and every parameter', () => {
@@ -18,8 +18,9 @@ describe('imds-lab check command line', () => {
     assert.deepEqual(parseParameters(['gone=5s', 'slow=1500ms', 'hang-bound=1.5m', 'max-attempts=3']), { goneMs: 5000, slowMs: 1500, hangBoundMs: 90_000, maxAttempts: 3 });
     assert.throws(() => parseParameters(['gon=5s']), /--param: expected NAME=VALUE with NAME one of gone, /);
     assert.throws(() => parseParameters(['max-attempts=many']), /--param max-attempts: expected a whole number, got "many"/);
-    assert.throws(() => parseDurationText('5 minutes', '--timeout'), /--timeout: expected a duration like 500ms, 20s or 1\.5m, got "5 minutes"/);
-    assert.equal(parseDurationText('250', '--timeout'), 250);
+    assert.throws(() => parseCheckDuration('5 minutes', '--timeout'), /--timeout: expected milliseconds or text like "250ms", "5s", "1\.5m", "2h", got "5 minutes"/);
+    assert.equal(parseCheckDuration('250', '--timeout'), 250);
+    assert.equal(parseCheckDuration('2h', '--timeout'), 7_200_000);
   });
 
   it('usage errors come before any lab (and before the root check): no command, bad --jobs', async () => {

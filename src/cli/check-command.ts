@@ -14,6 +14,7 @@ import type { CliCommand, CliIo } from './cli-command.ts';
 import { parseFlags } from './cli-options.ts';
 import { splitCommand } from './exec-command.ts';
 import { requireRoot } from '../lab/lab-setup.ts';
+import { DURATION_FORMS, parseDurationText } from '../util/duration.ts';
 
 const HELP = `Usage: imds-lab check [options] -- CMD [ARGS…]
 
@@ -40,13 +41,11 @@ Options:
                     SYNs and requests as a ladder diagram; docs/view.md).
   --profile FILE    VM profile for every lab (default: the embedded example VM).`;
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
-
-/** "250ms", "5s", "1.5m" or plain milliseconds. */
-export function parseDurationText(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw checkUsageError(`${what}: expected a duration like 500ms, 20s or 1.5m, got ${JSON.stringify(text)}`);
-  return Number(m[1]) * UNITS[m[2] ?? 'ms']!;
+/** A duration flag in the project's one grammar (src/util/duration.ts); a bad one is a usage error naming the flag. */
+export function parseCheckDuration(text: string, what: string): number {
+  const ms = parseDurationText(text);
+  if (ms === undefined) throw checkUsageError(`${what}: expected ${DURATION_FORMS}, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 export function parseParameters(list: readonly string[]): Partial<CaseParameters> {
@@ -55,7 +54,7 @@ export function parseParameters(list: readonly string[]): Partial<CaseParameters
     const [name, value] = item.split('=', 2);
     const spec = PARAMETER_NAMES[name ?? ''];
     if (!spec || value === undefined) throw checkUsageError(`--param: expected NAME=VALUE with NAME one of ${Object.keys(PARAMETER_NAMES).join(', ')}, got ${JSON.stringify(item)}`);
-    if (spec.kind === 'duration') out[spec.key] = parseDurationText(value, `--param ${name}`);
+    if (spec.kind === 'duration') out[spec.key] = parseCheckDuration(value, `--param ${name}`);
     else {
       if (!/^\d+$/.test(value)) throw checkUsageError(`--param ${name}: expected a whole number, got ${JSON.stringify(value)}`);
       out[spec.key] = Number(value);
@@ -87,7 +86,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const jobs = values.jobs === undefined ? 2 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) throw checkUsageError(`--jobs: expected 1-16, got ${JSON.stringify(values.jobs)}`);
   const parameters = parseParameters(values.param ?? []);
-  const timeoutMs = values.timeout === undefined ? undefined : parseDurationText(values.timeout, '--timeout');
+  const timeoutMs = values.timeout === undefined ? undefined : parseCheckDuration(values.timeout, '--timeout');
   requireRoot('imds-lab check');
   // Ctrl-C / SIGTERM: remove the running labs (which ends the command in them) before exiting.
   const interrupt = new AbortController();
