@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import { LabError } from './lab-error.ts';
 
 export const PERSONA_KINDS = ['ca-issuers', 'docker-desktop', 'foreign-html', 'http10-close', 'tls-only', 'proxy-refuse', 'proxy-bad-gateway', 'pod-identity-agent'] as const;
@@ -29,7 +30,7 @@ export const NMI_NO_IDENTITY = 'getting assigned identities for pod default/app 
 
 /** NMI's pass-through: any other path goes to IMDS unchanged (from the node, so IMDS sees the node's primary IP). */
 function proxyToImds(req: IncomingMessage, res: ServerResponse, done: (status: number) => void): void {
-  const upstream = httpRequest({ host: '169.254.169.254', port: 80, method: req.method, path: req.url, headers: req.headers, timeout: 10_000 }, (answer) => {
+  const upstream = httpRequest({ host: IMDS_ADDRESS, port: 80, method: req.method, path: req.url, headers: req.headers, timeout: 10_000 }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
     done(answer.statusCode ?? 502);
@@ -92,7 +93,7 @@ function rawServer(log: (line: string) => void, respond: (requestLine: string) =
 function targetHost(requestLine: string): string {
   const target = requestLine.split(' ')[1] ?? '';
   const m = /^[a-z]+:\/\/([^/:]+)/i.exec(target) ?? /^([^/:]+):\d+$/.exec(target);
-  return m?.[1] ?? '169.254.169.254';
+  return m?.[1] ?? IMDS_ADDRESS;
 }
 
 function pkiFile(stateDir: string, name: string): string {
@@ -148,7 +149,7 @@ function createPersona(o: PersonaOptions, log: (line: string) => void): Server {
       });
     case 'pod-identity-agent':
       return createHttpServer((req, res) => {
-        const url = new URL(req.url ?? '/', 'http://169.254.169.254');
+        const url = new URL(req.url ?? '/', `http://${IMDS_ADDRESS}`);
         const line = (status: number): void => log(`${req.method} ${url.pathname} from ${req.socket.remoteAddress} -> ${status}`);
         if (url.pathname.replace(/\/+$/, '') !== '/metadata/identity/oauth2/token') {
           proxyToImds(req, res, line);
