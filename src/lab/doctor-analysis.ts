@@ -70,6 +70,10 @@ export const DOCTOR_CAUSES = [
   'docker-desktop',
   'foreign-responder',
   'ipv6-only',
+  'container-routed',
+  'netpol-drop',
+  'netpol-reject',
+  'pod-agent-dnat',
 ] as const;
 export type DoctorCause = (typeof DOCTOR_CAUSES)[number];
 
@@ -119,7 +123,8 @@ function foreignAnswer(p: ProbeFact): 'docker-desktop' | string | null {
   return null;
 }
 
-function describeProbe(p: ProbeFact): string {
+/** One line for a probe: status and time, or why it failed, and whether it went through a proxy. */
+export function describeProbe(p: ProbeFact): string {
   const how = p.proxy ? `through proxy ${p.proxy}` : 'direct';
   if (p.status !== null) return `HTTP ${p.status} in ${p.timeMs} ms (${how})`;
   const reason = p.exitCode === 28 ? 'timed out' : p.exitCode === 7 ? 'could not connect' : `failed (curl exit ${p.exitCode})`;

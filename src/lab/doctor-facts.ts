@@ -5,6 +5,7 @@ import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import { effectiveProxy } from './doctor-analysis.ts';
 import type { LabRunner } from '../process/lab-runner.ts';
 import { findLabVm, type LabState } from './lab-state.ts';
+import { parseNftRuleset, type NftRule, type NftRuleset } from './nft-ruleset.ts';
 
 export const PROBE_URL = `http://${IMDS_ADDRESS}/metadata/instance/compute/vmId?api-version=2021-02-01&format=text`;
 
@@ -78,11 +79,13 @@ export async function gatherDoctorFacts(
     probeImds(runner, vm, env, { bypassProxy: false, timeoutSeconds: 2 }),
     proxy ? probeImds(runner, vm, env, { bypassProxy: true, timeoutSeconds: 2 }) : Promise.resolve(null),
     gatherDnsFact(runner, vm),
-    runner.run(['ip', 'netns', 'exec', vm, 'nft', 'list', 'ruleset']),
+    gatherNftRuleset(runner, vm),
   ]);
+  // A rule on the prerouting hook never sees the VM's own requests (only forwarded ones, e.g. a container's).
+  const hookOf = (r: NftRule): string | undefined => nat.chains.find((c) => c.family === r.family && c.table === r.table && c.name === r.chain)?.hook;
   return {
     dns,
-    imdsNat: nat.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes(IMDS_ADDRESS) && /\b(dnat|redirect)\b/.test(l)),
+    imdsNat: nat.rules.filter((r) => hookOf(r) !== 'prerouting' && r.text.includes(IMDS_ADDRESS) && /\b(dnat|redirect)\b/.test(r.text)).map((r) => r.text),
     lab: { name: state.name, scenario: state.scenario, fixed: state.fixed, dhcp: state.dhcp, vm: target.vm },
     primary: target.primary,
     ...routeFacts,
@@ -92,6 +95,16 @@ export async function gatherDoctorFacts(
     appProbe,
     directProbe,
   };
+}
+
+/** The namespace's nftables ruleset (`nft -j` for the structure, `nft -a` for each rule's text). */
+export async function gatherNftRuleset(runner: LabRunner, namespace: string): Promise<NftRuleset> {
+  const [json, listing] = await Promise.all([
+    runner.run(['ip', 'netns', 'exec', namespace, 'nft', '-j', 'list', 'ruleset']),
+    runner.run(['ip', 'netns', 'exec', namespace, 'nft', '-a', 'list', 'ruleset']),
+  ]);
+  if (json.code !== 0) return { chains: [], rules: [], error: `nft -j list ruleset exited ${json.code}: ${json.stderr.trim()}` };
+  return parseNftRuleset(json.stdout, listing.stdout);
 }
 
 /** The VM's resolver: its resolv.conf nameservers and how a lookup of a name that does not exist fares (2 s cap). */
