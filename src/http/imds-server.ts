@@ -1,6 +1,6 @@
 // createImdsServer: a node:http Server running the IMDS request rules and route table. It never listens by
 // itself: the composition root either listens (socket mode) or emits 'connection' with any stream.Duplex.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ServiceSettings } from '../config/vm-profile.ts';
 import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Clock } from '../util/clock.ts';
@@ -9,9 +9,10 @@ import { resolveHttpTimeouts, serverTimeoutOptions, trackConnectionsWithoutListe
 import type { ImdsResponse, RouteDefinition } from './imds-request.ts';
 import { bodyBytes } from './body-bytes.ts';
 import { JSON_CONTENT_TYPE } from './error-response.ts';
-import { readBody } from './read-body.ts';
+import { readBody, type BodyResult } from './read-body.ts';
 import { publishRequest } from './request-log.ts';
-import { runPipeline, servedMethodsOf, type PipelineDeps } from './request-pipeline.ts';
+import { runPipeline, servedMethodsOf, type PipelineDeps, type PipelineInput } from './request-pipeline.ts';
+import { NO_SLOT } from './rules/rate-limit-rule.ts';
 
 export interface ImdsServerOptions {
   readonly routes: readonly RouteDefinition[];
@@ -38,7 +39,34 @@ export interface ImdsServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
-const noRelease = (): void => {};
+/**
+ * One request as the pipeline sees it. The remote address is a prototype getter: socket.remoteAddress costs a
+ * getpeername(2) per connection and only the scheduled-events acknowledgement and the request log read it
+ * (a getter in a per-request object literal would instead give each request its own hidden class).
+ */
+class RequestInput implements PipelineInput {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly bodyTooLarge: boolean;
+  readonly rateLimitKey: string;
+  private readonly req: IncomingMessage;
+
+  constructor(req: IncomingMessage, body: BodyResult, rateLimitKey: string) {
+    this.method = req.method ?? 'GET';
+    this.target = req.url ?? '/';
+    this.headers = req.headers;
+    this.body = body.body;
+    this.bodyTooLarge = body.tooLarge;
+    this.rateLimitKey = rateLimitKey;
+    this.req = req;
+  }
+
+  get remoteAddress(): string {
+    return this.req.socket.remoteAddress ?? '';
+  }
+}
 
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
@@ -95,10 +123,6 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = options.clock.now();
     const arrived = options.clock.wallTime();
-    let release: () => void = noRelease;
-    // Inline arrows: a named per-request closure costs a defineProperty of its name under tsx (keepNames).
-    res.once('finish', () => release());
-    res.once('close', () => release());
     let bodyResult;
     try {
       bodyResult = await readBody(req, deps.maxBodyBytes);
@@ -106,22 +130,16 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
       res.destroy();
       return;
     }
-    const result = await runPipeline(
-      {
-        method: req.method ?? 'GET',
-        target: req.url ?? '/',
-        headers: req.headers,
-        body: bodyResult.body,
-        bodyTooLarge: bodyResult.tooLarge,
-        remoteAddress: req.socket.remoteAddress ?? '',
-        rateLimitKey: options.rateLimitKey ? options.rateLimitKey(req) : vmName,
-      },
-      deps,
-    );
-    release = result.release;
+    const result = await runPipeline(new RequestInput(req, bodyResult, options.rateLimitKey ? options.rateLimitKey(req) : vmName), deps);
+    const release = result.release;
     if (res.writableEnded || res.destroyed) {
       release();
     } else {
+      // The identity slot (if one was taken) is freed when the response finishes or the connection closes.
+      if (release !== NO_SLOT) {
+        res.once('finish', release);
+        res.once('close', release);
+      }
       if (bodyResult.tooLarge) {
         res.shouldKeepAlive = false;
         req.resume();

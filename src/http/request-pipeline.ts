@@ -15,7 +15,7 @@ import { checkDuplicateQuery } from './rules/duplicate-query-rule.ts';
 import { applyFault } from './rules/fault-rule.ts';
 import { checkForwardedFor } from './rules/forwarded-for-rule.ts';
 import { checkMetadataHeader } from './rules/metadata-header-rule.ts';
-import { checkRateLimit } from './rules/rate-limit-rule.ts';
+import { checkRateLimit, NO_SLOT } from './rules/rate-limit-rule.ts';
 import { routeOwning, type RuleContext } from './rules/rule-context.ts';
 import { checkRoute } from './rules/route-rule.ts';
 import { checkVerb } from './rules/verb-rule.ts';
@@ -58,7 +58,30 @@ export interface PipelineResult {
   readonly unexpected: unknown;
 }
 
-const noop = (): void => {};
+/** The handler's request; the remote address is read from the input only if a handler asks (see imds-server.ts). */
+class PipelineRequest implements ImdsRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: ReadonlyMap<string, string>;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly apiVersion: string | undefined;
+  private readonly input: PipelineInput;
+
+  constructor(input: PipelineInput, path: string, query: ReadonlyMap<string, string>, apiVersion: string | undefined) {
+    this.method = input.method;
+    this.path = path;
+    this.query = query;
+    this.headers = input.headers;
+    this.body = input.body;
+    this.apiVersion = apiVersion;
+    this.input = input;
+  }
+
+  get remoteAddress(): string {
+    return this.input.remoteAddress;
+  }
+}
 
 export function servedMethodsOf(routes: readonly RouteDefinition[]): Set<string> {
   return new Set(routes.flatMap((r) => r.methods));
@@ -69,7 +92,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const { route, owner } = routeOwning(deps.routes, path);
   const style = owner?.errorStyle ?? 'instance';
   const rateClass = owner?.rateClass ?? 'general';
-  let release = noop;
+  let release = NO_SLOT;
   let faultId: number | null = null;
   const routeName = route?.name ?? null;
   try {
@@ -89,16 +112,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       faultId = fault.id;
       if (fault.error) throw fault.error;
     }
-    const request: ImdsRequest = {
-      method: input.method,
-      path,
-      query: query.first,
-      headers: input.headers,
-      body: input.body,
-      remoteAddress: input.remoteAddress,
-      apiVersion,
-    };
-    const handled = served.handle(request);
+    const handled = served.handle(new PipelineRequest(input, path, query.first, apiVersion));
     const response = handled instanceof Promise ? await handled : handled;
     return { route: routeName, path, query: query.entries, response, rule: RULES.handler, faultId, release, unexpected: undefined };
   } catch (error) {

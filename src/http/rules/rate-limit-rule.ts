@@ -5,7 +5,8 @@ import { styledError } from '../error-response.ts';
 import { RULES } from '../rule-names.ts';
 import type { RuleContext } from './rule-context.ts';
 
-const noop = (): void => {};
+/** The release function when no slot was taken (limits off): the server adds no listeners for it. */
+export const NO_SLOT = (): void => {};
 
 async function acquire(ctx: RuleContext, limiter: RateLimiter, key: string): Promise<() => void> {
   const decision = await limiter.acquire(ctx.rateClass, key);
@@ -15,6 +16,6 @@ async function acquire(ctx: RuleContext, limiter: RateLimiter, key: string): Pro
 
 /** Synchronous (no microtask) when limits are off; else a promise of the release function. */
 export function checkRateLimit(ctx: RuleContext, limiter: RateLimiter | null, key: string): (() => void) | Promise<() => void> {
-  if (!limiter || !ctx.settings.rateLimit.enabled) return noop;
+  if (!limiter || !ctx.settings.rateLimit.enabled) return NO_SLOT;
   return acquire(ctx, limiter, key);
 }
