@@ -13,6 +13,8 @@ const BARE = fileURLToPath(new URL('./bench-bare-server.mjs', import.meta.url));
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+/** Which connection modes to run: `keep-alive`, `new` (a new connection per request) or both (default). */
+const MODES = (process.env['BENCH_MODES'] ?? 'keep-alive,new').split(',').map((m) => m.trim());
 /** Extra node flags for the serve process, e.g. BENCH_SERVE_NODE_ARGS=--cpu-prof (profiles land in the cwd). */
 const SERVE_NODE_ARGS = (process.env['BENCH_SERVE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
@@ -79,13 +81,19 @@ function cpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 interface Run {
   rps: number;
   cpuUsPerRequest: number;
 }
 
-function wrk(server: Server, target: string, newConnection: boolean): Run {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-H', 'Metadata: true'];
+function wrk(server: Server, target: string, newConnection: boolean, seconds = SECONDS): Run {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-H', 'Metadata: true'];
   if (newConnection) args.push('-H', 'Connection: close');
   const cpu0 = cpuUs(server.child.pid!);
   const out = spawnSync('wrk', [...args, `http://127.0.0.1:${server.port}${target}`], { encoding: 'utf8' });
@@ -119,25 +127,27 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'cases.json'), JSON.stringify(captured));
     const bare = await startServer([BARE, join(dir, 'cases.json')], /bare serving on http:\/\/127\.0\.0\.1:(\d+)/);
     servers.push(bare);
-    for (const c of CASES) for (const s of servers) wrk(s, c.target, false); // warm-up (JIT, token signing)
+    // Warm-up (JIT, token signing), 1 s per case, server and connection mode.
+    for (const c of CASES) for (const s of servers) for (const m of MODES) wrk(s, c.target, m === 'new', 1);
 
-    console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} rounds alternating serve / bare; best round per figure`);
-    console.log('case | connection | serve req/s | bare req/s | ratio | serve CPU µs/req | bare CPU µs/req | CPU ratio (bare/serve)');
+    console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} rounds alternating serve / bare; medians of the rounds`);
+    console.log('case | connection | serve req/s | bare req/s | ratio (per round) | serve CPU µs/req | bare CPU µs/req | CPU ratio bare/serve (per round)');
     for (const c of CASES) {
       for (const newConnection of [false, true]) {
+        if (!MODES.includes(newConnection ? 'new' : 'keep-alive')) continue;
         const ours: Run[] = [];
         const base: Run[] = [];
         for (let round = 0; round < ROUNDS; round++) {
           ours.push(wrk(serve, c.target, newConnection));
           base.push(wrk(bare, c.target, newConnection));
         }
-        const rps = (rs: Run[]): number => Math.max(...rs.map((r) => r.rps));
-        const cpu = (rs: Run[]): number => Math.min(...rs.map((r) => r.cpuUsPerRequest));
-        const perRound = ours.map((r, i) => (r.rps / base[i]!.rps).toFixed(2)).join('/');
+        const rpsRatios = ours.map((r, i) => r.rps / base[i]!.rps);
+        const cpuRatios = ours.map((r, i) => base[i]!.cpuUsPerRequest / r.cpuUsPerRequest);
+        const rounds = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join('/');
         console.log(
-          [c.name, newConnection ? 'new' : 'keep-alive', rps(ours).toFixed(0), rps(base).toFixed(0),
-            `${(rps(ours) / rps(base)).toFixed(2)} (rounds ${perRound})`, cpu(ours).toFixed(1), cpu(base).toFixed(1),
-            (cpu(base) / cpu(ours)).toFixed(2)].join(' | '),
+          [c.name, newConnection ? 'new' : 'keep-alive', median(ours.map((r) => r.rps)).toFixed(0), median(base.map((r) => r.rps)).toFixed(0),
+            `${median(rpsRatios).toFixed(2)} (${rounds(rpsRatios)})`, median(ours.map((r) => r.cpuUsPerRequest)).toFixed(1),
+            median(base.map((r) => r.cpuUsPerRequest)).toFixed(1), `${median(cpuRatios).toFixed(2)} (${rounds(cpuRatios)})`].join(' | '),
         );
       }
     }
