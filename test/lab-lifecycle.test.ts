@@ -144,8 +144,10 @@ describe('lab lifecycle', { skip, concurrency: 3 }, () => {
     const r = await ctx.cli(['up', '--name', name, '--scenario', 'failover-cluster', '--dry-run']);
     assert.equal(r.code, 0);
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines[0], `ip netns add ${name}-vm`);
-    assert.ok(lines.includes(`ip -n ${name}-vm addr add 169.254.77.10/16 dev cluster0`));
+    // The namespaces in one `ip -batch`, each namespace's addresses and routes in one `ip -n NS -batch` (heredocs).
+    assert.deepEqual(lines.slice(0, 2), [`ip -batch - <<'EOF'`, `netns add ${name}-vm`]);
+    const vmBatch = lines.indexOf(`ip -n ${name}-vm -batch - <<'EOF'`, lines.indexOf(`ip -n ${name}-vm -batch - <<'EOF'`) + 1);
+    assert.ok(vmBatch > 0 && lines.slice(vmBatch, lines.indexOf('EOF', vmBatch)).includes('addr add 169.254.77.10/16 dev cluster0'), r.stdout);
     assert.deepEqual((await exec(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(name)), []);
   });
 });

@@ -36,13 +36,15 @@ export function progressReporter(io: CliIo, verbose: boolean): (event: ExecutorE
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   return (event) => {
     let line = '';
+    // A batch or parallel group spans several lines: verbose prints them all, the TTY line shows the first.
     if (event.type === 'step') line = `[${event.index + 1}/${event.total}] ${formatStep(event.step)}`;
     else if (event.type === 'waiting') line = `  waiting for ${event.id} … ${(event.elapsedMs / 1000).toFixed(1)} s`;
     else line = `setup failed: rolling back ${event.steps} step(s)`;
     if (verbose && event.type !== 'waiting') io.stderr.write(`${line}\n`);
     else if (tty) {
       const width = (io.stderr as NodeJS.WriteStream).columns ?? 100;
-      const text = line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line;
+      const first = line.split('\n')[0]!;
+      const text = first.length > width - 1 || first !== line ? `${first.slice(0, width - 2)}…` : first;
       io.stderr.write(`\r\x1b[K${text}`);
     }
     if (tty && !verbose && event.type === 'rollback') io.stderr.write('\n');

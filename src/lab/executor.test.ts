@@ -15,15 +15,15 @@ class FakeRunner implements LabRunner {
   failOn: RegExp | null = null;
   nextPid = 100;
   time = 0;
-  respond: (argv: readonly string[]) => CommandResult = () => ({ code: 0, stdout: '', stderr: '' });
+  respond: (argv: readonly string[], input?: string) => CommandResult = () => ({ code: 0, stdout: '', stderr: '' });
   exitOnSpawn = false;
   ignoreTerm = new Set<number>();
 
-  async run(argv: readonly string[], _options?: RunOptions): Promise<CommandResult> {
-    const line = argv.join(' ');
+  async run(argv: readonly string[], options?: RunOptions): Promise<CommandResult> {
+    const line = `${argv.join(' ')}${options?.input === undefined ? '' : ` <${options.input.replace(/\n/g, '|')}>`}`;
     this.log.push(`run ${line}`);
     if (this.failOn?.test(line)) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: File exists' };
-    return this.respond(argv);
+    return this.respond(argv, options?.input);
   }
   async spawnBackground(argv: readonly string[], logPath: string): Promise<number> {
     const pid = this.nextPid++;
@@ -144,18 +144,17 @@ describe('teardownLab', () => {
     runner.alive.add(777);
     runner.cmdlines.set(777, 'tinyproxy\0-d\0');
     runner.files.set('/run/lab/t/lab.json', JSON.stringify({ version: 1, name: 't', processes: [{ id: 'responder', pid: 777, argv: ['serve'], log: '' }] }));
-    runner.respond = (argv) => {
+    runner.respond = (argv, input) => {
       const line = argv.join(' ');
       if (line === 'ip netns list') return { code: 0, stdout: 't-vm (id: 3)\nt2-vm (id: 4)\nt-host (id: 2)\nt-hostile\nother\n', stderr: '' };
-      if (line === 'ip netns pids t-vm') return { code: 0, stdout: '501\n', stderr: '' };
-      if (line === 'ip netns pids t-host') return { code: 0, stdout: '502\n', stderr: '' };
+      if (line === 'ip -force -batch -' && input === 'netns pids t-vm\nnetns pids t-host\n') return { code: 0, stdout: '501\n502\n', stderr: '' };
       return { code: 0, stdout: '', stderr: '' };
     };
     const report = await teardownLab(runner, 't', '/run/lab/t');
     assert.deepEqual(report.namespaces, ['t-vm', 't-host']);
     assert.deepEqual(report.killed, [501, 502]);
     assert.ok(runner.alive.has(777), 'a recorded PID whose command line does not match is left alone');
-    assert.ok(runner.log.includes('run ip netns del t-vm') && runner.log.includes('run ip netns del t-host'));
+    assert.ok(runner.log.includes('run ip -force -batch - <netns del t-vm|netns del t-host|>'), runner.log.join('\n'));
     assert.equal(runner.log.some((l) => l.includes('t2-vm') || l.includes('t-hostile')), false);
     assert.ok(runner.log.includes('rm /run/lab/t'));
   });

@@ -8,7 +8,7 @@ import { LabError } from './lab-error.ts';
 import { profileNics } from './lab-nics.ts';
 import { isVmRole } from './lab-naming.ts';
 import { planScaleSet } from './lab-scale-set.ts';
-import { formatStep } from './lab-step.ts';
+import { formatArgv, formatStep, stepCommands } from './lab-step.ts';
 import { findEscapes } from './no-escape.ts';
 import { deriveScaleSetProfile, derivedUuid } from './scale-set-profiles.ts';
 
@@ -83,7 +83,8 @@ describe('scale-set plans', () => {
     it(`--vms 3 (${capture}): bridge nic0, one responder with a profile per VM, inside the lab`, () => {
       const p = plan('healthy', { capture, vmCount: 3 });
       assert.deepEqual(findEscapes(p), []);
-      const text = p.steps.map(formatStep);
+      // Batch lines as the single commands they stand for (`ip -n NS LINE`), other steps as run (heredocs line by line).
+      const text = p.steps.flatMap((s) => (s.kind === 'batch' || s.kind === 'parallel' ? stepCommands(s).map((c) => formatArgv(c.argv)) : formatStep(s).split('\n')));
       assert.ok(text.includes('ip -n imds-host link add nic0 address 12:34:56:78:9a:bc type bridge'), 'the gateway is a bridge');
       assert.ok(text.includes('ip -n imds-host link set nic0p2 master nic0'));
       assert.ok(text.includes('ip -n imds-vm2 route add 169.254.169.254/32 via 10.1.0.1 dev eth0'));

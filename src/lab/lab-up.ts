@@ -2,7 +2,7 @@
 // all run is reused; anything else under that name is torn down first and the lab is created anew.
 import { LabError } from './lab-error.ts';
 import type { LabRunner } from '../process/lab-runner.ts';
-import { executePlan, type ExecuteOptions } from './executor.ts';
+import { countSteps, executePlan, type ExecuteOptions } from './executor.ts';
 import type { LabPlan } from './plan-lab.ts';
 import { initialState, planFingerprint, readLabState, writeLabState, type LabProcessRecord, type LabState } from './lab-state.ts';
 import { existingLabNamespaces, teardownLab, type TeardownReport } from './teardown.ts';
@@ -69,15 +69,18 @@ export async function bringUp(runner: LabRunner, plan: LabPlan, options: UpOptio
       for (const d of steps) {
         if (d.step.kind === 'spawn' && d.pid !== undefined) processes.push({ id: d.step.id, pid: d.pid, argv: d.step.argv.slice(4), log: d.step.log });
       }
-      state = { ...state, processes };
-      writeLabState(runner, state);
+      // The state file records the programs `down` must stop: rewrite it only when they change (not per step).
+      if (processes.length !== state.processes.length || processes.some((p, i) => p.pid !== state.processes[i]!.pid)) {
+        state = { ...state, processes };
+        writeLabState(runner, state);
+      }
       options.onProgress?.(steps);
     },
   }).catch((error: unknown) => {
     runner.removeFile(options.stateDir);
     throw error;
   });
-  if (done.length !== plan.steps.length) throw new LabError('ERR_LAB_SETUP', 'internal: not every step ran');
+  if (done.length !== countSteps(plan.steps)) throw new LabError('ERR_LAB_SETUP', 'internal: not every step ran');
   state = { ...state, complete: true, hostInterfaces: await hostInterfaces(runner, plan.topology.namespaces.host!) };
   writeLabState(runner, state);
   if (options.pcapFile) {

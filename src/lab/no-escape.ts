@@ -4,7 +4,7 @@
 import { cidrContains, parseCidr } from './lab-addressing.ts';
 import { LabError } from './lab-error.ts';
 import type { LabStep } from './lab-step.ts';
-import { formatArgv } from './lab-step.ts';
+import { formatArgv, isBatchSafe, stepCommands } from './lab-step.ts';
 import { isVmRole, LAB_ROLES, type LabRole } from './lab-naming.ts';
 import type { LabTopology } from './lab-topology.ts';
 
@@ -99,9 +99,18 @@ function checkArgv(argv: readonly string[], labNamespaces: ReadonlySet<string>, 
 
 function checkStep(step: LabStep, index: number, labNamespaces: ReadonlySet<string>, problems: EscapeProblem[]): void {
   const where = `step ${index + 1}`;
-  if (step.kind === 'run') {
-    checkArgv(step.argv, labNamespaces, where, problems);
-    if (step.undo) checkArgv(step.undo, labNamespaces, `${where} undo`, problems);
+  if (step.kind === 'run' || step.kind === 'batch' || step.kind === 'parallel') {
+    // A batch line is checked as the single command it stands for (`ip -n NS LINE`, or `ip LINE` in the root
+    // namespace, where only `netns add|del LAB` passes), and must read back from stdin exactly as checked.
+    for (const sub of step.kind === 'parallel' ? step.steps : [step]) {
+      if (sub.kind === 'batch') {
+        for (const line of sub.lines) if (!isBatchSafe(line)) problems.push({ where, reason: `batch line ${JSON.stringify(line.args.join(' '))} has blanks, quotes or #` });
+      }
+    }
+    for (const command of stepCommands(step)) {
+      checkArgv(command.argv, labNamespaces, where, problems);
+      if (command.undo) checkArgv(command.undo, labNamespaces, `${where} undo`, problems);
+    }
   } else if (step.kind === 'write-file') {
     // Files outside the lab's state go only to /etc/netns/<lab namespace>/ (what ip netns exec bind-mounts).
     const m = /^\/etc\/netns\/([^/]+)\//.exec(step.path);

@@ -6,13 +6,14 @@ import type { InstanceTree, VmProfile } from '../config/vm-profile.ts';
 import { plan, planOptions } from '../../test/helpers/lab-plan-kit.ts';
 import { loadScenarios, parseScenario } from './lab-data-files.ts';
 import { LabError } from './lab-error.ts';
-import { formatStep, type LabStep } from './lab-step.ts';
+import { formatArgv, formatStep, stepCommands, type LabStep } from './lab-step.ts';
 import { checkLabName } from './lab-naming.ts';
 import { findEscapes } from './no-escape.ts';
 import { planLab } from './plan-lab.ts';
 
+/** The single commands the plan stands for (a batch line as `ip -n NS LINE`; a command's stdin is left out). */
 function lines(steps: readonly LabStep[]): string[] {
-  return steps.map(formatStep);
+  return steps.flatMap((s) => (s.kind === 'batch' || s.kind === 'parallel' || s.kind === 'run' ? stepCommands(s).map((c) => formatArgv(c.argv)) : [formatStep(s)]));
 }
 
 function withInterfaces(interfaces: readonly InstanceTree[]): VmProfile {
@@ -71,7 +72,10 @@ describe('planLab', () => {
   it('socket capture puts 169.254.169.254 on the host lo and filters sources; tun does neither', () => {
     const socket = lines(plan('healthy', { capture: 'socket' }).steps);
     assert.ok(socket.includes('ip -n imds-host addr add 169.254.169.254/32 dev lo'));
-    assert.ok(socket.includes('ip netns exec imds-host nft add rule ip imds_lab input ip daddr 169.254.169.254 iifname nic0 ip saddr 10.1.0.4 accept'));
+    // One nftables transaction (nft -f -), so deleting the table undoes exactly what it added.
+    const nft = plan('healthy', { capture: 'socket' }).steps.find((s) => s.kind === 'run' && s.argv.join(' ') === 'ip netns exec imds-host nft -f -');
+    assert.ok(nft?.kind === 'run' && nft.input!.split('\n').includes('add rule ip imds_lab input ip daddr 169.254.169.254 iifname nic0 ip saddr 10.1.0.4 accept'));
+    assert.deepEqual(nft.undo, ['ip', 'netns', 'exec', 'imds-host', 'nft', 'delete', 'table', 'ip', 'imds_lab']);
     assert.equal(socket.find((l) => l.includes(' serve '))!.includes('--primary-ip'), false);
     const tun = lines(plan('healthy', { capture: 'tun' }).steps);
     assert.equal(tun.some((l) => l.includes('169.254.169.254/32 dev lo') || l.includes(' nft ')), false);
@@ -181,11 +185,11 @@ describe('planLab', () => {
 
   it('every step has an undo, or lives inside a namespace whose deletion undoes it', () => {
     const p = plan('proxy-leak');
-    for (const step of p.steps) {
-      if (step.kind === 'run' && step.undo === null) assert.match(step.argv.join(' '), /^ip (-n|netns exec) imds-/);
-    }
-    const add = p.steps.find((s) => s.kind === 'run' && s.argv.join(' ') === 'ip netns add imds-vm');
-    assert.deepEqual(add && add.kind === 'run' && add.undo, ['ip', 'netns', 'del', 'imds-vm']);
+    const commands = p.steps.flatMap(stepCommands);
+    for (const c of commands) if (c.undo === null) assert.match(c.argv.join(' '), /^ip (-n|netns exec) imds-/);
+    assert.deepEqual(commands.find((c) => c.argv.join(' ') === 'ip netns add imds-vm')?.undo, ['ip', 'netns', 'del', 'imds-vm']);
+    // Batch lines: `ip -n NS` with each line's own undo.
+    assert.deepEqual(commands.find((c) => c.argv.join(' ') === 'ip -n imds-vm addr add 10.1.0.4/24 dev eth0')?.undo, ['ip', '-n', 'imds-vm', 'addr', 'del', '10.1.0.4/24', 'dev', 'eth0']);
   });
 
   it('planLab itself refuses a scenario whose plan would leave the lab (ERR_LAB_ESCAPE)', () => {
@@ -319,7 +323,7 @@ describe('names and addresses', () => {
   });
 
   it('container steps undo: the table delete undoes every rule; the ctr namespace and docker0 are removed', () => {
-    const steps = plan('netpol-reject').steps.filter((s): s is Extract<LabStep, { kind: 'run' }> => s.kind === 'run');
+    const steps = plan('netpol-reject').steps.flatMap(stepCommands);
     const table = steps.find((s) => s.argv.join(' ') === 'ip netns exec imds-vm nft add table ip imds_lab_container');
     assert.deepEqual(table?.undo, ['ip', 'netns', 'exec', 'imds-vm', 'nft', 'delete', 'table', 'ip', 'imds_lab_container']);
     assert.deepEqual(steps.find((s) => s.argv.join(' ') === 'ip netns add imds-ctr')?.undo, ['ip', 'netns', 'del', 'imds-ctr']);

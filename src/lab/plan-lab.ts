@@ -2,7 +2,7 @@
 // "topology is data, realised separately"). Every command runs inside a lab namespace (checked by no-escape.ts).
 import type { VmProfile } from '../config/vm-profile.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
-import type { LabStep, Readiness } from './lab-step.ts';
+import type { BatchLine, BatchStep, LabStep, Readiness, RunStep } from './lab-step.ts';
 import type { LabRole } from './lab-naming.ts';
 import { buildTopology, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
 import { assertNoEscape } from './no-escape.ts';
@@ -77,78 +77,101 @@ function execIn(topology: LabTopology, role: LabRole, ...argv: string[]): string
   return ['ip', 'netns', 'exec', ns(topology, role), ...argv];
 }
 
-function run(argv: string[], undo: string[] | null): LabStep {
+function run(argv: string[], undo: string[] | null): RunStep {
   return { kind: 'run', argv, undo };
 }
+
+/** Independent set-up steps at most this many at a time (the lab's 2-core CI machine; `ip` mostly waits for RTNL). */
+export const SETUP_CONCURRENCY = 6;
 
 function listening(topology: LabTopology, role: LabRole, protocol: '-t' | '-u', address: string, port: number): Readiness {
   const filter = address === '*' ? ['sport', '=', `:${port}`] : ['src', `${address}:${port}`];
   return { kind: 'command', argv: execIn(topology, role, 'ss', '-H', '-l', '-n', protocol, ...filter), match: `:${port}\\b` };
 }
 
-function networkSteps(t: LabTopology): LabStep[] {
-  const steps: LabStep[] = [];
-  const roles: LabRole[] = ['vm', ...t.vms.slice(1).map((vm) => vm.role), 'host', 'proxy', 'dead', 'ctr'];
-  for (const role of roles) {
-    const name = t.namespaces[role];
-    if (!name) continue;
-    steps.push(run(['ip', 'netns', 'add', name], ['ip', 'netns', 'del', name]));
-    steps.push(run(ipIn(t, role, 'link', 'set', 'lo', 'up'), null));
+/** Batch lines per namespace, in the order they were added (one `ip -n NS -batch -` each). */
+class LinesByRole {
+  readonly byRole = new Map<LabRole, BatchLine[]>();
+  add(role: LabRole, args: string[], undo: string[] | null): void {
+    if (!this.byRole.has(role)) this.byRole.set(role, []);
+    this.byRole.get(role)!.push({ args, undo });
   }
+  steps(t: LabTopology): BatchStep[] {
+    return [...this.byRole].map(([role, lines]) => ({ kind: 'batch', namespace: ns(t, role), lines }));
+  }
+}
+
+/**
+ * The network in four phases, each a few processes however many VMs there are: the namespaces (one root
+ * `ip -batch` of `netns add`), the links (per namespace that creates them: bridges, then veths whose peer
+ * moves into the other namespace), then, in parallel, each namespace's addresses, ports, links up,
+ * neighbours and routes (one `ip -n NS -batch` each) and the checksum offload of every device that sends
+ * packets of its own (an `ethtool` each: a bridge's ports need none); then sysctls.
+ */
+function networkSteps(t: LabTopology): LabStep[] {
+  const roles: LabRole[] = ['vm', ...t.vms.slice(1).map((vm) => vm.role), 'host', 'proxy', 'dead', 'ctr'];
+  const present = roles.filter((role) => t.namespaces[role] !== undefined);
+  const namespaces: LabStep = { kind: 'batch', namespace: null, lines: present.map((role) => ({ args: ['netns', 'add', ns(t, role)], undo: ['netns', 'del', ns(t, role)] })) };
+  const links = new LinesByRole();
+  const config = new LinesByRole();
+  const offload: RunStep[] = [];
+  for (const role of present) config.add(role, ['link', 'set', 'lo', 'up'], null);
   for (const bridge of t.bridges) {
     const mac = bridge.mac ? ['address', bridge.mac] : [];
-    steps.push(run(ipIn(t, bridge.role, 'link', 'add', bridge.dev, ...mac, 'type', 'bridge'), ipIn(t, bridge.role, 'link', 'del', bridge.dev)));
-    for (const cidr of bridge.addresses) {
-      steps.push(run(ipIn(t, bridge.role, 'addr', 'add', cidr, 'dev', bridge.dev), ipIn(t, bridge.role, 'addr', 'del', cidr, 'dev', bridge.dev)));
-    }
-    steps.push(run(ipIn(t, bridge.role, 'link', 'set', bridge.dev, 'up'), ipIn(t, bridge.role, 'link', 'set', bridge.dev, 'down')));
+    links.add(bridge.role, ['link', 'add', bridge.dev, ...mac, 'type', 'bridge'], ['link', 'del', bridge.dev]);
+    for (const cidr of bridge.addresses) config.add(bridge.role, ['addr', 'add', cidr, 'dev', bridge.dev], ['addr', 'del', cidr, 'dev', bridge.dev]);
+    config.add(bridge.role, ['link', 'set', bridge.dev, 'up'], ['link', 'set', bridge.dev, 'down']);
+    // The bridge checksums what its namespace sends in software (a port forwards only what others checksummed).
+    offload.push(run(execIn(t, bridge.role, 'ethtool', '-K', bridge.dev, 'tx', 'off'), null));
   }
   for (const pair of t.veths) {
     const a = ['link', 'add', pair.a.dev, ...(pair.a.mac ? ['address', pair.a.mac] : [])];
     const b = ['peer', 'name', pair.b.dev, ...(pair.b.mac ? ['address', pair.b.mac] : []), 'netns', ns(t, pair.b.role)];
-    steps.push(run(ipIn(t, pair.a.role, ...a, 'type', 'veth', ...b), ipIn(t, pair.a.role, 'link', 'del', pair.a.dev)));
+    links.add(pair.a.role, [...a, 'type', 'veth', ...b], ['link', 'del', pair.a.dev]);
     for (const end of [pair.a, pair.b]) {
       // Software checksums: captured packets then carry valid TCP checksums (veth offload leaves them partial).
-      steps.push(run(execIn(t, end.role, 'ethtool', '-K', end.dev, 'tx', 'off'), null));
+      // A bridge port sends only what it forwards: packets its peers and the bridge (tx off too) checksummed.
+      if (!end.master) offload.push(run(execIn(t, end.role, 'ethtool', '-K', end.dev, 'tx', 'off'), null));
       for (const cidr of end.addresses) {
         // IPv6: nodad, so the address is usable at once (no duplicate address detection wait, RFC 4862 §5.4).
         const nodad = cidr.includes(':') ? ['nodad'] : [];
-        steps.push(run(ipIn(t, end.role, 'addr', 'add', cidr, 'dev', end.dev, ...nodad), ipIn(t, end.role, 'addr', 'del', cidr, 'dev', end.dev)));
+        config.add(end.role, ['addr', 'add', cidr, 'dev', end.dev, ...nodad], ['addr', 'del', cidr, 'dev', end.dev]);
       }
-      if (end.master) steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'master', end.master), null));
-      steps.push(run(ipIn(t, end.role, 'link', 'set', end.dev, 'up'), ipIn(t, end.role, 'link', 'set', end.dev, 'down')));
+      if (end.master) config.add(end.role, ['link', 'set', end.dev, 'master', end.master], null);
+      config.add(end.role, ['link', 'set', end.dev, 'up'], ['link', 'set', end.dev, 'down']);
     }
   }
-  for (const lo of t.loopback) {
-    steps.push(run(ipIn(t, lo.role, 'addr', 'add', lo.cidr, 'dev', 'lo'), ipIn(t, lo.role, 'addr', 'del', lo.cidr, 'dev', 'lo')));
-  }
-  for (const s of t.sysctls) steps.push(run(execIn(t, s.role, 'sysctl', '-q', '-w', `${s.key}=${s.value}`), null));
+  for (const lo of t.loopback) config.add(lo.role, ['addr', 'add', lo.cidr, 'dev', 'lo'], ['addr', 'del', lo.cidr, 'dev', 'lo']);
   for (const n of t.neighbors) {
-    steps.push(
-      run(ipIn(t, n.role, 'neigh', 'replace', n.address, 'lladdr', n.mac, 'dev', n.dev, 'nud', 'permanent'), ipIn(t, n.role, 'neigh', 'del', n.address, 'dev', n.dev)),
-    );
+    config.add(n.role, ['neigh', 'replace', n.address, 'lladdr', n.mac, 'dev', n.dev, 'nud', 'permanent'], ['neigh', 'del', n.address, 'dev', n.dev]);
   }
-  for (const r of t.routes) steps.push(run(ipIn(t, r.role, 'route', 'add', ...routeArgs(r)), ipIn(t, r.role, 'route', 'del', ...routeArgs(r))));
-  return steps;
+  for (const r of t.routes) config.add(r.role, ['route', 'add', ...routeArgs(r)], ['route', 'del', ...routeArgs(r)]);
+  const parallel = (steps: readonly (RunStep | BatchStep)[]): LabStep => ({ kind: 'parallel', concurrency: SETUP_CONCURRENCY, steps });
+  return [
+    namespaces,
+    parallel(links.steps(t)),
+    parallel([...config.steps(t), ...offload]),
+    ...t.sysctls.map((s) => run(execIn(t, s.role, 'sysctl', '-q', '-w', `${s.key}=${s.value}`), null)),
+  ];
 }
 
-/** Socket capture: the host namespace answers only the VM's primary IP on the primary NIC (and the proxy). */
+/** Socket capture: the host namespace answers only the VMs' primary IPs on the primary NIC (and the proxy): one atomic `nft -f`. */
 function firewallSteps(t: LabTopology): LabStep[] {
   if (t.capture !== 'socket') return [];
-  const nft = (...args: string[]): string[] => execIn(t, 'host', 'nft', ...args);
-  const rule = (...args: string[]): LabStep => run(nft('add', 'rule', 'ip', NFT_TABLE, 'input', ...args), null);
+  const rule = (...args: string[]): string => ['add', 'rule', 'ip', NFT_TABLE, 'input', ...args].join(' ');
   const verdict =
     t.sourcePolicy === 'rst' ? ['reject', 'with', 'tcp', 'reset'] : t.sourcePolicy === 'icmp' ? ['reject', 'with', 'icmp', 'type', 'admin-prohibited'] : ['drop'];
-  const steps: LabStep[] = [
-    run(nft('add', 'table', 'ip', NFT_TABLE), nft('delete', 'table', 'ip', NFT_TABLE)),
-    run(nft('add', 'chain', 'ip', NFT_TABLE, 'input', '{ type filter hook input priority 0 ; policy accept ; }'), null),
+  const lines: string[] = [
+    `add table ip ${NFT_TABLE}`,
+    `add chain ip ${NFT_TABLE} input { type filter hook input priority 0 ; policy accept ; }`,
     rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'nic0', 'ip', 'saddr', t.nics[0]!.ips[0]!, 'accept'),
   ];
-  for (const vm of t.vms.slice(1)) steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'nic0', 'ip', 'saddr', vm.nic.ips[0]!, 'accept'));
-  if (t.proxy?.role === 'proxy') steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'proxy0', 'ip', 'saddr', t.proxy.ip, 'accept'));
-  if (t.sourcePolicy === 'rst') steps.push(rule('ip', 'daddr', IMDS_ADDRESS, 'meta', 'l4proto', 'tcp', ...verdict));
-  steps.push(rule('ip', 'daddr', IMDS_ADDRESS, t.sourcePolicy === 'rst' ? 'drop' : verdict[0]!, ...verdict.slice(1)));
-  return steps;
+  for (const vm of t.vms.slice(1)) lines.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'nic0', 'ip', 'saddr', vm.nic.ips[0]!, 'accept'));
+  if (t.proxy?.role === 'proxy') lines.push(rule('ip', 'daddr', IMDS_ADDRESS, 'iifname', 'proxy0', 'ip', 'saddr', t.proxy.ip, 'accept'));
+  if (t.sourcePolicy === 'rst') lines.push(rule('ip', 'daddr', IMDS_ADDRESS, 'meta', 'l4proto', 'tcp', ...verdict));
+  lines.push(rule('ip', 'daddr', IMDS_ADDRESS, t.sourcePolicy === 'rst' ? 'drop' : verdict[0]!, ...verdict.slice(1)));
+  // nft -f applies the file as one transaction: either every rule is in or none is, so the table's delete undoes it exactly.
+  return [{ ...run(execIn(t, 'host', 'nft', '-f', '-'), execIn(t, 'host', 'nft', 'delete', 'table', 'ip', NFT_TABLE)), input: `${lines.join('\n')}\n` }];
 }
 
 /** `imds-lab persona KIND --listen ADDR:PORT` in a lab namespace (src/lab/persona-*.ts). */

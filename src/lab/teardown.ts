@@ -1,11 +1,13 @@
 // Tearing a lab down from its name alone: kill what runs in `<name>-{vm,host,proxy,dead}` and the PIDs in
 // the state file (checked against their recorded command line), delete the namespaces, remove the state dir.
-// Works after `up` died half-way or the responder was killed with SIGKILL.
+// Works after `up` died half-way or the responder was killed with SIGKILL. A few processes however many VMs:
+// one `ip -batch` lists the namespaces' PIDs, one deletes the namespaces.
 import type { LabRunner } from '../process/lab-runner.ts';
 import { stopProcess } from '../process/lab-runner.ts';
 import { readLabState } from './lab-state.ts';
 import { LAB_ROLES } from './lab-naming.ts';
 import { ETC_NETNS } from './lab-dns.ts';
+import { batchArgv, batchInput } from './lab-step.ts';
 
 export interface TeardownReport {
   readonly namespaces: readonly string[];
@@ -27,9 +29,10 @@ export async function existingLabNamespaces(runner: LabRunner, name: string): Pr
     .filter((ns) => wanted.has(ns) || scaleSetVm.test(ns));
 }
 
-async function namespacePids(runner: LabRunner, ns: string): Promise<number[]> {
-  const result = await runner.run(['ip', 'netns', 'pids', ns]);
-  if (result.code !== 0) return [];
+/** PIDs of the programs in any of `namespaces`: one `ip -force -batch` of `netns pids` (the union is all `down` needs). */
+async function namespacePids(runner: LabRunner, namespaces: readonly string[]): Promise<number[]> {
+  if (namespaces.length === 0) return [];
+  const result = await runner.run(batchArgv(null, true), { input: batchInput(namespaces.map((ns) => ['netns', 'pids', ns])) });
   return result.stdout
     .split(/\s+/)
     .filter((s) => /^\d+$/.test(s))
@@ -58,7 +61,7 @@ export async function teardownLab(runner: LabRunner, name: string, stateDir: str
   for (const record of state?.processes ?? []) {
     if (runner.isAlive(record.pid) && cmdlineMatches(runner, record.pid, record.argv)) targets.add(record.pid);
   }
-  for (const ns of namespaces) for (const pid of await namespacePids(runner, ns)) targets.add(pid);
+  for (const pid of await namespacePids(runner, namespaces)) targets.add(pid);
   await Promise.all(
     [...targets].map(async (pid) => {
       await stopProcess(runner, pid);
@@ -67,9 +70,10 @@ export async function teardownLab(runner: LabRunner, name: string, stateDir: str
     }),
   );
 
-  for (const ns of namespaces) {
-    const result = await runner.run(['ip', 'netns', 'del', ns]);
-    if (result.code !== 0) warnings.push(`ip netns del ${ns}: ${result.stderr.trim()}`);
+  if (namespaces.length > 0) {
+    // Deleting a namespace deletes its interfaces (and a veth's peer); -force: go on past one that fails.
+    const result = await runner.run(batchArgv(null, true), { input: batchInput(namespaces.map((ns) => ['netns', 'del', ns])) });
+    if (result.code !== 0) warnings.push(`ip -force -batch - (netns del ${namespaces.join(' ')}): ${result.stderr.trim()}`);
   }
   // The VMs' resolv.conf lives in /etc/netns/<ns>/ (bind-mounted by ip netns exec): remove the lab's folders.
   const etcNames = new Set([...namespaces, ...LAB_ROLES.map((role) => `${name}-${role}`), ...Object.values(state?.namespaces ?? {}), ...(state?.vms ?? []).map((vm) => vm.namespace)]);

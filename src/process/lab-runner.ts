@@ -11,6 +11,8 @@ export interface CommandResult {
 export interface RunOptions {
   readonly timeoutMs?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Written to the program's stdin, which is then closed (e.g. `ip -batch -`, `nft -f -`). */
+  readonly input?: string;
 }
 
 export interface LabRunner {

@@ -18,7 +18,7 @@ function procState(pid: number): string | null {
 export const processRunner: LabRunner = {
   run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         argv[0]!,
         argv.slice(1),
         // Without options.env the child inherits this process's environment (child_process's default).
@@ -30,6 +30,11 @@ export const processRunner: LabRunner = {
           resolve({ code, stdout: stdout ?? '', stderr: stderr || (typeof e.code === 'string' ? `${argv[0]}: ${e.code} ${e.message}` : e.message) });
         },
       );
+      if (options.input !== undefined) {
+        // A program that exits before reading all of its input (EPIPE) reports that through its exit code.
+        child.stdin?.on('error', () => {});
+        child.stdin?.end(options.input);
+      }
     });
   },
 
