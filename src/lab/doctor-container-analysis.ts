@@ -106,7 +106,7 @@ export function analyzeContainerFacts(c: ContainerFacts, primary: DoctorFacts['p
     const metadata = c.probe.status === 200 ? 'metadata requests get 200 (the agent passes them on to IMDS from the node)' : `a metadata request ${describeProbe(c.probe)}`;
     return done(
       'pod-agent-dnat',
-      `The VM DNATs ${IMDS_ADDRESS}:80 from ${from} to ${target} (${rule.text}): the app talks to what listens there on the node, not to IMDS (${describeListener(who)}). A token request from the container ${token}; ${metadata}. A node-local identity agent (aad-pod-identity's NMI) hands out tokens only to pods it has a binding for.`,
+      `The VM DNATs ${IMDS_ADDRESS}:80 from ${from} to ${target} (${rule.text}): the app talks to ${who ? 'what listens there on the node' : 'that address'}, not to IMDS (${describeListener(who)}). A token request from the container ${token}; ${metadata}. A node-local identity agent (aad-pod-identity's NMI) hands out tokens only to pods it has a binding for.`,
       `Give the pod an identity binding in the agent (aad-pod-identity: an AzureIdentityBinding matching the pod's aadpodidbinding label), or take the agent out of the path: nft delete rule ${rule.family} ${rule.table} ${rule.chain} handle ${rule.handle} (the container then reaches IMDS through the VM's MASQUERADE). Egress policies must allow ${target}, not ${IMDS_ADDRESS}.`,
     );
   }
