@@ -1,4 +1,5 @@
-// The executor with a fake runner: order, rollback in reverse on failure, spawn readiness, and teardown.
+// The executor with a fake runner: order, rollback in reverse on failure (a batch's lines that ran, a parallel
+// group's steps that ran), spawn readiness, and teardown.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { executePlan } from './executor.ts';
@@ -133,6 +134,67 @@ describe('executePlan', () => {
     await executePlan(runner, [spawn], { onEvent: (e) => events.push(e.type) });
     assert.equal(calls, 3);
     assert.deepEqual(events, ['step', 'waiting', 'waiting']);
+  });
+});
+
+describe('executePlan: batches and parallel groups', () => {
+  const batch = (ns: string, n: number): LabStep => ({
+    kind: 'batch',
+    namespace: ns,
+    lines: Array.from({ length: n }, (_, i) => ({ args: ['addr', 'add', `10.0.0.${i + 1}/32`, 'dev', 'lo'], undo: i === 0 ? null : ['addr', 'del', `10.0.0.${i + 1}/32`, 'dev', 'lo'] })),
+  });
+  /** ip -batch stops at the failing line and names it (iproute2: "Command failed -:N"). */
+  const failAtLine = (runner: FakeRunner, ns: string, line: number): void => {
+    runner.respond = (argv) =>
+      argv.join(' ') === `ip -n ${ns} -batch -` ? { code: 1, stdout: '', stderr: `Error: ipv4: Address already assigned.\nCommand failed -:${line}\n` } : { code: 0, stdout: '', stderr: '' };
+  };
+
+  it('runs a batch as one ip -batch with the lines on stdin', async () => {
+    const runner = new FakeRunner();
+    await executePlan(runner, [batch('t-vm', 3)]);
+    assert.deepEqual(runner.log, ['run ip -n t-vm -batch - <addr add 10.0.0.1/32 dev lo|addr add 10.0.0.2/32 dev lo|addr add 10.0.0.3/32 dev lo|>']);
+  });
+
+  it('a batch that fails part-way undoes exactly the lines that ran, last first, then the steps before it', async () => {
+    const runner = new FakeRunner();
+    failAtLine(runner, 't-vm', 4);
+    await assert.rejects(executePlan(runner, [steps[0]!, batch('t-vm', 5)]), (e: unknown) => {
+      assert.ok(e instanceof LabError && e.code === 'ERR_LAB_SETUP');
+      assert.match(e.message, /ip -n t-vm -batch - line 4 \(addr add 10\.0\.0\.4\/32 dev lo\) failed \(exit 1\): Error: ipv4: Address already assigned\./);
+      return true;
+    });
+    // Lines 1-3 ran (line 1 has no undo); 4 failed; 5 never ran.
+    assert.deepEqual(runner.log.slice(2), ['run ip -n t-vm -force -batch - <addr del 10.0.0.3/32 dev lo|addr del 10.0.0.2/32 dev lo|>', 'run ip netns del t-vm']);
+  });
+
+  it('a batch that failed on its first line undoes none of it', async () => {
+    const runner = new FakeRunner();
+    failAtLine(runner, 't-vm', 1);
+    await assert.rejects(executePlan(runner, [steps[0]!, batch('t-vm', 5)]), /line 1 /);
+    assert.deepEqual(runner.log.slice(2), ['run ip netns del t-vm']);
+  });
+
+  it('a parallel group: after a failure the running steps finish, no more start, and everything that ran is undone', async () => {
+    const runner = new FakeRunner();
+    failAtLine(runner, 't-vm2', 3);
+    const group: LabStep = { kind: 'parallel', concurrency: 2, steps: ['t-vm1', 't-vm2', 't-vm3', 't-vm4', 't-vm5'].map((ns) => batch(ns, 3) as Extract<LabStep, { kind: 'batch' }>) };
+    await assert.rejects(executePlan(runner, [group]), /t-vm2 -batch - line 3/);
+    const started = runner.log.filter((l) => / -batch - </.test(l) && !l.includes('-force')).map((l) => l.split(' ')[3]!);
+    assert.ok(started.includes('t-vm1') && started.includes('t-vm2'), runner.log.join('\n'));
+    assert.equal(started.includes('t-vm5'), false, 'no step starts after the failure was seen');
+    // Every batch that ran is undone in full, the failed one up to its failing line.
+    const undone = runner.log.filter((l) => l.includes('-force'));
+    for (const ns of started) {
+      const expected = ns === 't-vm2' ? 'addr del 10.0.0.2/32 dev lo|>' : 'addr del 10.0.0.3/32 dev lo|addr del 10.0.0.2/32 dev lo|>';
+      assert.ok(undone.includes(`run ip -n ${ns} -force -batch - <${expected}`), `${ns}: ${undone.join('\n')}`);
+    }
+    assert.equal(undone.length, started.length);
+  });
+
+  it('a nft -f step feeds its file on stdin', async () => {
+    const runner = new FakeRunner();
+    await executePlan(runner, [{ kind: 'run', argv: ['ip', 'netns', 'exec', 't-host', 'nft', '-f', '-'], undo: null, input: 'add table ip t\n' }]);
+    assert.deepEqual(runner.log, ['run ip netns exec t-host nft -f - <add table ip t|>']);
   });
 });
 

@@ -16,6 +16,10 @@ function run(...argv: string[]): LabStep {
   return { kind: 'run', argv, undo: null };
 }
 
+function batch(namespace: string | null, ...lines: string[][]): LabStep {
+  return { kind: 'batch', namespace, lines: lines.map((args) => ({ args, undo: null })) };
+}
+
 describe('no-escape check', () => {
   it('accepts the real plans', () => {
     assert.deepEqual(findEscapes(plan('proxy-leak', { capture: 'tun' })), []);
@@ -39,6 +43,12 @@ describe('no-escape check', () => {
     ['deleting a foreign namespace', run('ip', 'netns', 'del', 'somebody-else'), /outside the lab/],
     ['nsenter into init', run('ip', 'netns', 'exec', 'imds-host', 'nsenter', '-t', '1', '-n', 'ip', 'link'), /nsenter/],
     ['a nested ip into the root namespace', run('ip', 'netns', 'exec', 'imds-host', 'ip', 'netns', 'exec', 'other', 'true'), /foreign/],
+    // Batches: every line is checked as the command it stands for.
+    ['a root-namespace batch that does more than netns add/del', batch(null, ['netns', 'add', 'imds-vm'], ['link', 'add', 'x0', 'type', 'dummy']), /root namespace/],
+    ['a batch in a foreign namespace', batch('other-ns', ['link', 'set', 'lo', 'up']), /foreign/],
+    ['a batch line moving a device out of the lab', batch('imds-vm', ['link', 'set', 'eth0', 'netns', 'other-ns']), /outside the lab/],
+    ['a batch line that would not read back as checked', batch('imds-vm', ['addr', 'add', '10.0.0.1/8 dev lo', 'dev', 'eth0']), /blanks, quotes or #/],
+    ['a batch line hidden in a parallel group', { kind: 'parallel', concurrency: 2, steps: [batch(null, ['netns', 'del', 'somebody-else']) as Extract<LabStep, { kind: 'batch' }>] }, /outside the lab/],
   ];
   for (const [what, step, reason] of bad) {
     it(`refuses ${what}`, () => {
