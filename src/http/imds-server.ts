@@ -11,7 +11,7 @@ import { bodyBytes } from './body-bytes.ts';
 import { JSON_CONTENT_TYPE } from './error-response.ts';
 import { readBody, type BodyResult } from './read-body.ts';
 import { publishRequest } from './request-log.ts';
-import { runPipeline, servedMethodsOf, type PipelineDeps, type PipelineInput } from './request-pipeline.ts';
+import { runPipeline, servedMethodsOf, type PipelineDeps, type PipelineInput, type PipelineResult } from './request-pipeline.ts';
 import { NO_SLOT } from './rules/rate-limit-rule.ts';
 
 export interface ImdsServerOptions {
@@ -120,17 +120,30 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
   // every checkIntervalMs, also for connections handed over with emit('connection') once tracking is started.
   trackConnectionsWithoutListening(server);
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Synchronous from the request event to the written response unless a step is asynchronous (a request body,
+  // a rate limit, a fault's delay, an asynchronous handler): no promise or microtask on the common path.
+  function handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const started = options.clock.now();
     const arrived = options.clock.wallTime();
-    let bodyResult;
-    try {
-      bodyResult = await readBody(req, deps.maxBodyBytes);
-    } catch {
-      res.destroy();
-      return;
+    const body = readBody(req, deps.maxBodyBytes);
+    if (body instanceof Promise) {
+      return body.then(
+        (settled) => afterBody(req, res, settled, started, arrived),
+        () => {
+          res.destroy();
+        },
+      );
     }
-    const result = await runPipeline(new RequestInput(req, bodyResult, options.rateLimitKey ? options.rateLimitKey(req) : vmName), deps);
+    return afterBody(req, res, body, started, arrived);
+  }
+
+  function afterBody(req: IncomingMessage, res: ServerResponse, body: BodyResult, started: number, arrived: number): void | Promise<void> {
+    const result = runPipeline(new RequestInput(req, body, options.rateLimitKey ? options.rateLimitKey(req) : vmName), deps);
+    if (result instanceof Promise) return result.then((settled) => respond(req, res, body, settled, started, arrived));
+    respond(req, res, body, result, started, arrived);
+  }
+
+  function respond(req: IncomingMessage, res: ServerResponse, body: BodyResult, result: PipelineResult, started: number, arrived: number): void {
     const release = result.release;
     if (res.writableEnded || res.destroyed) {
       release();
@@ -140,7 +153,7 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
         res.once('finish', release);
         res.once('close', release);
       }
-      if (bodyResult.tooLarge) {
+      if (body.tooLarge) {
         res.shouldKeepAlive = false;
         req.resume();
       }
@@ -170,16 +183,24 @@ export function createImdsServer(options: ImdsServerOptions): http.Server {
     if (result.unexpected !== undefined) options.onUnexpectedError?.(result.unexpected);
   }
 
+  /** An exception no rule or handler turned into an answer: 500, or the connection destroyed once headers went out. */
+  function failed(res: ServerResponse, error: unknown): void {
+    options.onUnexpectedError?.(error);
+    if (!res.headersSent) {
+      res.writeHead(500, { 'Content-Type': JSON_CONTENT_TYPE });
+      res.end('{"error":"Server error"}');
+    } else {
+      res.destroy();
+    }
+  }
+
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((error: unknown) => {
-      options.onUnexpectedError?.(error);
-      if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': JSON_CONTENT_TYPE });
-        res.end('{"error":"Server error"}');
-      } else {
-        res.destroy();
-      }
-    });
+    try {
+      const pending = handle(req, res);
+      if (pending !== undefined) pending.catch((error: unknown) => failed(res, error));
+    } catch (error) {
+      failed(res, error);
+    }
   });
   return server;
 }

@@ -7,7 +7,7 @@ export interface BodyResult {
   readonly tooLarge: boolean;
 }
 
-const NO_BODY: Promise<BodyResult> = Promise.resolve({ body: Buffer.alloc(0), tooLarge: false });
+const NO_BODY: BodyResult = Object.freeze({ body: Buffer.alloc(0), tooLarge: false });
 
 /**
  * A request without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3 rule 7 for requests), nor
@@ -18,7 +18,8 @@ function hasNoBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+/** The body; synchronous when the request has none (no promise, no microtask). */
+export function readBody(req: IncomingMessage, maxBytes: number): BodyResult | Promise<BodyResult> {
   if (hasNoBody(req)) return NO_BODY;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

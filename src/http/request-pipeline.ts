@@ -2,17 +2,17 @@
 // Pure of node:http: takes a parsed request, returns the response, the deciding rule and the slot release.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ServiceSettings } from '../config/vm-profile.ts';
-import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import type { RateLimitClass, RateLimiter } from '../ratelimit/rate-limiter.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorToResponse } from './error-response.ts';
 import type { HttpFaultSet } from './http-faults.ts';
-import type { ImdsRequest, ImdsResponse, RouteDefinition } from './imds-request.ts';
-import { parseRequestTarget } from './request-target.ts';
+import type { ErrorStyle, ImdsRequest, ImdsResponse, RouteDefinition } from './imds-request.ts';
+import { parseRequestTarget, type ParsedQuery } from './request-target.ts';
 import { RULES } from './rule-names.ts';
 import { checkApiVersion } from './rules/api-version-rule.ts';
 import { checkBodySize } from './rules/body-size-rule.ts';
 import { checkDuplicateQuery } from './rules/duplicate-query-rule.ts';
-import { applyFault } from './rules/fault-rule.ts';
+import { applyFault, type FaultOutcome } from './rules/fault-rule.ts';
 import { checkForwardedFor } from './rules/forwarded-for-rule.ts';
 import { checkMetadataHeader } from './rules/metadata-header-rule.ts';
 import { checkRateLimit, NO_SLOT } from './rules/rate-limit-rule.ts';
@@ -87,36 +87,92 @@ export function servedMethodsOf(routes: readonly RouteDefinition[]): Set<string>
   return new Set(routes.flatMap((r) => r.methods));
 }
 
-export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
-  const { path, query } = parseRequestTarget(input.target);
-  const { route, owner } = routeOwning(deps.routes, path);
-  const style = owner?.errorStyle ?? 'instance';
-  const rateClass = owner?.rateClass ?? 'general';
-  let release = NO_SLOT;
-  let faultId: number | null = null;
-  const routeName = route?.name ?? null;
-  try {
-    const ctx: RuleContext = { method: input.method, path, query, headers: input.headers, route, style, rateClass, settings: deps.settings() };
+/**
+ * Runs the rules and the handler. Synchronous (no promise, no microtask) unless a step is asynchronous: a rate
+ * limit (limits on), a fault's delay or an asynchronous handler; from that step on it continues in a promise.
+ */
+export function runPipeline(input: PipelineInput, deps: PipelineDeps): PipelineResult | Promise<PipelineResult> {
+  return new PipelineRun(input, deps).start();
+}
+
+/** One request's way through the pipeline; each step returns the result, or a promise of it from an asynchronous step on. */
+class PipelineRun {
+  private readonly input: PipelineInput;
+  private readonly deps: PipelineDeps;
+  private readonly path: string;
+  private readonly query: ParsedQuery;
+  private readonly route: RouteDefinition | undefined;
+  private readonly routeName: string | null;
+  private readonly style: ErrorStyle;
+  private readonly rateClass: RateLimitClass;
+  private release: () => void = NO_SLOT;
+  private faultId: number | null = null;
+
+  constructor(input: PipelineInput, deps: PipelineDeps) {
+    this.input = input;
+    this.deps = deps;
+    const { path, query } = parseRequestTarget(input.target);
+    const { route, owner } = routeOwning(deps.routes, path);
+    this.path = path;
+    this.query = query;
+    this.route = route;
+    this.routeName = route?.name ?? null;
+    this.style = owner?.errorStyle ?? 'instance';
+    this.rateClass = owner?.rateClass ?? 'general';
+  }
+
+  start(): PipelineResult | Promise<PipelineResult> {
+    try {
+      const out = this.rules();
+      return out instanceof Promise ? out.catch((error: unknown) => this.failed(error)) : out;
+    } catch (error) {
+      return this.failed(error);
+    }
+  }
+
+  private rules(): PipelineResult | Promise<PipelineResult> {
+    const { input, deps } = this;
+    const ctx: RuleContext = { method: input.method, path: this.path, query: this.query, headers: input.headers, route: this.route, style: this.style, rateClass: this.rateClass, settings: deps.settings() };
     checkBodySize(ctx, input.bodyTooLarge, deps.maxBodyBytes);
     checkVerb(ctx, deps.servedMethods);
     checkForwardedFor(ctx);
     checkMetadataHeader(ctx);
     const gate = checkRateLimit(ctx, deps.rateLimiter, input.rateLimitKey);
-    release = typeof gate === 'function' ? gate : await gate;
-    const apiVersion = checkApiVersion(ctx, deps.defaultVersions());
+    if (typeof gate !== 'function') {
+      return gate.then((release) => {
+        this.release = release;
+        return this.afterGate(ctx);
+      });
+    }
+    this.release = gate;
+    return this.afterGate(ctx);
+  }
+
+  private afterGate(ctx: RuleContext): PipelineResult | Promise<PipelineResult> {
+    const apiVersion = checkApiVersion(ctx, this.deps.defaultVersions());
     checkDuplicateQuery(ctx);
     const served = checkRoute(ctx);
-    const pendingFault = applyFault(ctx, deps.faults, deps.clock);
-    const fault = pendingFault instanceof Promise ? await pendingFault : pendingFault;
+    const fault = applyFault(ctx, this.deps.faults, this.deps.clock);
+    if (fault instanceof Promise) return fault.then((settled) => this.afterFault(settled, served, apiVersion));
+    return this.afterFault(fault, served, apiVersion);
+  }
+
+  private afterFault(fault: FaultOutcome | undefined, served: RouteDefinition, apiVersion: string | undefined): PipelineResult | Promise<PipelineResult> {
     if (fault) {
-      faultId = fault.id;
+      this.faultId = fault.id;
       if (fault.error) throw fault.error;
     }
-    const handled = served.handle(new PipelineRequest(input, path, query.first, apiVersion));
-    const response = handled instanceof Promise ? await handled : handled;
-    return { route: routeName, path, query: query.entries, response, rule: RULES.handler, faultId, release, unexpected: undefined };
-  } catch (error) {
-    const outcome = errorToResponse(error, style);
-    return { route: routeName, path, query: query.entries, response: outcome.response, rule: outcome.rule, faultId, release, unexpected: outcome.unexpected };
+    const handled = served.handle(new PipelineRequest(this.input, this.path, this.query.first, apiVersion));
+    if (handled instanceof Promise) return handled.then((response) => this.answered(response));
+    return this.answered(handled);
+  }
+
+  private answered(response: ImdsResponse): PipelineResult {
+    return { route: this.routeName, path: this.path, query: this.query.entries, response, rule: RULES.handler, faultId: this.faultId, release: this.release, unexpected: undefined };
+  }
+
+  private failed(error: unknown): PipelineResult {
+    const outcome = errorToResponse(error, this.style);
+    return { route: this.routeName, path: this.path, query: this.query.entries, response: outcome.response, rule: outcome.rule, faultId: this.faultId, release: this.release, unexpected: outcome.unexpected };
   }
 }
