@@ -39,6 +39,7 @@ describe('lab data files', () => {
       [{ ...minimal, colour: 1 }, /f\.yaml: scenario\.colour: unknown key/],
       [{ ...minimal, fixKind: 'magic' }, /fixKind: must be one of none, environment, client/],
       [{ ...minimal, name: 'Bad Name' }, /name: must be lower-case/],
+      [{ ...minimal, doctor: { broken: 'no-rout' } }, /doctor\.broken: must be one of ok, no-route, /],
       [{ ...minimal, topology: { vm: { routes: [{ to: 'default' }] } } }, /topology\.vm\.routes\[0\]\.dev: must be a non-empty string/],
       [{ ...minimal, topology: { nics: 9 } }, /topology\.nics: must be an integer 1\.\.4/],
       [{ ...minimal, fixed: { routes: [{ ns: 'root', to: 'default', dev: 'eth0' }] } }, /fixed\.routes\[0\]\.ns: must be vm, host or proxy/],

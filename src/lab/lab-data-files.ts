@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { childPath, isPlainObject, unknownKeys, type PlainObject } from '../util/field-reader.ts';
+import { DOCTOR_CAUSES } from './doctor-analysis.ts';
 import { LabError } from './lab-error.ts';
 import {
   CONTAINER_POLICIES,
@@ -206,6 +207,10 @@ export function parseScenario(document: unknown, file: string): ScenarioDefiniti
   if (!(FIX_KINDS as readonly string[]).includes(fixKind)) r.fail('fixKind', `must be one of ${FIX_KINDS.join(', ')}`);
   const expect = r.obj(o.expect, 'expect', ['broken', 'fixed']);
   const doctor = r.obj(o.doctor, 'doctor', ['broken']);
+  const doctorCause = r.str(doctor.broken, 'doctor.broken');
+  if (!(DOCTOR_CAUSES as readonly string[]).includes(doctorCause)) {
+    r.fail('doctor.broken', `must be one of ${DOCTOR_CAUSES.join(', ')}`);
+  }
   return {
     name,
     title: r.str(o.title, 'title'),
@@ -215,7 +220,7 @@ export function parseScenario(document: unknown, file: string): ScenarioDefiniti
     fix: r.str(o.fix, 'fix'),
     fixKind: fixKind as FixKind,
     expect: { broken: r.str(expect.broken, 'expect.broken'), fixed: r.str(expect.fixed, 'expect.fixed') },
-    doctorCause: r.str(doctor.broken, 'doctor.broken'),
+    doctorCause,
     topology: parseTopology(r, o.topology),
     fixed: parseFix(r, o.fixed),
   };
