@@ -16,16 +16,28 @@ export interface RequestTarget {
   readonly query: ParsedQuery;
 }
 
+/** Recently decoded escaped components (a token's `resource` repeats per request); dropped when full. */
+const decoded = new Map<string, string>();
+const MAX_DECODED = 256;
+
 /** One name or value as URLSearchParams decodes it (`+` is a space, percent-decoding, lenient on bad escapes). */
 function decodeComponent(text: string): string {
   const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
   if (!spaced.includes('%')) return spaced;
+  const known = decoded.get(text);
+  if (known !== undefined) return known;
+  let value: string;
   try {
-    return decodeURIComponent(spaced);
+    value = decodeURIComponent(spaced);
   } catch {
     // A malformed escape or invalid UTF-8: URLSearchParams keeps bad escapes and substitutes U+FFFD.
-    return new URLSearchParams(`a=${text}`).get('a') ?? '';
+    value = new URLSearchParams(`a=${text}`).get('a') ?? '';
   }
+  if (text.length <= 1024) {
+    if (decoded.size >= MAX_DECODED) decoded.clear();
+    decoded.set(text, value);
+  }
+  return value;
 }
 
 /** Parses `application/x-www-form-urlencoded` as URLSearchParams does, without its allocation per request. */

@@ -6,9 +6,11 @@ export const INSTANCE_ROUTE_PREFIX = '/metadata/instance';
 /** A node of an instance response: strings everywhere, plus the booleans of `extended` (imds-spec §2.9). */
 export type ResponseNode = string | boolean | readonly ResponseNode[] | { readonly [key: string]: ResponseNode };
 
+const INSTANCE_CHILD_PREFIX = `${INSTANCE_ROUTE_PREFIX}/`;
+
 /** True for `/metadata/instance` and any path below it (exact case). */
 export function isInstancePath(path: string): boolean {
-  return path === INSTANCE_ROUTE_PREFIX || path.startsWith(`${INSTANCE_ROUTE_PREFIX}/`);
+  return path === INSTANCE_ROUTE_PREFIX || path.startsWith(INSTANCE_CHILD_PREFIX);
 }
 
 /**
@@ -26,6 +28,10 @@ export function parseInstanceRoute(path: string): string[] | undefined {
   const segments: string[] = [];
   for (const raw of rest.slice(1).split('/')) {
     if (raw === '') return undefined;
+    if (!raw.includes('%')) {
+      segments.push(raw);
+      continue;
+    }
     try {
       segments.push(decodeURIComponent(raw));
     } catch {
