@@ -191,6 +191,25 @@ describe('executePlan: batches and parallel groups', () => {
     assert.equal(undone.length, started.length);
   });
 
+  it('programs started together: one that exits at once stops the group, and the one that started is killed', async () => {
+    const runner = new FakeRunner();
+    const spawn = steps[3] as Extract<LabStep, { kind: 'spawn' }>;
+    let n = 0;
+    runner.spawnBackground = async (argv, logPath) => {
+      const pid = runner.nextPid++;
+      runner.log.push(`spawn ${pid} ${argv.join(' ')}`);
+      // The first program starts and is ready; the second exits at once.
+      if (n++ === 0) runner.alive.add(pid);
+      runner.files.set(logPath, n === 1 ? 'imds-lab: serving on http://169.254.169.254:80\n' : 'boom\n');
+      return pid;
+    };
+    const group: LabStep = { kind: 'parallel', concurrency: 2, steps: [spawn, { ...spawn, id: 'persona', argv: ['ip', 'netns', 'exec', 't-host', 'persona'], log: '/run/lab/t/persona.log' }] };
+    await assert.rejects(executePlan(runner, [steps[0]!, group]), /persona exited before it was ready/);
+    assert.ok(runner.log.includes('kill 100 SIGTERM'), runner.log.join('\n'));
+    assert.equal(runner.log.at(-1), 'run ip netns del t-vm');
+    assert.equal(runner.alive.size, 0);
+  });
+
   it('a nft -f step feeds its file on stdin', async () => {
     const runner = new FakeRunner();
     await executePlan(runner, [{ kind: 'run', argv: ['ip', 'netns', 'exec', 't-host', 'nft', '-f', '-'], undo: null, input: 'add table ip t\n' }]);

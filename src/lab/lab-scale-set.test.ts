@@ -84,7 +84,7 @@ describe('scale-set plans', () => {
       const p = plan('healthy', { capture, vmCount: 3 });
       assert.deepEqual(findEscapes(p), []);
       // Batch lines as the single commands they stand for (`ip -n NS LINE`), other steps as run (heredocs line by line).
-      const text = p.steps.flatMap((s) => (s.kind === 'batch' || s.kind === 'parallel' ? stepCommands(s).map((c) => formatArgv(c.argv)) : formatStep(s).split('\n')));
+      const text = p.steps.flatMap((s) => (s.kind === 'parallel' ? s.steps : [s])).flatMap((s) => (s.kind === 'batch' ? stepCommands(s).map((c) => formatArgv(c.argv)) : formatStep(s).split('\n')));
       assert.ok(text.includes('ip -n imds-host link add nic0 address 12:34:56:78:9a:bc type bridge'), 'the gateway is a bridge');
       assert.ok(text.includes('ip -n imds-host link set nic0p2 master nic0'));
       assert.ok(text.includes('ip -n imds-vm2 route add 169.254.169.254/32 via 10.1.0.1 dev eth0'));

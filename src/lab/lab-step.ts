@@ -34,13 +34,14 @@ export interface BatchStep {
 }
 
 /**
- * Independent steps that start no programs, at most `concurrency` at a time. When one fails, those running
- * finish, no more start, and the rollback undoes everything that ran.
+ * Independent steps (no parallel groups inside), at most `concurrency` at a time. When one fails, those
+ * running finish (a program being started is recorded with its PID), no more start, and the rollback undoes
+ * everything that ran.
  */
 export interface ParallelStep {
   readonly kind: 'parallel';
   readonly concurrency: number;
-  readonly steps: readonly (RunStep | BatchStep)[];
+  readonly steps: readonly Exclude<LabStep, ParallelStep>[];
 }
 
 export type LabStep =
@@ -56,16 +57,18 @@ export type LabStep =
       /** What undo removes instead of `path` (a directory made for the file, e.g. /etc/netns/<ns>). */
       readonly removeOnUndo?: string;
     }
-  | {
-      /** Starts a long-running program (in a namespace via `ip netns exec`); undo kills it by PID. */
-      readonly kind: 'spawn';
-      readonly id: string;
-      readonly argv: readonly string[];
-      /** File receiving the program's stdout and stderr. */
-      readonly log: string;
-      readonly ready: Readiness;
-      readonly readyTimeoutMs: number;
-    };
+  | SpawnStep;
+
+/** Starts a long-running program (in a namespace via `ip netns exec`); undo kills it by PID. */
+export interface SpawnStep {
+  readonly kind: 'spawn';
+  readonly id: string;
+  readonly argv: readonly string[];
+  /** File receiving the program's stdout and stderr. */
+  readonly log: string;
+  readonly ready: Readiness;
+  readonly readyTimeoutMs: number;
+}
 
 /** A token `ip -batch` reads back as exactly itself (it splits lines on blanks, honours quotes and `#`). */
 const BATCH_TOKEN = /^[^\s"'\\#]+$/;

@@ -99,13 +99,13 @@ function checkArgv(argv: readonly string[], labNamespaces: ReadonlySet<string>, 
 
 function checkStep(step: LabStep, index: number, labNamespaces: ReadonlySet<string>, problems: EscapeProblem[]): void {
   const where = `step ${index + 1}`;
-  if (step.kind === 'run' || step.kind === 'batch' || step.kind === 'parallel') {
+  if (step.kind === 'parallel') {
+    for (const sub of step.steps) checkStep(sub, index, labNamespaces, problems);
+  } else if (step.kind === 'run' || step.kind === 'batch') {
     // A batch line is checked as the single command it stands for (`ip -n NS LINE`, or `ip LINE` in the root
     // namespace, where only `netns add|del LAB` passes), and must read back from stdin exactly as checked.
-    for (const sub of step.kind === 'parallel' ? step.steps : [step]) {
-      if (sub.kind === 'batch') {
-        for (const line of sub.lines) if (!isBatchSafe(line)) problems.push({ where, reason: `batch line ${JSON.stringify(line.args.join(' '))} has blanks, quotes or #` });
-      }
+    if (step.kind === 'batch') {
+      for (const line of step.lines) if (!isBatchSafe(line)) problems.push({ where, reason: `batch line ${JSON.stringify(line.args.join(' '))} has blanks, quotes or #` });
     }
     for (const command of stepCommands(step)) {
       checkArgv(command.argv, labNamespaces, where, problems);

@@ -13,7 +13,7 @@ import { planLab } from './plan-lab.ts';
 
 /** The single commands the plan stands for (a batch line as `ip -n NS LINE`; a command's stdin is left out). */
 function lines(steps: readonly LabStep[]): string[] {
-  return steps.flatMap((s) => (s.kind === 'batch' || s.kind === 'parallel' || s.kind === 'run' ? stepCommands(s).map((c) => formatArgv(c.argv)) : [formatStep(s)]));
+  return steps.flatMap((s) => (s.kind === 'parallel' ? lines(s.steps) : s.kind === 'batch' || s.kind === 'run' ? stepCommands(s).map((c) => formatArgv(c.argv)) : [formatStep(s)]));
 }
 
 function withInterfaces(interfaces: readonly InstanceTree[]): VmProfile {

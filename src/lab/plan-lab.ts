@@ -2,7 +2,7 @@
 // "topology is data, realised separately"). Every command runs inside a lab namespace (checked by no-escape.ts).
 import type { VmProfile } from '../config/vm-profile.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
-import type { BatchLine, BatchStep, LabStep, Readiness, RunStep } from './lab-step.ts';
+import type { BatchLine, BatchStep, LabStep, ParallelStep, Readiness, RunStep, SpawnStep } from './lab-step.ts';
 import type { LabRole } from './lab-naming.ts';
 import { buildTopology, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
 import { assertNoEscape } from './no-escape.ts';
@@ -146,7 +146,7 @@ function networkSteps(t: LabTopology): LabStep[] {
     config.add(n.role, ['neigh', 'replace', n.address, 'lladdr', n.mac, 'dev', n.dev, 'nud', 'permanent'], ['neigh', 'del', n.address, 'dev', n.dev]);
   }
   for (const r of t.routes) config.add(r.role, ['route', 'add', ...routeArgs(r)], ['route', 'del', ...routeArgs(r)]);
-  const parallel = (steps: readonly (RunStep | BatchStep)[]): LabStep => ({ kind: 'parallel', concurrency: SETUP_CONCURRENCY, steps });
+  const parallel = (steps: readonly (RunStep | BatchStep)[]): ParallelStep => ({ kind: 'parallel', concurrency: SETUP_CONCURRENCY, steps });
   return [
     namespaces,
     parallel(links.steps(t)),
@@ -175,7 +175,7 @@ function firewallSteps(t: LabTopology): LabStep[] {
 }
 
 /** `imds-lab persona KIND --listen ADDR:PORT` in a lab namespace (src/lab/persona-*.ts). */
-function personaStep(t: LabTopology, o: PlanOptions, role: LabRole, id: string, kind: string, address: string, port: number): LabStep {
+function personaStep(t: LabTopology, o: PlanOptions, role: LabRole, id: string, kind: string, address: string, port: number): SpawnStep {
   return {
     kind: 'spawn',
     id,
@@ -187,18 +187,19 @@ function personaStep(t: LabTopology, o: PlanOptions, role: LabRole, id: string, 
 }
 
 /** The lab's Azure DNS (or, in no-dns, a resolver address that swallows every query) and each VM's resolv.conf. */
-function dnsSteps(t: LabTopology, o: PlanOptions): LabStep[] {
+function dnsSteps(t: LabTopology, o: PlanOptions): { resolver: SpawnStep | null; steps: LabStep[] } {
   const steps: LabStep[] = [];
+  let resolver: SpawnStep | null = null;
   const server = t.dns.server;
   if (t.dns.mode === 'azure') {
-    steps.push({
+    resolver = {
       kind: 'spawn',
       id: 'resolver',
       argv: execIn(t, 'host', ...resolverArgs(t, o.stateDir)),
       log: `${o.stateDir}/resolver.log`,
       ready: listening(t, 'host', '-u', server, 53),
       readyTimeoutMs: 10_000,
-    });
+    };
   } else {
     const nft = (...args: string[]): string[] => execIn(t, 'host', 'nft', ...args);
     steps.push(run(nft('add', 'table', 'ip', NFT_DNS_TABLE), nft('delete', 'table', 'ip', NFT_DNS_TABLE)));
@@ -208,7 +209,7 @@ function dnsSteps(t: LabTopology, o: PlanOptions): LabStep[] {
   for (const file of t.dns.resolvConf) {
     steps.push({ kind: 'write-file', path: file.path, content: resolvConf(server), removeOnUndo: file.path.slice(0, file.path.lastIndexOf('/')) });
   }
-  return steps;
+  return { resolver, steps };
 }
 
 /** S7/S8: a persona on the VM's loopback and an nftables DNAT that hands it 169.254.169.254:80 (the S8 user's own repro). */
@@ -292,16 +293,19 @@ function processSteps(t: LabTopology, o: PlanOptions): LabStep[] {
   if (o.virtualClock) serve.push('--virtual-clock');
   if (!t.serve.rateLimit) serve.push('--no-rate-limit');
   for (const fault of t.serve.faults) serve.push('--fault', fault);
-  steps.push({
+  const responder: SpawnStep = {
     kind: 'spawn',
     id: 'responder',
     argv: execIn(t, 'host', ...serve),
     log: `${sd}/responder.log`,
     ready: { kind: 'log', match: 'serving on http' },
     readyTimeoutMs: 30_000,
-  });
-  steps.push(personaStep(t, o, 'host', 'ca-issuers', 'ca-issuers', t.dns.server, 80));
-  steps.push(...dnsSteps(t, o));
+  };
+  const dns = dnsSteps(t, o);
+  // The responder, the CA Issuers persona and the resolver need nothing of each other: they start together.
+  const services = [responder, personaStep(t, o, 'host', 'ca-issuers', 'ca-issuers', t.dns.server, 80), ...(dns.resolver ? [dns.resolver] : [])];
+  steps.push({ kind: 'parallel', concurrency: services.length, steps: services });
+  steps.push(...dns.steps);
   steps.push(...foreignSteps(t, o));
   steps.push(...containerSteps(t, o));
   if (t.proxy && (t.proxy.behaviour === 'refuse' || t.proxy.behaviour === 'bad-gateway')) {
