@@ -92,8 +92,8 @@ interface Run {
   cpuUsPerRequest: number;
 }
 
-function wrk(server: Server, target: string, newConnection: boolean, seconds = SECONDS): Run {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-H', 'Metadata: true'];
+function wrk(server: Server, target: string, newConnection: boolean): Run {
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-H', 'Metadata: true'];
   if (newConnection) args.push('-H', 'Connection: close');
   const cpu0 = cpuUs(server.child.pid!);
   const out = spawnSync('wrk', [...args, `http://127.0.0.1:${server.port}${target}`], { encoding: 'utf8' });
@@ -127,8 +127,9 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'cases.json'), JSON.stringify(captured));
     const bare = await startServer([BARE, join(dir, 'cases.json')], /bare serving on http:\/\/127\.0\.0\.1:(\d+)/);
     servers.push(bare);
-    // Warm-up (JIT, token signing), 1 s per case, server and connection mode.
-    for (const c of CASES) for (const s of servers) for (const m of MODES) wrk(s, c.target, m === 'new', 1);
+    // Warm-up (JIT, token signing): BENCH_SECONDS per case, server and connection mode. serve has far more code to
+    // optimise than the bare server; a 1 s warm-up left its first measured round 2-4x slower.
+    for (const c of CASES) for (const s of servers) for (const m of MODES) wrk(s, c.target, m === 'new');
 
     console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} rounds alternating serve / bare; medians of the rounds`);
     console.log('case | connection | serve req/s | bare req/s | ratio (per round) | serve CPU µs/req | bare CPU µs/req | CPU ratio bare/serve (per round)');
