@@ -62,7 +62,7 @@ describe('planLab', () => {
 
   it('healthy: eth0 with the profile MAC and IP, Azure routes via the subnet gateway', () => {
     const text = lines(plan('healthy').steps);
-    assert.ok(text.includes('ip -n imds-vm link add eth0 address 00:0d:3a:f8:06:ec type veth peer name nic0 address 12:34:56:78:9a:bc netns imds-host'));
+    assert.ok(text.includes('ip -n imds-host link add nic0 address 12:34:56:78:9a:bc type veth peer name eth0 address 00:0d:3a:f8:06:ec netns imds-vm'));
     assert.ok(text.includes('ip -n imds-vm addr add 10.1.0.4/24 dev eth0'));
     assert.ok(text.includes('ip -n imds-host addr add 10.1.0.1/24 dev nic0'));
     for (const to of ['default', '168.63.129.16/32', '169.254.169.254/32']) assert.ok(text.includes(`ip -n imds-vm route add ${to} via 10.1.0.1 dev eth0`), to);

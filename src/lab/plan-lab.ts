@@ -3,7 +3,7 @@
 import type { VmProfile } from '../config/vm-profile.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import type { BatchLine, BatchStep, LabStep, ParallelStep, Readiness, RunStep, SpawnStep } from './lab-step.ts';
-import type { LabRole } from './lab-naming.ts';
+import { isVmRole, type LabRole } from './lab-naming.ts';
 import { buildTopology, type LabRoute, type LabTopology, type TopologyOptions } from './lab-topology.ts';
 import { assertNoEscape } from './no-escape.ts';
 import { dhclientConfig, dnsmasqArgs, resolverArgs, tinyproxyConfig } from './helper-configs.ts';
@@ -102,11 +102,11 @@ class LinesByRole {
 }
 
 /**
- * The network in four phases, each a few processes however many VMs there are: the namespaces (one root
- * `ip -batch` of `netns add`), the links (per namespace that creates them: bridges, then veths whose peer
- * moves into the other namespace), then, in parallel, each namespace's addresses, ports, links up,
- * neighbours and routes (one `ip -n NS -batch` each) and the checksum offload of every device that sends
- * packets of its own (an `ethtool` each: a bridge's ports need none); then sysctls.
+ * The network in four phases: the namespaces (one root `ip -batch` of `netns add`); the links (one batch per
+ * namespace that creates them, the host for every link it ends: bridges, then veths whose peer moves into
+ * the other namespace); then, in parallel, each namespace's addresses, bridge ports, links up, neighbours
+ * and routes (one `ip -n NS -batch` each) and the checksum offload of every device that sends packets of
+ * its own (an `ethtool` each: a bridge's ports need none); then sysctls.
  */
 function networkSteps(t: LabTopology): LabStep[] {
   const roles: LabRole[] = ['vm', ...t.vms.slice(1).map((vm) => vm.role), 'host', 'proxy', 'dead', 'ctr'];
@@ -125,9 +125,11 @@ function networkSteps(t: LabTopology): LabStep[] {
     offload.push(run(execIn(t, bridge.role, 'ethtool', '-K', bridge.dev, 'tx', 'off'), null));
   }
   for (const pair of t.veths) {
-    const a = ['link', 'add', pair.a.dev, ...(pair.a.mac ? ['address', pair.a.mac] : [])];
-    const b = ['peer', 'name', pair.b.dev, ...(pair.b.mac ? ['address', pair.b.mac] : []), 'netns', ns(t, pair.b.role)];
-    links.add(pair.a.role, [...a, 'type', 'veth', ...b], ['link', 'del', pair.a.dev]);
+    // A link to the host namespace is made there: one process creates every VM's link, however many VMs.
+    const [mine, peer] = pair.b.role === 'host' ? [pair.b, pair.a] : [pair.a, pair.b];
+    const end = ['link', 'add', mine.dev, ...(mine.mac ? ['address', mine.mac] : [])];
+    const other = ['peer', 'name', peer.dev, ...(peer.mac ? ['address', peer.mac] : []), 'netns', ns(t, peer.role)];
+    links.add(mine.role, [...end, 'type', 'veth', ...other], ['link', 'del', mine.dev]);
     for (const end of [pair.a, pair.b]) {
       // Software checksums: captured packets then carry valid TCP checksums (veth offload leaves them partial).
       // A bridge port sends only what it forwards: packets its peers and the bridge (tx off too) checksummed.
@@ -138,6 +140,9 @@ function networkSteps(t: LabTopology): LabStep[] {
         config.add(end.role, ['addr', 'add', cidr, 'dev', end.dev, ...nodad], ['addr', 'del', cidr, 'dev', end.dev]);
       }
       if (end.master) config.add(end.role, ['link', 'set', end.dev, 'master', end.master], null);
+      // Scale-set VMs 1.. (IPv4 only) and the host bridge's ports get no IPv6 link-local address: no DAD, MLD
+      // or router solicitations flooded by the bridge to every other VM (that traffic grows with VMs squared).
+      if (end.role !== 'vm' && (isVmRole(end.role) || (end.role === 'host' && end.master))) config.add(end.role, ['link', 'set', end.dev, 'addrgenmode', 'none'], null);
       config.add(end.role, ['link', 'set', end.dev, 'up'], ['link', 'set', end.dev, 'down']);
     }
   }
