@@ -99,7 +99,7 @@ class CachingTokenIssuer implements TokenIssuer {
 
   getToken(request: TokenRequest): TokenGrant {
     const now = Math.floor(this.clock.wallTime() / 1000);
-    const key = [request.tenantId.toLowerCase(), request.identity.kind, request.identity.clientId.toLowerCase(), request.resource].join('\n');
+    const key = `${request.tenantId.toLowerCase()}\n${request.identity.kind}\n${request.identity.clientId.toLowerCase()}\n${request.resource}`;
     const cached = this.cache.get(key);
     if (cached && !request.bypassCache && cached.expiresOn - now >= TOKEN_REFRESH_MARGIN_SECONDS && cached.notBefore <= now) {
       return cached;
