@@ -14,6 +14,13 @@ Removes the lab N (default imds): stops every process in its namespaces (<N>-vm,
 <N>-dead) and the PIDs recorded in its state file, deletes the namespaces and the state directory.
 What to remove is derived from the name, so it also cleans up after a crash. Safe to run twice.`;
 
+/** All names for a small lab; a count and the first and last few for a scale set (250 VMs fit one line). */
+function namespaceList(namespaces: readonly string[]): string {
+  if (namespaces.length === 0) return 'no namespaces';
+  if (namespaces.length <= 8) return namespaces.join(', ');
+  return `${namespaces.length} namespaces (${namespaces.slice(0, 3).join(', ')}, …, ${namespaces.slice(-2).join(', ')})`;
+}
+
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const values = parseFlags(argv, NAME_FLAG);
   const name = parseName(values.name);
@@ -23,7 +30,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (report.namespaces.length === 0 && !report.hadState) {
     io.stdout.write(`lab ${name}: nothing to remove\n`);
   } else {
-    io.stdout.write(`lab ${name}: removed ${report.namespaces.length ? report.namespaces.join(', ') : 'no namespaces'}; stopped ${report.killed.length} process(es)\n`);
+    io.stdout.write(`lab ${name}: removed ${namespaceList(report.namespaces)}; stopped ${report.killed.length} process(es)\n`);
   }
   return report.warnings.some((w) => w.includes('survived')) ? 1 : 0;
 }
