@@ -153,7 +153,11 @@ class PipelineRun {
     checkDuplicateQuery(ctx);
     const served = checkRoute(ctx);
     const fault = applyFault(ctx, this.deps.faults, this.deps.clock);
-    if (fault instanceof Promise) return fault.then((settled) => this.afterFault(settled, served, apiVersion));
+    if (fault instanceof Promise) {
+      // Read the peer before waiting: a client that gives up during the delay leaves no address to read after it.
+      void this.input.remoteAddress;
+      return fault.then((settled) => this.afterFault(settled, served, apiVersion));
+    }
     return this.afterFault(fault, served, apiVersion);
   }
 
