@@ -68,4 +68,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const caCommand: CliCommand = { name: 'ca', summary: 'print the emulator root CA certificate (for openssl verify -CAfile)', help: HELP, run };
+export const caCommand: CliCommand = { name: 'ca', help: HELP, run };

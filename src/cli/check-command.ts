@@ -122,7 +122,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-export const checkCommand: CliCommand = { name: 'check', summary: 'grade an unmodified app against IMDS failure cases (rules × cases)', help: HELP, run };
+export const checkCommand: CliCommand = { name: 'check', help: HELP, run };
 
 /** `imds-lab run --report`: one run in a fresh lab (tun capture) and its behaviour summary; returns CMD's exit code. */
 export async function runWithReport(command: readonly string[], lab: { name: string; scenario: string; fixed: boolean; profile?: string | undefined }, io: CliIo): Promise<number> {

@@ -291,7 +291,6 @@ function withoutLabFlag(argv: readonly string[]): string[] {
 
 export const ctlCommand: CliCommand = {
   name: 'ctl',
-  summary: "change a running daemon through its control socket (faults, timelines, clock, events, profile, log)",
   help: HELP,
   run,
 };

@@ -91,4 +91,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-export const demoCommand: CliCommand = { name: 'demo', summary: 'guided tour: lab up, requests from the VM, a broken scenario, doctor, fix, down', help: HELP, run };
+export const demoCommand: CliCommand = { name: 'demo', help: HELP, run };

@@ -81,4 +81,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return report.healthy ? 0 : 1;
 }
 
-export const doctorCommand: CliCommand = { name: 'doctor', summary: 'diagnose IMDS access from inside the VM namespace (and its container), with the fix', help: HELP, run };
+export const doctorCommand: CliCommand = { name: 'doctor', help: HELP, run };

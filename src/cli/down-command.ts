@@ -35,4 +35,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return report.warnings.some((w) => w.includes('survived')) ? 1 : 0;
 }
 
-export const downCommand: CliCommand = { name: 'down', summary: 'remove a lab (namespaces, processes, state), also after a crash', help: HELP, run };
+export const downCommand: CliCommand = { name: 'down', help: HELP, run };

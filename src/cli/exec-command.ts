@@ -70,4 +70,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return execInNamespace(namespace, command, env, { stdout: io.stdout, stderr: io.stderr, inheritStdin: io.stdout === process.stdout });
 }
 
-export const execCommand: CliCommand = { name: 'exec', summary: "run a command in a lab's VM namespace", help: HELP, run };
+export const execCommand: CliCommand = { name: 'exec', help: HELP, run };

@@ -48,4 +48,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const personaCommand: CliCommand = { name: 'persona', summary: "run a lab persona (something answering that is not IMDS: foreign responders, refusing proxies, the lab's CA Issuers server)", help: HELP, run };
+export const personaCommand: CliCommand = { name: 'persona', help: HELP, run };

@@ -59,7 +59,6 @@ async function check(file: string, io: CliIo): Promise<number> {
 
 export const profileCommand: CliCommand = {
   name: 'profile',
-  summary: 'write, validate or show a VM profile (init | check | show)',
   help: HELP,
   async run(argv, io) {
     // A parse error propagates as a usage error (exit 2): the dispatcher names the closest option.

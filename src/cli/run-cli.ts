@@ -68,13 +68,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return name ? 0 : USAGE_EXIT;
   }
   if (name === 'help') {
-    const command = commands.find((c) => c.name === rest[0]);
-    if (command) return printHelp(command, io);
+    const entry = commands.find((c) => c.name === rest[0]);
+    if (entry) return printHelp(await entry.load(), io);
     io.stderr.write(`imds-lab help: unknown command '${rest[0]}'\n\n${usage()}`);
     return USAGE_EXIT;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     const closest = commands.map((c) => ({ c, d: distance(name, c.name) })).sort((a, b) => a.d - b.d)[0];
     const hint = closest && closest.d <= 2 ? ` (did you mean ${closest.c.name}?)` : '';
     io.stderr.write(`imds-lab: unknown command '${name}'${hint}\n\n${usage()}`);
@@ -82,6 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const dashdash = rest.indexOf('--');
   const own = dashdash < 0 ? rest : rest.slice(0, dashdash);
+  const command = await entry.load();
   if (own.includes('--help') || own.includes('-h')) return printHelp(command, io);
   try {
     return await command.run(rest, io);

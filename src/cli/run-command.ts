@@ -74,4 +74,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-export const runCommand: CliCommand = { name: 'run', summary: 'bring a lab up, run a command in the VM, tear down, return its exit code', help: HELP, run };
+export const runCommand: CliCommand = { name: 'run', help: HELP, run };

@@ -49,4 +49,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const scenarioCommand: CliCommand = { name: 'scenario', summary: 'list the failure scenarios, or show one with its fix', help: HELP, run };
+export const scenarioCommand: CliCommand = { name: 'scenario', help: HELP, run };

@@ -297,7 +297,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: 'serve the IMDS API on a socket (--capture socket) or a TUN in a namespace (--capture tun)',
   help: HELP,
   run,
 };

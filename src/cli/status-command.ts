@@ -38,4 +38,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return health.healthy ? 0 : 1;
 }
 
-export const statusCommand: CliCommand = { name: 'status', summary: "show a lab's scenario, addresses and processes", help: HELP, run };
+export const statusCommand: CliCommand = { name: 'status', help: HELP, run };

@@ -45,4 +45,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const traceCommand: CliCommand = { name: 'trace', summary: 'explain a pcap of IMDS traffic per request (interface, handshake, status, rule)', help: HELP, run };
+export const traceCommand: CliCommand = { name: 'trace', help: HELP, run };

@@ -140,4 +140,4 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-export const upCommand: CliCommand = { name: 'up', summary: 'create a lab: VM and host namespaces, routes as on Azure, the IMDS responder', help: HELP, run };
+export const upCommand: CliCommand = { name: 'up', help: HELP, run };
