@@ -1,5 +1,5 @@
 // The HTML view of real labs in a real headless browser (Debian's chromium via playwright-core): healthy,
-// secondary-nic, failover-cluster, proxy-leak (run --html), a black-hole and an icmp-net fault (doctor --html); asserts on
+// secondary-nic, failover-cluster, proxy-leak (run --html); a black-hole and an icmp-net fault, netpol-reject (doctor --html); asserts on
 // the rendered page and takes screenshots (IMDS_LAB_VIEW_SHOTS=DIR keeps them, e.g. docs/img).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -79,6 +79,16 @@ describe('HTML view in a headless browser', { skip }, () => {
         assert.equal(up.code, 0, up.stderr);
         const fault = await ctx.cli(['ctl', '--lab', name, 'net', 'set', 'icmp-net']);
         assert.equal(fault.code, 0, fault.stderr);
+        const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
+        return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
+      } finally {
+        await ctx.cli(['down', '--name', name]);
+      }
+    });
+    lab('netpol-reject', async (name, html, pcap) => {
+      try {
+        const up = await ctx.cli(['up', '--name', name, '--scenario', 'netpol-reject', '--pcap', pcap]);
+        assert.equal(up.code, 0, up.stderr);
         const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
         return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
       } finally {
@@ -216,6 +226,20 @@ describe('HTML view in a headless browser', { skip }, () => {
     assert.ok(wire >= 2, `the doctor's probe retransmits (${wire})`);
     assert.equal(await syn(page), wire);
     assert.equal(await page.locator('svg.laddersvg g.ev-syn[data-unanswered="true"]').count(), wire);
+    await page.close();
+  });
+
+  it('netpol-reject: the checks from the VM pass, the container\'s egress check fails, both listed under the verdict', async () => {
+    const { page, code } = await open('netpol-reject');
+    assert.equal(code, 1, 'doctor reports a problem');
+    assert.match(await page.locator('section.verdict').innerText(), /netpol-reject/);
+    const tables = page.locator('section[aria-labelledby="h-checks"] table');
+    assert.equal(await tables.count(), 2, 'one table from the VM, one from its container');
+    assert.match((await tables.nth(0).locator('caption').textContent()) ?? '', /^from \S+-vm \(the VM\)$/);
+    assert.equal(await tables.nth(0).locator('td.fail').count(), 0, 'the VM itself is healthy');
+    assert.match((await tables.nth(1).locator('caption').textContent()) ?? '', /^from \S+-ctr \(the container, 172\.17\.0\.2;/);
+    const failed = await tables.nth(1).locator('tr:has(td.fail)').allInnerTexts();
+    assert.ok(failed.some((row) => /egress policy lets it through[\s\S]*reject with tcp reset/.test(row)), failed.join(' | '));
     await page.close();
   });
 

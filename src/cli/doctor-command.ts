@@ -71,7 +71,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const vmReport = analyzeDoctorFacts(facts);
   const report = containerReport ? combineDoctorReports(vmReport, containerReport) : vmReport;
-  if (values.html !== undefined) await writeDoctorHtml(values.html, state, target, facts, report);
+  if (values.html !== undefined) {
+    const checks = [{ heading: `from ${target.namespace} (the VM)`, findings: vmReport.findings }];
+    if (containerReport) checks.push({ heading: containerHeading.replace(/:$/, ''), findings: containerReport.findings });
+    await writeDoctorHtml(values.html, state, target, facts, report, checks);
+  }
   if (values.json) io.stdout.write(`${JSON.stringify({ ...report, facts: containerFacts ? { ...facts, container: containerFacts } : facts }, null, 2)}\n`);
   else {
     const lines = [`${title}, from ${target.namespace}:`, ...formatFindings(vmReport)];

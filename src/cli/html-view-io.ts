@@ -16,7 +16,7 @@ import { describeFaults, doctorPage, faultMarks, pathFacts, resolveFix, runPage,
 import type { LadderMark } from '../view/ladder-model.ts';
 import { selfCommand } from '../lab/lab-setup.ts';
 import type { PathFacts } from '../view/path-model.ts';
-import { renderPage, type PageModel } from '../view/page-html.ts';
+import { renderPage, type CheckGroup, type PageModel } from '../view/page-html.ts';
 
 export const HTML_FLAG = { html: { type: 'string' } } as const;
 
@@ -63,14 +63,14 @@ function readOptional(path: string): string | null {
 }
 
 /** doctor --html: the path as running and with --fixed, and the lab's captured connections when it has a pcap. */
-export async function writeDoctorHtml(file: string, state: LabState, target: DoctorTarget, facts: DoctorFacts, report: DoctorReport): Promise<void> {
+export async function writeDoctorHtml(file: string, state: LabState, target: DoctorTarget, facts: DoctorFacts, report: DoctorReport, checks: readonly CheckGroup[]): Promise<void> {
   if (state.pcapFile) await settleCapture();
   const trace = state.pcapFile ? { result: await traceFromPcap(state.pcapFile, readOptional(`${state.stateDir}/responder.log`)), lab: traceLabInfo(state) } : null;
   const path = pathFacts(labFacts(state), { namespace: target.namespace, primary: target.primary }, facts, facts.env);
   const [net, http, timeline] = await Promise.all([ctlJson(state, ['net', 'show'], target.vm), ctlJson(state, ['fault', 'list'], target.vm), ctlJson(state, ['timeline', 'status'], target.vm)]);
   const faults = describeFaults(net, http);
   const marks = [...timelineMarks(timeline), ...faultMarks(net, http)];
-  writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, faults, marks, generated: new Date().toISOString() }));
+  writeHtmlPage(file, doctorPage({ lab: labFacts(state), facts: path, report, probe: facts.appProbe, fix: labFix(state), trace, faults, marks, checks, generated: new Date().toISOString() }));
 }
 
 /** `imds-lab ctl … --json`-style query of the lab's control plane (run inside <lab>-host); null when it fails. */

@@ -7,7 +7,7 @@ import type { ScenarioFix } from '../lab/scenario-types.ts';
 import type { TraceResult } from '../lab/trace-analysis.ts';
 import type { TraceLabInfo } from '../lab/trace-format.ts';
 import { buildLadders, type LadderMark } from './ladder-model.ts';
-import type { PageModel } from './page-html.ts';
+import type { CheckGroup, PageModel } from './page-html.ts';
 import { applyFix, buildPathView, type PathFacts, type PathObservation, type PathView } from './path-model.ts';
 import type { FixRoute } from './route-select.ts';
 
@@ -87,6 +87,8 @@ export function doctorPage(input: {
   readonly faults?: readonly string[];
   /** Timeline phases (timelineMarks) drawn on the ladders' time axis. */
   readonly marks?: readonly LadderMark[];
+  /** The doctor's checks per vantage point (the VM; its container when the lab has one). */
+  readonly checks?: readonly CheckGroup[];
   readonly generated: string;
 }): PageModel {
   const p = input.probe;
@@ -106,6 +108,7 @@ export function doctorPage(input: {
     pathNote: null,
     ladders: input.trace ? buildLadders(input.trace.result.connections, input.trace.lab, input.marks ?? []) : [],
     ladderNote: input.trace ? 'Every connection captured since the lab came up (the doctor\'s own probes are the last ones).' : 'The lab has no capture: start it with imds-lab up --pcap FILE to see each connection here.',
+    checks: input.checks ?? [],
   };
 }
 

@@ -24,6 +24,7 @@ function page(): string {
     pathNote: null,
     ladders: buildLadders([c], null),
     ladderNote: null,
+    checks: [{ heading: 'from <vm>', findings: [{ check: 'probe <i>', ok: false, detail: EVIL }, { check: 'route', ok: true, detail: 'dev eth0' }] }],
   });
 }
 
@@ -34,6 +35,7 @@ describe('renderPage', () => {
     assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     assert.match(html, /Metadata: &quot;&#39;&gt;&lt;svg onload=alert\(3\)&gt;/);
     assert.equal(escapeHtml('a\u0000b\u001bc'), 'a\ufffdb\ufffdc');
+    assert.match(html, /<caption>from &lt;vm&gt;<\/caption>.*<td class="fail">FAIL<\/td><td>probe &lt;i&gt;<\/td><td class="w">\/metadata\/&quot;&gt;&lt;script&gt;.*<td class="pass">ok<\/td><td>route<\/td>/s);
   });
 
   it('is self-contained: a CSP that forbids scripts and network, no external URL', () => {

@@ -16,6 +16,14 @@ export interface PageModel {
   readonly pathNote: string | null;
   readonly ladders: readonly LadderView[];
   readonly ladderNote: string | null;
+  /** What was checked, per vantage point (the doctor: from the VM, and from its container when it has one). */
+  readonly checks?: readonly CheckGroup[];
+}
+
+/** One vantage point's checks: its heading and each check with its result and detail. */
+export interface CheckGroup {
+  readonly heading: string;
+  readonly findings: readonly { readonly check: string; readonly ok: boolean; readonly detail: string }[];
 }
 
 export const PAGE_CSS = `
@@ -77,6 +85,11 @@ function ladderFigure(v: LadderView): string {
 <details><summary>Events as a table</summary><div class="tw"><table><caption>Events of connection ${v.index + 1}</caption><thead><tr><th scope="col">time</th><th scope="col">direction</th><th scope="col">event</th><th scope="col">detail</th></tr></thead><tbody>${rows}</tbody></table></div></details></figure>`;
 }
 
+function checkTable(g: CheckGroup, i: number): string {
+  const rows = g.findings.map((f) => `<tr><td class="${f.ok ? 'pass' : 'fail'}">${f.ok ? 'ok' : 'FAIL'}</td><td>${escapeHtml(f.check)}</td><td class="w">${escapeHtml(f.detail)}</td></tr>`).join('');
+  return `<div class="tw"><table id="checks-${i}"><caption>${escapeHtml(g.heading)}</caption><thead><tr><th scope="col">result</th><th scope="col">check</th><th scope="col">detail</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 /** The HTML document around a body: charset, viewport, the CSP that forbids scripts and network, the CSS. */
 export function pageShell(title: string, body: string): string {
   return `<!doctype html>
@@ -100,10 +113,11 @@ export function renderPage(m: PageModel): string {
   const pathNote = m.pathNote ? `<p class="note">${escapeHtml(m.pathNote)}</p>` : '';
   const ladders = m.ladders.length ? `<div class="ladders">${m.ladders.map(ladderFigure).join('')}</div>` : '';
   const ladderNote = m.ladderNote ? `<p class="note">${escapeHtml(m.ladderNote)}</p>` : '';
+  const checks = m.checks?.length ? `\n<section aria-labelledby="h-checks"><h2 id="h-checks">What was checked</h2>${m.checks.map(checkTable).join('')}</section>` : '';
   return pageShell(
     m.title,
     `<header><h1>${escapeHtml(m.title)}</h1><dl class="facts">${facts}</dl></header>
-<main>${verdict}
+<main>${verdict}${checks}
 <section aria-labelledby="h-path"><h2 id="h-path">The path to 169.254.169.254</h2>${pathNote}${paths}</section>
 <section aria-labelledby="h-conn"><h2 id="h-conn">Connections (${m.ladders.length})</h2>${ladderNote}${ladders}</section>
 </main>`,
