@@ -61,40 +61,24 @@ describe('HTML view in a headless browser', { skip }, () => {
     lab('secondary-nic', run('secondary-nic'));
     lab('failover-cluster', run('failover-cluster'));
     lab('proxy-leak', run('proxy-leak'));
-    lab('black-hole', async (name, html, pcap) => {
+    // A lab brought up with `upArgs`, changed with `ctl` words, then drawn by doctor --html.
+    const doctor = (upArgs: readonly string[], ctl: readonly string[] | null) => async (name: string, html: string, pcap: string) => {
       try {
-        const up = await ctx.cli(['up', '--name', name, '--pcap', pcap]);
+        const up = await ctx.cli(['up', '--name', name, ...upArgs, '--pcap', pcap]);
         assert.equal(up.code, 0, up.stderr);
-        const fault = await ctx.cli(['ctl', '--lab', name, 'net', 'set', 'black-hole']);
-        assert.equal(fault.code, 0, fault.stderr);
-        const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
-        return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
+        if (ctl) {
+          const changed = await ctx.cli(['ctl', '--lab', name, ...ctl]);
+          assert.equal(changed.code, 0, changed.stderr);
+        }
+        const r = await ctx.cli(['doctor', '--name', name, '--html', html]);
+        return { code: r.code, stdout: r.stdout, stderr: r.stderr };
       } finally {
         await ctx.cli(['down', '--name', name]);
       }
-    });
-    lab('icmp-net', async (name, html, pcap) => {
-      try {
-        const up = await ctx.cli(['up', '--name', name, '--pcap', pcap]);
-        assert.equal(up.code, 0, up.stderr);
-        const fault = await ctx.cli(['ctl', '--lab', name, 'net', 'set', 'icmp-net']);
-        assert.equal(fault.code, 0, fault.stderr);
-        const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
-        return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
-      } finally {
-        await ctx.cli(['down', '--name', name]);
-      }
-    });
-    lab('netpol-reject', async (name, html, pcap) => {
-      try {
-        const up = await ctx.cli(['up', '--name', name, '--scenario', 'netpol-reject', '--pcap', pcap]);
-        assert.equal(up.code, 0, up.stderr);
-        const doctor = await ctx.cli(['doctor', '--name', name, '--html', html]);
-        return { code: doctor.code, stdout: doctor.stdout, stderr: doctor.stderr };
-      } finally {
-        await ctx.cli(['down', '--name', name]);
-      }
-    });
+    };
+    lab('black-hole', doctor([], ['net', 'set', 'black-hole']));
+    lab('icmp-net', doctor([], ['net', 'set', 'icmp-net']));
+    lab('netpol-reject', doctor(['--scenario', 'netpol-reject'], null));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
