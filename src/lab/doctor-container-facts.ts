@@ -1,7 +1,7 @@
 // Gathers the doctor's facts about the container's path (S9): routes in <name>-ctr, the VM's route back to it
 // and onwards to 169.254.169.254, the VM's nftables ruleset and listeners, and probes from the container.
-import type { ContainerFacts, ListenerFact, RouteGetFact } from './doctor-container-analysis.ts';
-import { gatherNftRuleset, gatherRouteFacts, probeImds } from './doctor-facts.ts';
+import type { ContainerFacts, ListenerFact } from './doctor-container-analysis.ts';
+import { gatherNftRuleset, gatherRouteFacts, gatherRouteGet, probeImds } from './doctor-facts.ts';
 import { IMDS_ADDRESS } from '../util/ipv4-address.ts';
 import type { LabRunner } from '../process/lab-runner.ts';
 import type { LabState } from './lab-state.ts';
@@ -24,22 +24,6 @@ export function parseListeners(text: string): Omit<ListenerFact, 'cmdline'>[] {
   return out;
 }
 
-async function routeGet(runner: LabRunner, namespace: string, args: readonly string[]): Promise<RouteGetFact> {
-  const r = await runner.run(['ip', '-n', namespace, '-j', 'route', 'get', ...args]);
-  let got: Record<string, unknown>[] = [];
-  try {
-    got = JSON.parse(r.stdout) as Record<string, unknown>[];
-  } catch {
-    // no JSON: the error path below
-  }
-  const first = got[0];
-  if (r.code !== 0 || !first) return { ok: false, error: r.stderr.trim().replace(/^RTNETLINK answers: /, '') || `ip route get exited ${r.code}` };
-  const route: { dst: string; dev: string; gateway?: string; prefsrc?: string } = { dst: String(first.dst ?? ''), dev: String(first.dev ?? '') };
-  if (typeof first.gateway === 'string') route.gateway = first.gateway;
-  if (typeof first.prefsrc === 'string') route.prefsrc = first.prefsrc;
-  return { ok: true, route };
-}
-
 /** The container's facts, or null when the lab has none. `env` is what programs in the container see (as exec --container). */
 export async function gatherContainerFacts(runner: LabRunner, state: LabState, vmNamespace: string, env: Readonly<Record<string, string>>): Promise<ContainerFacts | null> {
   const ctr = state.namespaces.ctr;
@@ -52,8 +36,8 @@ export async function gatherContainerFacts(runner: LabRunner, state: LabState, v
     runner.run(['ip', 'netns', 'exec', vmNamespace, 'ss', '-Htlnp']),
   ]);
   const address = state.vars['container.ip'] ?? (routes.routeGet.ok ? (routes.routeGet.route.prefsrc ?? '') : '');
-  const bridge = await routeGet(runner, vmNamespace, [address]);
-  const forwardRoute = bridge.ok ? await routeGet(runner, vmNamespace, [IMDS_ADDRESS, 'from', address, 'iif', bridge.route.dev]) : bridge;
+  const bridge = await gatherRouteGet(runner, vmNamespace, [address]);
+  const forwardRoute = bridge.ok ? await gatherRouteGet(runner, vmNamespace, [IMDS_ADDRESS, 'from', address, 'iif', bridge.route.dev]) : bridge;
   const listeners = parseListeners(ss.stdout).map((l) => ({
     ...l,
     cmdline: l.pid !== null ? (runner.readFile(`/proc/${l.pid}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ') : '',

@@ -116,19 +116,24 @@ export async function gatherDnsFact(runner: LabRunner, vm: string): Promise<DnsF
   return { nameservers, lookupExitCode: lookup.code, lookupMs: Math.round(runner.now() - start) };
 }
 
+/** `ip -j route get ARGS` in a namespace: the route the kernel picks, or its error in words. */
+export async function gatherRouteGet(runner: LabRunner, namespace: string, args: readonly string[]): Promise<DoctorFacts['routeGet']> {
+  const get = await runner.run(['ip', '-n', namespace, '-j', 'route', 'get', ...args]);
+  const got = parseJson<Record<string, unknown>[]>(get.stdout, []);
+  return get.code === 0 && got[0]
+    ? { ok: true, route: toRoute(got[0]) }
+    : { ok: false, error: get.stderr.trim().replace(/^RTNETLINK answers: /, '') || `ip route get exited ${get.code}` };
+}
+
 /** The VM's routing facts only (no probe, so no traffic): route for 169.254.169.254, route table, neighbours. */
 export async function gatherRouteFacts(runner: LabRunner, vm: string): Promise<Pick<DoctorFacts, 'routeGet' | 'routes' | 'neighbors'>> {
-  const [get, routes, neighbors] = await Promise.all([
-    runner.run(['ip', '-n', vm, '-j', 'route', 'get', IMDS_ADDRESS]),
+  const [routeGet, routes, neighbors] = await Promise.all([
+    gatherRouteGet(runner, vm, [IMDS_ADDRESS]),
     runner.run(['ip', '-n', vm, '-j', 'route', 'show']),
     runner.run(['ip', '-n', vm, '-j', 'neigh', 'show']),
   ]);
-  const got = parseJson<Record<string, unknown>[]>(get.stdout, []);
   return {
-    routeGet:
-      get.code === 0 && got[0]
-        ? { ok: true, route: toRoute(got[0]) }
-        : { ok: false, error: get.stderr.trim().replace(/^RTNETLINK answers: /, '') || `ip route get exited ${get.code}` },
+    routeGet,
     routes: parseJson<Record<string, unknown>[]>(routes.stdout, []).map(toRoute),
     neighbors: parseJson<Record<string, unknown>[]>(neighbors.stdout, []).map((n) => {
       const entry: { dst: string; dev: string; lladdr?: string; state: string[] } = {
